@@ -1,0 +1,160 @@
+//! Typed configuration: defaults, then an optional TOML file, then `OPENFLEX_*`
+//! environment variables (and `DATABASE_URL`). Built once at start-up and passed down.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Settings {
+    /// Address the HTTP server binds to.
+    pub addr: SocketAddr,
+    /// Public base URL of the product; links in e-mails and CSRF checks use it.
+    pub public_url: String,
+    /// `sqlite://…` (default, a file under ./data) or `postgres://…`.
+    pub database_url: String,
+    /// Development conveniences: GraphiQL, introspection, insecure cookies on localhost
+    /// and the demo user. Never on in production.
+    pub dev_mode: bool,
+    /// Dev mode only: every request acts as this user until sign-in exists
+    /// (`participant:<company>`, `operator:<operator>` or `admin`).
+    pub demo_user: Option<String>,
+    /// The built browser app (Trunk's output).
+    pub static_dir: PathBuf,
+    /// `text` or `json` log lines.
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: "http://localhost:8080".to_owned(),
+            database_url: "sqlite://data/openflex.db".to_owned(),
+            dev_mode: false,
+            demo_user: None,
+            static_dir: PathBuf::from("frontend/dist"),
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+impl Settings {
+    /// Loads settings. `file` is read when given (it must then exist); otherwise
+    /// `openflex.toml` in the working directory is read if present.
+    pub fn load(file: Option<&Path>) -> Result<Self, figment::Error> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        match file {
+            Some(path) => {
+                if !path.is_file() {
+                    return Err(figment::Error::from(format!(
+                        "configuration file {} does not exist",
+                        path.display()
+                    )));
+                }
+                figment = figment.merge(Toml::file(path));
+            }
+            None => figment = figment.merge(Toml::file("openflex.toml")),
+        }
+        let settings: Settings = figment
+            .merge(
+                Env::raw()
+                    .only(&["DATABASE_URL"])
+                    .map(|_| "database_url".into()),
+            )
+            .merge(Env::prefixed("OPENFLEX_"))
+            .extract()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), figment::Error> {
+        if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
+            return Err("public_url must start with http:// or https://".into());
+        }
+        if crate::db::Engine::of(&self.database_url).is_none() {
+            return Err("database_url must start with sqlite: or postgres://".into());
+        }
+        if self.demo_user.is_some() && !self.dev_mode {
+            return Err("demo_user is only allowed with dev_mode = true".into());
+        }
+        Ok(())
+    }
+
+    /// `scheme://host[:port]` of the public URL, as browsers send it in `Origin`.
+    pub fn public_origin(&self) -> &str {
+        let url = self.public_url.trim_end_matches('/');
+        match url.find("://").map(|i| i + 3) {
+            Some(start) => match url[start..].find('/') {
+                Some(slash) => &url[..start + slash],
+                None => url,
+            },
+            None => url,
+        }
+    }
+
+    /// The database URL with any password hidden, for logs.
+    pub fn database_url_redacted(&self) -> String {
+        redact_url(&self.database_url)
+    }
+}
+
+fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url.to_owned();
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => match rest[..at].find(':') {
+            Some(colon) => format!(
+                "{}{}:***{}",
+                &url[..scheme_end],
+                &rest[..colon],
+                &rest[at..]
+            ),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_hidden_in_logged_database_urls() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db:5432/openflex"),
+            "postgres://app:***@db:5432/openflex"
+        );
+        assert_eq!(
+            redact_url("postgres://postgres@127.0.0.1/x"),
+            "postgres://postgres@127.0.0.1/x"
+        );
+        assert_eq!(
+            redact_url("sqlite://data/openflex.db"),
+            "sqlite://data/openflex.db"
+        );
+    }
+
+    #[test]
+    fn public_origin_drops_the_path() {
+        let s = Settings {
+            public_url: "https://flex.example.com/portal/".to_owned(),
+            ..Settings::default()
+        };
+        assert_eq!(s.public_origin(), "https://flex.example.com");
+        assert_eq!(Settings::default().public_origin(), "http://localhost:8080");
+    }
+}

@@ -1,0 +1,10 @@
+//! SeaORM entities, one per table. Never exposed on GraphQL or REST.
+
+pub mod dispatch_groups;
+pub mod fsp_companies;
+pub mod marketplace_units;
+pub mod meterable_units;
+pub mod operators;
+pub mod prices;
+pub mod programmes;
+pub mod zones;

@@ -1,0 +1,58 @@
+//! Zones, dispatch groups and meterable units.
+
+use super::{caller, gql_error};
+use crate::services::{ServiceError, assets};
+use async_graphql::{Context, Object, Result};
+use shared::{DispatchGroup, MeterableUnit, WeekCommencing, Zone, ZoneSlug};
+
+#[derive(Default)]
+pub struct AssetsQuery;
+
+#[Object]
+impl AssetsQuery {
+    /// Zones the caller may see, with their programmes.
+    async fn zones(&self, ctx: &Context<'_>) -> Result<Vec<Zone>> {
+        let (db, actor, now) = caller(ctx)?;
+        assets::list_zones(db, actor, now).await.map_err(gql_error)
+    }
+
+    /// The caller's dispatch groups in a zone for one week (default: the current week in
+    /// Europe/London), with meterable units, marketplace units and prices.
+    async fn dispatch_groups(
+        &self,
+        ctx: &Context<'_>,
+        zone_id: String,
+        #[graphql(desc = "A Monday, YYYY-MM-DD")] week_commencing: Option<String>,
+    ) -> Result<Vec<DispatchGroup>> {
+        let (db, actor, now) = caller(ctx)?;
+        let zone = zone_arg(&zone_id)?;
+        let week = week_commencing
+            .as_deref()
+            .map(|w| {
+                WeekCommencing::parse(w)
+                    .map_err(|e| gql_error(ServiceError::invalid("weekCommencing", e.to_string())))
+            })
+            .transpose()?;
+        Ok(assets::list_dispatch_groups(db, actor, now, &zone, week)
+            .await
+            .map_err(gql_error)?
+            .dispatch_groups)
+    }
+
+    /// The caller's meterable units in a zone.
+    async fn meterable_units(
+        &self,
+        ctx: &Context<'_>,
+        zone_id: String,
+    ) -> Result<Vec<MeterableUnit>> {
+        let (db, actor, now) = caller(ctx)?;
+        let zone = zone_arg(&zone_id)?;
+        assets::list_meterable_units(db, actor, now, &zone)
+            .await
+            .map_err(gql_error)
+    }
+}
+
+fn zone_arg(zone_id: &str) -> Result<ZoneSlug> {
+    ZoneSlug::parse(zone_id).map_err(|_| gql_error(ServiceError::NotFound("zone")))
+}

@@ -1,0 +1,232 @@
+//! The GraphQL API. Served through our own handler rather than async-graphql's stock
+//! service, which would accept `text/plain` bodies, GET queries and batches and so be open
+//! to cross-site request forgery once cookie sessions exist.
+
+pub mod accounts;
+pub mod assets;
+
+use crate::app::{AppState, Clock};
+use crate::auth;
+use crate::rest::problem::Problem;
+use crate::services::{Actor, ServiceError};
+use async_graphql::{EmptyMutation, EmptySubscription, ErrorExtensions, MergedObject, Schema};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
+use std::sync::Arc;
+use tower_http::services::ServeDir;
+
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(assets::AssetsQuery, accounts::AccountsQuery);
+
+pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+
+pub fn build_schema(db: DatabaseConnection, clock: Arc<dyn Clock>, dev_mode: bool) -> AppSchema {
+    let builder = Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
+        .data(db)
+        .data(clock)
+        .limit_depth(12)
+        .limit_complexity(2_000)
+        .limit_recursive_depth(32)
+        .limit_directives(8);
+    if dev_mode {
+        builder.finish()
+    } else {
+        builder
+            .disable_introspection()
+            .disable_suggestions()
+            .finish()
+    }
+}
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/graphql/schema.graphql", get(schema_sdl))
+        .nest_service(
+            "/graphql/assets",
+            ServeDir::new(state.settings.static_dir.join("graphiql")),
+        )
+}
+
+/// What a resolver needs from its context: the database, the caller and `now`.
+pub(crate) fn caller<'a>(
+    ctx: &async_graphql::Context<'a>,
+) -> async_graphql::Result<(&'a DatabaseConnection, &'a Actor, DateTime<Utc>)> {
+    let db = ctx.data::<DatabaseConnection>()?;
+    let clock = ctx.data::<Arc<dyn Clock>>()?;
+    let actor = ctx
+        .data_opt::<Actor>()
+        .ok_or_else(|| gql_error(ServiceError::Unauthenticated))?;
+    Ok((db, actor, clock.now()))
+}
+
+/// Maps a service error to a GraphQL error with a matchable `extensions.code`.
+pub(crate) fn gql_error(e: ServiceError) -> async_graphql::Error {
+    let code = match &e {
+        ServiceError::Unauthenticated => "UNAUTHENTICATED",
+        ServiceError::Forbidden(_) => "FORBIDDEN",
+        ServiceError::NotFound(_) => "NOT_FOUND",
+        ServiceError::Invalid(_) => "BAD_USER_INPUT",
+        ServiceError::Conflict(_) => "CONFLICT",
+        ServiceError::Internal(err) => {
+            tracing::error!(error = %err, "GraphQL resolver failed");
+            "INTERNAL"
+        }
+    };
+    let message = match &e {
+        ServiceError::Invalid(errors) => errors
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.reason))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    };
+    async_graphql::Error::new(message).extend_with(|_, ext| {
+        ext.set("code", code);
+        if let ServiceError::Invalid(errors) = &e {
+            if let Some(first) = errors.first() {
+                ext.set("field", first.field.clone());
+            }
+        }
+    })
+}
+
+/// `POST /graphql`: one JSON-encoded operation.
+async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(p) = check_same_origin(&state, &headers) {
+        return p.into_response();
+    }
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "GraphQL requests must be sent as Content-Type: application/json",
+        )
+        .into_response();
+    }
+    let value: serde_json::Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => {
+            return Problem::new(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                format!("body is not JSON: {e}"),
+            )
+            .into_response();
+        }
+    };
+    if !value.is_object() {
+        return Problem::new(
+            StatusCode::BAD_REQUEST,
+            "BATCH_NOT_SUPPORTED",
+            "send exactly one GraphQL operation as a JSON object; batches are not supported",
+        )
+        .into_response();
+    }
+    let request: async_graphql::Request = match serde_json::from_value(value) {
+        Ok(r) => r,
+        Err(e) => {
+            return Problem::new(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                format!("not a GraphQL request: {e}"),
+            )
+            .into_response();
+        }
+    };
+    let request = match auth::caller(&state).await {
+        Ok(actor) => request.data(actor),
+        Err(ServiceError::Unauthenticated) => request,
+        Err(e) => return Problem::from(e).into_response(),
+    };
+    let response = state.schema.execute(request).await;
+    axum::Json(response).into_response()
+}
+
+/// `GET /graphql`: the GraphiQL explorer in dev mode. Operations are never run over GET.
+async fn graphql_get(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    if query.is_some_and(|q| !q.is_empty()) || !state.settings.dev_mode {
+        let mut response = Problem::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "GraphQL operations must be sent with POST and Content-Type: application/json",
+        )
+        .into_response();
+        response
+            .headers_mut()
+            .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+        return response;
+    }
+    Html(GRAPHIQL_HTML).into_response()
+}
+
+/// The schema in SDL, for integrators' code generators.
+async fn schema_sdl(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        state.schema.sdl(),
+    )
+}
+
+/// Refuses requests a browser made on behalf of another site.
+fn check_same_origin(state: &AppState, headers: &HeaderMap) -> Result<(), Problem> {
+    let forbidden = || {
+        Problem::new(
+            StatusCode::FORBIDDEN,
+            "CROSS_SITE_REQUEST",
+            "cross-site GraphQL requests are refused",
+        )
+    };
+    let header_str = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &header::HeaderValue| v.to_str().ok())
+    };
+    if header_str("sec-fetch-site").is_some_and(|v| v.eq_ignore_ascii_case("cross-site")) {
+        return Err(forbidden());
+    }
+    if let Some(origin) = header_str(header::ORIGIN.as_str()) {
+        let public = state.settings.public_origin();
+        let same_host = header_str(header::HOST.as_str())
+            .is_some_and(|host| origin.split_once("://").is_some_and(|(_, h)| h == host));
+        if origin != public && !same_host {
+            return Err(forbidden());
+        }
+    }
+    Ok(())
+}
+
+/// GraphiQL, loading its scripts from this server (no CDN: control-room networks are
+/// often offline).
+const GRAPHIQL_HTML: &str = r#"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Openflex GraphQL explorer</title>
+<link rel="stylesheet" href="/graphql/assets/graphiql.min.css">
+<style>body{margin:0;height:100vh}#graphiql{height:100vh}</style>
+</head>
+<body>
+<div id="graphiql">Loading the GraphQL explorer… (its files are served from /graphql/assets)</div>
+<script src="/graphql/assets/react.production.min.js"></script>
+<script src="/graphql/assets/react-dom.production.min.js"></script>
+<script src="/graphql/assets/graphiql.min.js"></script>
+<script>
+const fetcher = GraphiQL.createFetcher({ url: '/graphql' });
+ReactDOM.createRoot(document.getElementById('graphiql')).render(
+  React.createElement(GraphiQL, { fetcher: fetcher, defaultEditorToolsVisibility: true }));
+</script>
+</body>
+</html>
+"#;

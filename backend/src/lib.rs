@@ -1,0 +1,12 @@
+//! Openflex server library: the binary in `main.rs` and the integration tests share it.
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod graphql;
+pub mod ids;
+pub mod rest;
+pub mod seed;
+pub mod services;
+pub mod web;

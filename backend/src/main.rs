@@ -1,0 +1,138 @@
+//! `openflex`: the Openflex server binary.
+
+use anyhow::Context;
+use backend::app::{AppState, Clock, SystemClock, router};
+use backend::config::{LogFormat, Settings};
+use backend::{db, seed};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::sync::Arc;
+use tracing_subscriber::EnvFilter;
+
+/// Openflex: schedule, dispatch and settle distribution-network flexibility.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// TOML configuration file (default: ./openflex.toml when present). Environment
+    /// variables OPENFLEX_* and DATABASE_URL override it.
+    #[arg(long, global = true, env = "OPENFLEX_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Migrate, seed demo data into an empty dev-mode database, and serve (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Create the demo operator, zones, companies and units (idempotent) and exit.
+    SeedDemo,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = Settings::load(cli.config.as_deref()).context("loading configuration")?;
+    init_tracing(settings.log_format);
+    tracing::info!(
+        addr = %settings.addr,
+        public_url = %settings.public_url,
+        database_url = %settings.database_url_redacted(),
+        dev_mode = settings.dev_mode,
+        demo_user = settings.demo_user.as_deref().unwrap_or("-"),
+        static_dir = %settings.static_dir.display(),
+        "configuration"
+    );
+    ensure_sqlite_dir(&settings.database_url)?;
+    let db = db::connect(&settings.database_url)
+        .await
+        .context("connecting to the database")?;
+    db::migrate(&db).await.context("migrating the database")?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Migrate => {
+            tracing::info!("migrations applied");
+        }
+        Command::SeedDemo => {
+            let created = seed::seed_demo(&db, clock.now()).await.context("seeding")?;
+            tracing::info!(created, "demo data");
+        }
+        Command::Serve => {
+            if settings.dev_mode && seed::seed_demo(&db, clock.now()).await.context("seeding")? {
+                tracing::info!("empty database: demo data created");
+            }
+            let addr = settings.addr;
+            let public_url = settings.public_url.clone();
+            let app = router(AppState::new(db.clone(), settings, clock));
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding {addr}"))?;
+            tracing::info!(%addr, "Openflex is serving at {public_url}");
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown_signal())
+                .await
+                .context("serving")?;
+            db.close().await.context("closing the database")?;
+            tracing::info!("stopped");
+        }
+    }
+    Ok(())
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+/// SQLite creates the file but not its directory.
+fn ensure_sqlite_dir(url: &str) -> anyhow::Result<()> {
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        let path = path.split('?').next().unwrap_or(path);
+        if let Some(parent) = std::path::Path::new(path).parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("creating {}", parent.display()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown requested: finishing in-flight requests");
+}

@@ -1,0 +1,64 @@
+//! The REST Participant API (`/api/v2`). Handlers authenticate, parse, call one service
+//! function and map its error; the OpenAPI document is generated from these handlers.
+
+pub mod assets;
+pub mod problem;
+
+use crate::app::AppState;
+use crate::auth;
+use crate::services::Actor;
+use axum::Router;
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::Json;
+use axum::routing::get;
+use problem::Problem;
+use utoipa::OpenApi;
+
+pub use problem::ProblemDetails;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Openflex Participant API",
+        version = "2",
+        description = "REST API for Flexibility Service Providers: zones, dispatch groups, \
+            meterable units, and (as they land) readings, availability, dispatch and statements. \
+            Errors are RFC 9457 problem details (`application/problem+json`)."
+    ),
+    paths(assets::zones, assets::dispatch_groups, assets::meterable_units, openapi_json),
+    components(schemas(ProblemDetails)),
+    tags((name = "assets", description = "Zones, dispatch groups and meterable units"),
+         (name = "meta", description = "The API's own description"))
+)]
+pub struct ApiDoc;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/zones", get(assets::zones))
+        .route("/dispatch-groups", get(assets::dispatch_groups))
+        .route("/meterable-units", get(assets::meterable_units))
+        .route("/openapi.json", get(openapi_json))
+        .fallback(|| async {
+            Problem::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such API route")
+        })
+}
+
+/// This API's OpenAPI 3.1 document.
+#[utoipa::path(get, path = "/api/v2/openapi.json", tag = "meta",
+    responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")))]
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+/// The authenticated caller of a REST request.
+pub struct Caller(pub Actor);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Problem;
+
+    async fn from_request_parts(_parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        auth::caller(state).await.map(Caller).map_err(Problem::from)
+    }
+}

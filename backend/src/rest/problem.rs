@@ -1,0 +1,150 @@
+//! RFC 9457 problem details: the only error body the REST API sends.
+
+use crate::services::{FieldError, ServiceError};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// An error response (`application/problem+json`, RFC 9457).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProblemDetails {
+    /// Problem type URI; `about:blank` means the HTTP status says it all.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short summary of the problem type.
+    pub title: String,
+    /// HTTP status code.
+    pub status: u16,
+    /// What went wrong, for a human.
+    pub detail: String,
+    /// Stable machine-readable code, the same as GraphQL's `extensions.code`.
+    pub code: String,
+    /// Quote this when reporting a problem; it finds the request in the server logs.
+    pub correlation_id: String,
+    /// The fields or parameters that were refused, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ProblemField>,
+}
+
+/// One refused field or parameter.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProblemField {
+    /// Field, parameter or column name.
+    pub field: String,
+    pub reason: String,
+}
+
+#[derive(Debug)]
+pub struct Problem {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub detail: String,
+    pub errors: Vec<FieldError>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+        }
+    }
+
+    /// A query parameter that is missing or malformed.
+    pub fn bad_parameter(name: &str, reason: impl std::fmt::Display) -> Self {
+        let reason = reason.to_string();
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            code: "INVALID_PARAMETER",
+            detail: format!("query parameter `{name}` {reason}"),
+            errors: vec![FieldError {
+                field: name.to_owned(),
+                reason,
+            }],
+        }
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "NOT_FOUND",
+            format!("{what} not found"),
+        )
+    }
+}
+
+impl From<ServiceError> for Problem {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Unauthenticated => Self::new(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+                "sign in or send an API token",
+            ),
+            ServiceError::Forbidden(why) => Self::new(StatusCode::FORBIDDEN, "FORBIDDEN", why),
+            ServiceError::NotFound(what) => Self::not_found(what),
+            ServiceError::Invalid(errors) => Self {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                code: "INVALID_INPUT",
+                detail: errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.reason))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                errors,
+            },
+            ServiceError::Conflict(why) => Self::new(StatusCode::CONFLICT, "CONFLICT", why),
+            ServiceError::Internal(err) => {
+                // Logged with the correlation id in `into_response`; never shown.
+                let mut p = Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "INTERNAL",
+                    "the server could not complete the request",
+                );
+                p.errors = vec![FieldError {
+                    field: String::new(),
+                    reason: err.to_string(),
+                }];
+                p
+            }
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let correlation_id = uuid::Uuid::new_v4().simple().to_string();
+        let errors = if self.status == StatusCode::INTERNAL_SERVER_ERROR {
+            let cause = self.errors.first().map(|e| e.reason.as_str()).unwrap_or("");
+            tracing::error!(%correlation_id, cause, "request failed");
+            Vec::new()
+        } else {
+            self.errors
+                .into_iter()
+                .map(|e| ProblemField {
+                    field: e.field,
+                    reason: e.reason,
+                })
+                .collect()
+        };
+        let body = ProblemDetails {
+            kind: "about:blank".to_owned(),
+            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail,
+            code: self.code.to_owned(),
+            correlation_id,
+            errors,
+        };
+        let json = serde_json::to_vec(&body).unwrap_or_default();
+        let mut response = (self.status, json).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        response
+    }
+}

@@ -1,0 +1,357 @@
+//! Demo data: the operator SSEN, its zones and programmes with the provider guide's example
+//! prices, and two FSP companies. Seeding is idempotent: it does nothing when SSEN exists.
+
+use crate::db::entities::{
+    dispatch_groups, fsp_companies, marketplace_units, meterable_units, operators, prices,
+    programmes, zones,
+};
+use crate::ids::new_public_id;
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, Set, TransactionTrait,
+};
+use shared::{BaselineMethod, Direction, MeteringGranularity, ProgrammeKind};
+
+/// The guide's example meterable unit id, kept so its screenshots match the demo.
+pub const API_TEST_UNIT_ID: &str = "LuHmGc49c30Hsb872q2d";
+
+/// Creates the demo data unless it exists. Returns whether anything was created.
+pub async fn seed_demo(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<bool, DbErr> {
+    let exists = operators::Entity::find()
+        .filter(operators::Column::Name.eq("SSEN"))
+        .one(db)
+        .await?
+        .is_some();
+    if exists {
+        return Ok(false);
+    }
+    let txn = db.begin().await?;
+    Seeder { txn: &txn, now }.run().await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// (programme, auction) rows of a zone, in the order the guide lists them.
+const PROGRAMMES: &[(ProgrammeKind, bool)] = &[
+    (ProgrammeKind::Sustain, false),
+    (ProgrammeKind::Secure, false),
+    (ProgrammeKind::Secure, true),
+    (ProgrammeKind::Dynamic, false),
+    (ProgrammeKind::Dynamic, true),
+    (ProgrammeKind::Restore, false),
+    (ProgrammeKind::EmergencyFlex, false),
+];
+
+/// One price-table row: programme, auction, availability, utilisation, unit ceiling (£).
+type PriceRow = (ProgrammeKind, bool, Option<f64>, Option<f64>, Option<f64>);
+
+struct Seeder<'a> {
+    txn: &'a DatabaseTransaction,
+    now: DateTime<Utc>,
+}
+
+struct Group<'a> {
+    zone: &'a zones::Model,
+    company: &'a fsp_companies::Model,
+    name: &'a str,
+    power_change_kw: f64,
+    direction: Direction,
+    runtimes: (Option<i32>, Option<i32>, Option<i32>),
+    marketplace_units: &'a [&'a str],
+    prices: &'a [PriceRow],
+}
+
+impl Seeder<'_> {
+    async fn run(&self) -> Result<(), DbErr> {
+        let ssen = operators::ActiveModel {
+            public_id: Set(new_public_id().to_string()),
+            name: Set("SSEN".to_owned()),
+            created_at: Set(self.now),
+            ..Default::default()
+        }
+        .insert(self.txn)
+        .await?;
+
+        let twilight = self
+            .zone(&ssen, "twilight-zone", "Twilight Zone", true)
+            .await?;
+        let electralink = self
+            .zone(&ssen, "electralink-zone-1", "Electralink Zone 1", false)
+            .await?;
+        let skye = self
+            .zone(&ssen, "isle-of-skye", "Isle of Skye", false)
+            .await?;
+
+        let twilight_flex = self
+            .company(
+                "Twilight Flex Ltd",
+                "12345678",
+                Some("GB123456789"),
+                "1 Demo Street\nPerth\nPH1 3AQ",
+            )
+            .await?;
+        let other_flex = self
+            .company(
+                "Other Flex Ltd",
+                "SC654321",
+                Some("GB987654321"),
+                "2 Harbour Road\nPortree\nIV51 9DN",
+            )
+            .await?;
+
+        use ProgrammeKind::*;
+        // The guide's "API Test" card (§3.3). Its Secure and Dynamic (auction) ceilings of 1
+        // sit below their own prices, which the product refuses, so they are left unset.
+        let api_test = self
+            .group(Group {
+                zone: &twilight,
+                company: &twilight_flex,
+                name: "API Test",
+                power_change_kw: 500.0,
+                direction: Direction::TurnDown,
+                runtimes: (Some(30), None, None),
+                marketplace_units: &[],
+                prices: &[
+                    (Sustain, false, Some(95.55), Some(1.99), None),
+                    (Secure, false, Some(6.56), Some(7.99), None),
+                    (Dynamic, true, Some(4.55), Some(55.65), None),
+                    (Restore, false, None, Some(3.99), None),
+                ],
+            })
+            .await?;
+        self.unit(
+            &api_test,
+            Some(API_TEST_UNIT_ID),
+            "API Test MU",
+            MeteringGranularity::PerMinute,
+            BaselineMethod::None,
+            None,
+        )
+        .await?;
+
+        let atestdv = self
+            .group(Group {
+                zone: &twilight,
+                company: &twilight_flex,
+                name: "ATestDV",
+                power_change_kw: 250.0,
+                direction: Direction::TurnDown,
+                runtimes: (Some(60), Some(120), Some(240)),
+                marketplace_units: &["5VTest1"],
+                prices: &[
+                    (Sustain, false, Some(50.0), Some(4.0), None),
+                    (Secure, false, Some(2.0), Some(4.0), None),
+                    (Secure, true, None, None, Some(5.0)),
+                    (Dynamic, false, Some(2.0), Some(4.0), None),
+                    (Dynamic, true, None, None, Some(5.0)),
+                    (Restore, false, Some(4.0), None, Some(5.0)),
+                ],
+            })
+            .await?;
+        self.unit(
+            &atestdv,
+            None,
+            "ATestDV MU",
+            MeteringGranularity::HalfHourly,
+            BaselineMethod::Static,
+            Some(-120.0),
+        )
+        .await?;
+
+        let kintore = self
+            .group(Group {
+                zone: &electralink,
+                company: &twilight_flex,
+                name: "Kintore Heat Pumps",
+                power_change_kw: 180.0,
+                direction: Direction::TurnDown,
+                runtimes: (Some(30), Some(240), Some(900)),
+                marketplace_units: &["EC-KHP-001"],
+                prices: &[
+                    (Sustain, false, Some(12.5), Some(250.0), Some(300.0)),
+                    (Secure, false, Some(8.0), Some(180.0), Some(300.0)),
+                ],
+            })
+            .await?;
+        self.unit(
+            &kintore,
+            None,
+            "Kintore Heat Pumps MU",
+            MeteringGranularity::PerMinute,
+            BaselineMethod::Static,
+            Some(-350.0),
+        )
+        .await?;
+
+        let skye_battery = self
+            .group(Group {
+                zone: &skye,
+                company: &other_flex,
+                name: "Portree Battery",
+                power_change_kw: 1000.0,
+                direction: Direction::TurnDown,
+                runtimes: (Some(30), Some(120), Some(600)),
+                marketplace_units: &["EC-PB-7"],
+                prices: &[
+                    (Secure, false, Some(10.0), Some(300.0), Some(400.0)),
+                    (Dynamic, false, Some(3.5), Some(320.0), Some(400.0)),
+                ],
+            })
+            .await?;
+        self.unit(
+            &skye_battery,
+            None,
+            "Portree Battery MU",
+            MeteringGranularity::PerMinute,
+            BaselineMethod::Static,
+            Some(0.0),
+        )
+        .await?;
+        self.unit(
+            &skye_battery,
+            None,
+            "Portree Battery MU 2",
+            MeteringGranularity::HalfHourly,
+            BaselineMethod::Automatic,
+            Some(0.0),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn zone(
+        &self,
+        operator: &operators::Model,
+        slug: &str,
+        name: &str,
+        sandbox: bool,
+    ) -> Result<zones::Model, DbErr> {
+        let zone = zones::ActiveModel {
+            slug: Set(slug.to_owned()),
+            operator_id: Set(operator.id),
+            name: Set(name.to_owned()),
+            sandbox: Set(sandbox),
+            created_at: Set(self.now),
+            ..Default::default()
+        }
+        .insert(self.txn)
+        .await?;
+        for (kind, auction) in PROGRAMMES {
+            let name = if *auction {
+                format!("{} (auction)", kind.label())
+            } else {
+                kind.label().to_owned()
+            };
+            programmes::ActiveModel {
+                public_id: Set(new_public_id().to_string()),
+                zone_id: Set(zone.id),
+                kind: Set(kind.as_str().to_owned()),
+                auction: Set(*auction),
+                name: Set(name),
+                product_code: Set(kind.product_code().map(|c| c.as_str().to_owned())),
+                created_at: Set(self.now),
+                ..Default::default()
+            }
+            .insert(self.txn)
+            .await?;
+        }
+        Ok(zone)
+    }
+
+    async fn company(
+        &self,
+        name: &str,
+        companies_house_number: &str,
+        vat_number: Option<&str>,
+        billing_address: &str,
+    ) -> Result<fsp_companies::Model, DbErr> {
+        fsp_companies::ActiveModel {
+            public_id: Set(new_public_id().to_string()),
+            name: Set(name.to_owned()),
+            companies_house_number: Set(companies_house_number.to_owned()),
+            vat_number: Set(vat_number.map(str::to_owned)),
+            billing_address: Set(billing_address.to_owned()),
+            created_at: Set(self.now),
+            ..Default::default()
+        }
+        .insert(self.txn)
+        .await
+    }
+
+    async fn group(&self, g: Group<'_>) -> Result<dispatch_groups::Model, DbErr> {
+        let group = dispatch_groups::ActiveModel {
+            public_id: Set(new_public_id().to_string()),
+            zone_id: Set(g.zone.id),
+            company_id: Set(g.company.id),
+            name: Set(g.name.to_owned()),
+            power_change_kw: Set(g.power_change_kw),
+            direction: Set(g.direction.as_str().to_owned()),
+            min_runtime_minutes: Set(g.runtimes.0),
+            max_runtime_minutes: Set(g.runtimes.1),
+            weekly_runtime_minutes: Set(g.runtimes.2),
+            created_at: Set(self.now),
+            ..Default::default()
+        }
+        .insert(self.txn)
+        .await?;
+        for reference in g.marketplace_units {
+            marketplace_units::ActiveModel {
+                dispatch_group_id: Set(group.id),
+                marketplace: Set("ElectronConnect".to_owned()),
+                reference: Set((*reference).to_owned()),
+                created_at: Set(self.now),
+                ..Default::default()
+            }
+            .insert(self.txn)
+            .await?;
+        }
+        let zone_programmes = programmes::Entity::find()
+            .filter(programmes::Column::ZoneId.eq(g.zone.id))
+            .all(self.txn)
+            .await?;
+        for (kind, auction, availability, utilisation, ceiling) in g.prices {
+            let programme = zone_programmes
+                .iter()
+                .find(|p| p.kind == kind.as_str() && p.auction == *auction)
+                .ok_or_else(|| DbErr::RecordNotFound(format!("programme {kind:?}")))?;
+            let pence = |pounds: &Option<f64>| pounds.map(|p| (p * 100.0).round() as i64);
+            prices::ActiveModel {
+                dispatch_group_id: Set(group.id),
+                programme_id: Set(programme.id),
+                availability_price_pence: Set(pence(availability)),
+                utilisation_price_pence: Set(pence(utilisation)),
+                unit_ceiling_pence: Set(pence(ceiling)),
+                updated_at: Set(self.now),
+                ..Default::default()
+            }
+            .insert(self.txn)
+            .await?;
+        }
+        Ok(group)
+    }
+
+    async fn unit(
+        &self,
+        group: &dispatch_groups::Model,
+        public_id: Option<&str>,
+        name: &str,
+        granularity: MeteringGranularity,
+        baseline: BaselineMethod,
+        static_kw: Option<f64>,
+    ) -> Result<(), DbErr> {
+        meterable_units::ActiveModel {
+            public_id: Set(public_id.map_or_else(|| new_public_id().to_string(), str::to_owned)),
+            dispatch_group_id: Set(group.id),
+            name: Set(name.to_owned()),
+            metering_granularity: Set(granularity.as_str().to_owned()),
+            baseline_method: Set(baseline.as_str().to_owned()),
+            baseline_static_kw: Set(static_kw),
+            created_at: Set(self.now),
+            ..Default::default()
+        }
+        .insert(self.txn)
+        .await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,309 @@
+//! Zones, programmes, dispatch groups and meterable units, scoped to what the caller may
+//! see. Every listing runs a fixed number of queries whatever the number of rows.
+
+use super::{Actor, ServiceError};
+use crate::db::entities::{
+    dispatch_groups, fsp_companies, marketplace_units, meterable_units, operators, prices,
+    programmes, zones,
+};
+use chrono::{DateTime, Utc};
+use chrono_tz::Europe::London;
+use sea_orm::sea_query::Query;
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use shared::{
+    Baseline, BaselineMethod, Direction, DispatchGroup, DispatchGroupWeek, MeterableUnit,
+    MeteringGranularity, ProductCode, Programme, ProgrammeKind, ProgrammePrice, PublicId,
+    WeekCommencing, Zone, ZoneSlug,
+};
+use std::collections::HashMap;
+
+/// Zones the caller may see: an FSP sees the zones it has dispatch groups in, an operator
+/// its own zones, a platform admin every zone.
+fn zone_scope(actor: &Actor) -> Condition {
+    match actor {
+        Actor::Participant { company_id, .. } => Condition::all().add(
+            zones::Column::Id.in_subquery(
+                Query::select()
+                    .column(dispatch_groups::Column::ZoneId)
+                    .from(dispatch_groups::Entity)
+                    .and_where(dispatch_groups::Column::CompanyId.eq(*company_id))
+                    .to_owned(),
+            ),
+        ),
+        Actor::Operator { operator_id, .. } => {
+            Condition::all().add(zones::Column::OperatorId.eq(*operator_id))
+        }
+        Actor::PlatformAdmin { .. } => Condition::all(),
+    }
+}
+
+/// Dispatch groups the caller may see within a visible zone.
+fn dispatch_group_scope(actor: &Actor) -> Condition {
+    match actor {
+        Actor::Participant { company_id, .. } => {
+            Condition::all().add(dispatch_groups::Column::CompanyId.eq(*company_id))
+        }
+        Actor::Operator { .. } | Actor::PlatformAdmin { .. } => Condition::all(),
+    }
+}
+
+async fn visible_zone(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    slug: &ZoneSlug,
+) -> Result<zones::Model, ServiceError> {
+    zones::Entity::find()
+        .filter(zones::Column::Slug.eq(slug.as_str()))
+        .filter(zone_scope(actor))
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("zone"))
+}
+
+/// The week that contains `now` in London.
+pub fn current_week(now: DateTime<Utc>) -> WeekCommencing {
+    WeekCommencing::containing(now.with_timezone(&London).date_naive())
+}
+
+/// Every zone the caller may see, with its programmes, ordered by name.
+pub async fn list_zones(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    _now: DateTime<Utc>,
+) -> Result<Vec<Zone>, ServiceError> {
+    let zones = zones::Entity::find()
+        .filter(zone_scope(actor))
+        .order_by_asc(zones::Column::Name)
+        .all(db)
+        .await?;
+    let zone_ids: Vec<i32> = zones.iter().map(|z| z.id).collect();
+    let operator_ids: Vec<i32> = zones.iter().map(|z| z.operator_id).collect();
+    let operators: HashMap<i32, String> = operators::Entity::find()
+        .filter(operators::Column::Id.is_in(operator_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    let mut programmes_by_zone: HashMap<i32, Vec<Programme>> = HashMap::new();
+    for p in programmes::Entity::find()
+        .filter(programmes::Column::ZoneId.is_in(zone_ids))
+        .all(db)
+        .await?
+    {
+        programmes_by_zone
+            .entry(p.zone_id)
+            .or_default()
+            .push(programme(&p)?);
+    }
+    zones
+        .into_iter()
+        .map(|z| {
+            let mut programmes = programmes_by_zone.remove(&z.id).unwrap_or_default();
+            programmes.sort_by_key(|p| (p.kind, p.auction));
+            Ok(Zone {
+                id: zone_slug(&z.slug)?,
+                name: z.name,
+                sandbox: z.sandbox,
+                operator_name: operators.get(&z.operator_id).cloned().unwrap_or_default(),
+                programmes,
+            })
+        })
+        .collect()
+}
+
+/// The dispatch groups of a zone the caller may see, with their meterable units,
+/// marketplace units and price tables, for the week commencing `week` (default: this week).
+pub async fn list_dispatch_groups(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    zone: &ZoneSlug,
+    week: Option<WeekCommencing>,
+) -> Result<DispatchGroupWeek, ServiceError> {
+    let week = week.unwrap_or_else(|| current_week(now));
+    let zone_row = visible_zone(db, actor, zone).await?;
+    let groups = dispatch_groups::Entity::find()
+        .filter(dispatch_groups::Column::ZoneId.eq(zone_row.id))
+        .filter(dispatch_group_scope(actor))
+        .order_by_asc(dispatch_groups::Column::Name)
+        .all(db)
+        .await?;
+    let ids: Vec<i32> = groups.iter().map(|g| g.id).collect();
+
+    let companies: HashMap<i32, String> = fsp_companies::Entity::find()
+        .filter(fsp_companies::Column::Id.is_in(groups.iter().map(|g| g.company_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
+    let programmes: HashMap<i32, Programme> = programmes::Entity::find()
+        .filter(programmes::Column::ZoneId.eq(zone_row.id))
+        .all(db)
+        .await?
+        .iter()
+        .map(|p| Ok((p.id, programme(p)?)))
+        .collect::<Result<_, ServiceError>>()?;
+    let mut units = units_by_group(db, &ids).await?;
+    let mut market: HashMap<i32, Vec<String>> = HashMap::new();
+    for m in marketplace_units::Entity::find()
+        .filter(marketplace_units::Column::DispatchGroupId.is_in(ids.clone()))
+        .order_by_asc(marketplace_units::Column::Reference)
+        .all(db)
+        .await?
+    {
+        market
+            .entry(m.dispatch_group_id)
+            .or_default()
+            .push(m.reference);
+    }
+    let mut price_rows: HashMap<i32, Vec<ProgrammePrice>> = HashMap::new();
+    for p in prices::Entity::find()
+        .filter(prices::Column::DispatchGroupId.is_in(ids))
+        .all(db)
+        .await?
+    {
+        if let Some(programme) = programmes.get(&p.programme_id) {
+            price_rows
+                .entry(p.dispatch_group_id)
+                .or_default()
+                .push(ProgrammePrice {
+                    programme: programme.clone(),
+                    availability_price: p.availability_price_pence.map(pounds),
+                    utilisation_price: p.utilisation_price_pence.map(pounds),
+                    unit_ceiling: p.unit_ceiling_pence.map(pounds),
+                });
+        }
+    }
+
+    let zone_id = zone_slug(&zone_row.slug)?;
+    let dispatch_groups = groups
+        .into_iter()
+        .map(|g| {
+            let mut prices = price_rows.remove(&g.id).unwrap_or_default();
+            prices.sort_by_key(|p| (p.programme.kind, p.programme.auction));
+            let meterable_units = units
+                .remove(&g.id)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|u| meterable_unit(u, &g, &zone_id))
+                .collect::<Result<_, _>>()?;
+            Ok(DispatchGroup {
+                id: public_id(&g.public_id)?,
+                zone_id: zone_id.clone(),
+                company_name: companies.get(&g.company_id).cloned().unwrap_or_default(),
+                power_change_kw: g.power_change_kw,
+                direction: Direction::parse(&g.direction).ok_or_else(|| corrupt("direction"))?,
+                min_runtime_minutes: g.min_runtime_minutes,
+                max_runtime_minutes: g.max_runtime_minutes,
+                weekly_runtime_minutes: g.weekly_runtime_minutes,
+                marketplace_units: market.remove(&g.id).unwrap_or_default(),
+                meterable_units,
+                prices,
+                name: g.name,
+            })
+        })
+        .collect::<Result<_, ServiceError>>()?;
+    Ok(DispatchGroupWeek {
+        zone_id,
+        week_commencing: week,
+        dispatch_groups,
+    })
+}
+
+/// The meterable units of a zone the caller may see, ordered by dispatch group and name.
+pub async fn list_meterable_units(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    _now: DateTime<Utc>,
+    zone: &ZoneSlug,
+) -> Result<Vec<MeterableUnit>, ServiceError> {
+    let zone_row = visible_zone(db, actor, zone).await?;
+    let zone_id = zone_slug(&zone_row.slug)?;
+    let groups = dispatch_groups::Entity::find()
+        .filter(dispatch_groups::Column::ZoneId.eq(zone_row.id))
+        .filter(dispatch_group_scope(actor))
+        .order_by_asc(dispatch_groups::Column::Name)
+        .all(db)
+        .await?;
+    let ids: Vec<i32> = groups.iter().map(|g| g.id).collect();
+    let mut units = units_by_group(db, &ids).await?;
+    let mut out = Vec::new();
+    for g in &groups {
+        for u in units.remove(&g.id).unwrap_or_default() {
+            out.push(meterable_unit(u, g, &zone_id)?);
+        }
+    }
+    Ok(out)
+}
+
+async fn units_by_group(
+    db: &DatabaseConnection,
+    group_ids: &[i32],
+) -> Result<HashMap<i32, Vec<meterable_units::Model>>, ServiceError> {
+    let mut by_group: HashMap<i32, Vec<meterable_units::Model>> = HashMap::new();
+    for u in meterable_units::Entity::find()
+        .filter(meterable_units::Column::DispatchGroupId.is_in(group_ids.to_vec()))
+        .order_by_asc(meterable_units::Column::Name)
+        .all(db)
+        .await?
+    {
+        by_group.entry(u.dispatch_group_id).or_default().push(u);
+    }
+    Ok(by_group)
+}
+
+fn meterable_unit(
+    u: meterable_units::Model,
+    group: &dispatch_groups::Model,
+    zone_id: &ZoneSlug,
+) -> Result<MeterableUnit, ServiceError> {
+    Ok(MeterableUnit {
+        id: public_id(&u.public_id)?,
+        name: u.name,
+        dispatch_group_id: public_id(&group.public_id)?,
+        dispatch_group_name: group.name.clone(),
+        zone_id: zone_id.clone(),
+        metering_granularity: MeteringGranularity::parse(&u.metering_granularity)
+            .ok_or_else(|| corrupt("metering_granularity"))?,
+        baseline: Baseline {
+            method: BaselineMethod::parse(&u.baseline_method)
+                .ok_or_else(|| corrupt("baseline_method"))?,
+            static_kw: u.baseline_static_kw,
+        },
+    })
+}
+
+fn programme(p: &programmes::Model) -> Result<Programme, ServiceError> {
+    Ok(Programme {
+        id: public_id(&p.public_id)?,
+        kind: ProgrammeKind::parse(&p.kind).ok_or_else(|| corrupt("programme kind"))?,
+        name: p.name.clone(),
+        product_code: match &p.product_code {
+            Some(code) => Some(ProductCode::parse(code).ok_or_else(|| corrupt("product code"))?),
+            None => None,
+        },
+        auction: p.auction,
+    })
+}
+
+/// Whole pence to pounds; exact for any realistic price.
+fn pounds(pence: i64) -> f64 {
+    pence as f64 / 100.0
+}
+
+fn public_id(s: &str) -> Result<PublicId, ServiceError> {
+    PublicId::parse(s).map_err(|_| corrupt("public id"))
+}
+
+fn zone_slug(s: &str) -> Result<ZoneSlug, ServiceError> {
+    ZoneSlug::parse(s).map_err(|_| corrupt("zone slug"))
+}
+
+/// A stored value that no code path could have written.
+fn corrupt(what: &str) -> ServiceError {
+    ServiceError::Internal(sea_orm::DbErr::Custom(format!(
+        "stored {what} is not valid"
+    )))
+}

@@ -1,0 +1,71 @@
+//! Business logic, one module per area. REST handlers, GraphQL resolvers and scheduled
+//! jobs are thin adapters over these functions: each takes the caller and `now`.
+
+pub mod accounts;
+pub mod assets;
+
+use shared::Role;
+
+/// The authenticated caller of a service function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    Participant {
+        user_name: String,
+        company_id: i32,
+        company_name: String,
+    },
+    Operator {
+        user_name: String,
+        operator_id: i32,
+        operator_name: String,
+    },
+    PlatformAdmin {
+        user_name: String,
+    },
+}
+
+impl Actor {
+    pub fn role(&self) -> Role {
+        match self {
+            Self::Participant { .. } => Role::Participant,
+            Self::Operator { .. } => Role::Operator,
+            Self::PlatformAdmin { .. } => Role::PlatformAdmin,
+        }
+    }
+}
+
+/// A field of the caller's input and why it was refused.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub reason: String,
+}
+
+/// What a service function can refuse with. Adapters map each variant to an HTTP status
+/// (REST) or an `extensions.code` (GraphQL); `Internal` details are logged, never shown.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("not signed in")]
+    Unauthenticated,
+    #[error("not permitted: {0}")]
+    Forbidden(String),
+    /// Unknown, or belongs to a tenant the caller may not see: the two are
+    /// indistinguishable on purpose.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("invalid input")]
+    Invalid(Vec<FieldError>),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("internal error")]
+    Internal(#[from] sea_orm::DbErr),
+}
+
+impl ServiceError {
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Invalid(vec![FieldError {
+            field: field.into(),
+            reason: reason.into(),
+        }])
+    }
+}

@@ -1,0 +1,284 @@
+//! Zones, dispatch groups and meterable units over REST and GraphQL, with tenancy.
+
+use crate::helpers::{Backend, OTHER, SSEN, TWILIGHT, TestApp, both_databases, error_code};
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+
+both_databases!(
+    participant_sees_only_zones_with_its_own_dispatch_groups,
+    operator_sees_all_of_its_zones,
+    twilight_zone_cards_carry_the_guides_runtimes_and_prices,
+    another_fsps_zone_is_not_found_on_rest_and_graphql,
+    participant_sees_only_its_own_groups_in_a_shared_zone,
+    unknown_zone_is_a_404_problem,
+    malformed_week_commencing_is_a_400_naming_the_parameter,
+    week_commencing_must_be_a_monday,
+    missing_zone_id_is_a_400_naming_the_parameter,
+    meterable_units_of_a_zone_include_both_granularities,
+    graphql_dispatch_groups_match_rest,
+    graphql_bad_week_is_a_user_input_error_naming_the_argument,
+);
+
+fn zone_ids(zones: &Value) -> Vec<String> {
+    zones
+        .as_array()
+        .expect("array of zones")
+        .iter()
+        .map(|z| z["id"].as_str().expect("zone id").to_owned())
+        .collect()
+}
+
+async fn participant_sees_only_zones_with_its_own_dispatch_groups(backend: Backend) {
+    let twilight = TestApp::spawn(backend, Some(TWILIGHT)).await;
+    let zones = twilight.get("/api/v2/zones").await;
+    assert_eq!(zones.status, StatusCode::OK);
+    assert_eq!(
+        zone_ids(&zones.json()),
+        ["electralink-zone-1", "twilight-zone"]
+    );
+    let sandbox = &zones.json()[1];
+    assert_eq!(sandbox["sandbox"], true);
+    assert_eq!(sandbox["operator_name"], "SSEN");
+    let programmes: Vec<&str> = sandbox["programmes"]
+        .as_array()
+        .expect("programmes")
+        .iter()
+        .map(|p| p["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(
+        programmes,
+        [
+            "Sustain",
+            "Secure",
+            "Secure (auction)",
+            "Dynamic",
+            "Dynamic (auction)",
+            "Restore",
+            "Emergency Flex"
+        ]
+    );
+
+    let other = TestApp::spawn(backend, Some(OTHER)).await;
+    assert_eq!(
+        zone_ids(&other.get("/api/v2/zones").await.json()),
+        ["isle-of-skye"]
+    );
+}
+
+async fn operator_sees_all_of_its_zones(backend: Backend) {
+    let app = TestApp::spawn(backend, Some(SSEN)).await;
+    let response = app
+        .graphql("{ zones { id name sandbox } }", json!({}))
+        .await;
+    assert_eq!(
+        zone_ids(&response["data"]["zones"]),
+        ["electralink-zone-1", "isle-of-skye", "twilight-zone"]
+    );
+}
+
+async fn twilight_zone_cards_carry_the_guides_runtimes_and_prices(backend: Backend) {
+    let app = TestApp::spawn(backend, Some(TWILIGHT)).await;
+    let response = app
+        .get("/api/v2/dispatch-groups?zone_id=twilight-zone&week_commencing=2025-02-17")
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+    let body = response.json();
+    assert_eq!(body["week_commencing"], "2025-02-17");
+    let groups = body["dispatch_groups"].as_array().expect("groups");
+    let api_test = groups
+        .iter()
+        .find(|g| g["name"] == "API Test")
+        .expect("API Test");
+    assert_eq!(api_test["min_runtime_minutes"], 30);
+    assert_eq!(api_test["max_runtime_minutes"], Value::Null);
+    assert_eq!(api_test["weekly_runtime_minutes"], Value::Null);
+    assert_eq!(api_test["id"].as_str().map(str::len), Some(20));
+    let sustain = &api_test["prices"][0];
+    assert_eq!(sustain["programme"]["name"], "Sustain");
+    assert_eq!(sustain["programme"]["product_code"], "SU");
+    assert_eq!(sustain["availability_price"], 95.55);
+    assert_eq!(sustain["utilisation_price"], 1.99);
+    assert_eq!(
+        api_test["meterable_units"][0]["id"],
+        backend::seed::API_TEST_UNIT_ID
+    );
+
+    let atestdv = groups
+        .iter()
+        .find(|g| g["name"] == "ATestDV")
+        .expect("ATestDV");
+    assert_eq!(
+        [
+            &atestdv["min_runtime_minutes"],
+            &atestdv["max_runtime_minutes"],
+            &atestdv["weekly_runtime_minutes"]
+        ],
+        [&json!(60), &json!(120), &json!(240)]
+    );
+    assert_eq!(atestdv["marketplace_units"], json!(["5VTest1"]));
+    assert_eq!(atestdv["prices"].as_array().map(Vec::len), Some(6));
+}
+
+async fn another_fsps_zone_is_not_found_on_rest_and_graphql(backend: Backend) {
+    let other = TestApp::spawn(backend, Some(OTHER)).await;
+    for uri in [
+        "/api/v2/dispatch-groups?zone_id=twilight-zone",
+        "/api/v2/meterable-units?zone_id=twilight-zone",
+    ] {
+        let response = other.get(uri).await;
+        assert_eq!(response.status, StatusCode::NOT_FOUND, "{uri}");
+        assert_eq!(response.content_type(), "application/problem+json");
+    }
+    for query in [
+        r#"{ dispatchGroups(zoneId: "twilight-zone") { id } }"#,
+        r#"{ meterableUnits(zoneId: "twilight-zone") { id } }"#,
+    ] {
+        let response = other.graphql(query, json!({})).await;
+        assert_eq!(error_code(&response), Some("NOT_FOUND"), "{response}");
+        assert_eq!(response["data"], Value::Null);
+    }
+}
+
+async fn participant_sees_only_its_own_groups_in_a_shared_zone(backend: Backend) {
+    let app = TestApp::spawn(backend, Some(OTHER)).await;
+    let body = app
+        .get("/api/v2/dispatch-groups?zone_id=isle-of-skye")
+        .await
+        .json();
+    let companies: Vec<&str> = body["dispatch_groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .map(|g| g["company_name"].as_str().expect("company"))
+        .collect();
+    assert_eq!(companies, ["Other Flex Ltd"]);
+}
+
+async fn unknown_zone_is_a_404_problem(backend: Backend) {
+    let app = TestApp::spawn(backend, Some(TWILIGHT)).await;
+    for uri in [
+        "/api/v2/dispatch-groups?zone_id=nope",
+        "/api/v2/dispatch-groups?zone_id=NOT%20A%20SLUG",
+        "/api/v2/meterable-units?zone_id=nope",
+    ] {
+        let response = app.get(uri).await;
+        assert_eq!(response.status, StatusCode::NOT_FOUND, "{uri}");
+        assert_eq!(response.content_type(), "application/problem+json");
+        let problem = response.json();
+        assert_eq!(problem["status"], 404);
+        assert_eq!(problem["code"], "NOT_FOUND");
+        assert!(problem["correlation_id"].is_string());
+    }
+}
+
+async fn malformed_week_commencing_is_a_400_naming_the_parameter(backend: Backend) {
+    let app = TestApp::spawn(backend, Some(TWILIGHT)).await;
+    let response = app
+        .get("/api/v2/dispatch-groups?zone_id=twilight-zone&week_commencing=2025-13-01")
+        .await;
+    assert_eq!(response.status, StatusCode::BAD_REQUEST);
+    assert_eq!(response.content_type(), "application/problem+json");
+    let problem = response.json();
+    assert_eq!(problem["errors"][0]["field"], "week_commencing");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("week_commencing"))
+    );
+}
+
+async fn week_commencing_must_be_a_monday(backend: Backend) {
+    let app = TestApp::spawn(backend, Some(TWILIGHT)).await;
+    let response = app
+        .get("/api/v2/dispatch-groups?zone_id=twilight-zone&week_commencing=2025-02-18")
+        .await;
+    assert_eq!(response.status, StatusCode::BAD_REQUEST);
+    let problem = response.json();
+    assert_eq!(problem["errors"][0]["field"], "week_commencing");
+    assert!(
+        problem["errors"][0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("Monday")),
+        "{problem}"
+    );
+}
+
+async fn missing_zone_id_is_a_400_naming_the_parameter(backend: Backend) {
+    let app = TestApp::spawn(backend, Some(TWILIGHT)).await;
+    for uri in ["/api/v2/dispatch-groups", "/api/v2/meterable-units"] {
+        let response = app.get(uri).await;
+        assert_eq!(response.status, StatusCode::BAD_REQUEST, "{uri}");
+        assert_eq!(response.json()["errors"][0]["field"], "zone_id");
+    }
+}
+
+async fn meterable_units_of_a_zone_include_both_granularities(backend: Backend) {
+    let app = TestApp::spawn(backend, Some(TWILIGHT)).await;
+    let response = app
+        .get("/api/v2/meterable-units?zone_id=twilight-zone")
+        .await;
+    assert_eq!(response.status, StatusCode::OK);
+    let units = response.json();
+    let granularities: Vec<&str> = units
+        .as_array()
+        .expect("units")
+        .iter()
+        .map(|u| u["metering_granularity"].as_str().expect("granularity"))
+        .collect();
+    assert!(granularities.contains(&"PER_MINUTE"), "{units}");
+    assert!(granularities.contains(&"HALF_HOURLY"), "{units}");
+    assert!(
+        units
+            .as_array()
+            .expect("units")
+            .iter()
+            .all(|u| u["zone_id"] == "twilight-zone")
+    );
+}
+
+async fn graphql_dispatch_groups_match_rest(backend: Backend) {
+    let app = TestApp::spawn(backend, Some(TWILIGHT)).await;
+    let gql = app
+        .graphql(
+            r#"query($z: String!) { dispatchGroups(zoneId: $z, weekCommencing: "2025-02-17") {
+                id name minRuntimeMinutes prices { programme { name } availabilityPrice } } }"#,
+            json!({"z": "twilight-zone"}),
+        )
+        .await;
+    let rest = app
+        .get("/api/v2/dispatch-groups?zone_id=twilight-zone&week_commencing=2025-02-17")
+        .await
+        .json();
+    let gql_ids: Vec<&Value> = gql["data"]["dispatchGroups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .map(|g| &g["id"])
+        .collect();
+    let rest_ids: Vec<&Value> = rest["dispatch_groups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .map(|g| &g["id"])
+        .collect();
+    assert_eq!(gql_ids, rest_ids);
+    assert_eq!(
+        gql["data"]["dispatchGroups"][0]["prices"][0]["availabilityPrice"],
+        95.55
+    );
+}
+
+async fn graphql_bad_week_is_a_user_input_error_naming_the_argument(backend: Backend) {
+    let app = TestApp::spawn(backend, Some(TWILIGHT)).await;
+    let response = app
+        .graphql(
+            r#"{ dispatchGroups(zoneId: "twilight-zone", weekCommencing: "2025-13-01") { id } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(error_code(&response), Some("BAD_USER_INPUT"));
+    assert_eq!(
+        response["errors"][0]["extensions"]["field"],
+        "weekCommencing"
+    );
+}

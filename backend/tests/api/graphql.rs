@@ -1,0 +1,146 @@
+//! The GraphQL endpoint's transport rules: JSON POST only, one operation, same origin.
+
+use crate::helpers::{Backend, TWILIGHT, TestApp, both_databases, error_code};
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use serde_json::json;
+
+both_databases!(
+    text_plain_body_is_refused,
+    get_carrying_an_operation_is_refused,
+    batch_is_refused,
+    cross_site_requests_are_refused,
+    same_origin_browser_request_is_served,
+    unauthenticated_caller_gets_an_unauthenticated_error,
+    graphiql_is_served_in_dev_mode_without_a_cdn,
+    introspection_is_off_outside_dev_mode,
+);
+
+fn post(content_type: &str) -> axum::http::request::Builder {
+    Request::builder()
+        .method(Method::POST)
+        .uri("/graphql")
+        .header("content-type", content_type)
+}
+
+const ZONES: &str = r#"{"query":"{ zones { id } }"}"#;
+
+async fn text_plain_body_is_refused(backend: Backend) {
+    let app = TestApp::spawn(backend, Some(TWILIGHT)).await;
+    let response = app
+        .request(post("text/plain").body(Body::from(ZONES)).expect("request"))
+        .await;
+    assert_eq!(response.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(response.content_type(), "application/problem+json");
+}
+
+async fn get_carrying_an_operation_is_refused(backend: Backend) {
+    let app = TestApp::spawn(backend, Some(TWILIGHT)).await;
+    for uri in [
+        "/graphql?query=mutation%20%7B%20x%20%7D",
+        "/graphql?query=%7B%20zones%20%7B%20id%20%7D%20%7D",
+    ] {
+        let response = app.get(uri).await;
+        assert_eq!(response.status, StatusCode::METHOD_NOT_ALLOWED, "{uri}");
+        assert_eq!(
+            response.headers.get("allow").map(|v| v.as_bytes()),
+            Some(&b"POST"[..])
+        );
+    }
+}
+
+async fn batch_is_refused(backend: Backend) {
+    let app = TestApp::spawn(backend, Some(TWILIGHT)).await;
+    let batch = format!("[{ZONES},{ZONES}]");
+    let response = app
+        .request(
+            post("application/json")
+                .body(Body::from(batch.clone()))
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::BAD_REQUEST);
+    assert_eq!(response.json()["code"], "BATCH_NOT_SUPPORTED");
+}
+
+async fn cross_site_requests_are_refused(backend: Backend) {
+    let app = TestApp::spawn(backend, Some(TWILIGHT)).await;
+    let cross_site = app
+        .request(
+            post("application/json")
+                .header("sec-fetch-site", "cross-site")
+                .body(Body::from(ZONES))
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(cross_site.status, StatusCode::FORBIDDEN);
+    let foreign_origin = app
+        .request(
+            post("application/json")
+                .header("origin", "https://evil.example")
+                .header("host", "localhost:8080")
+                .body(Body::from(ZONES))
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(foreign_origin.status, StatusCode::FORBIDDEN);
+}
+
+async fn same_origin_browser_request_is_served(backend: Backend) {
+    let app = TestApp::spawn(backend, Some(TWILIGHT)).await;
+    let response = app
+        .request(
+            post("application/json; charset=utf-8")
+                .header("origin", "http://localhost:8080")
+                .header("sec-fetch-site", "same-origin")
+                .body(Body::from(ZONES))
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+    assert!(response.json()["data"]["zones"].is_array());
+}
+
+async fn unauthenticated_caller_gets_an_unauthenticated_error(backend: Backend) {
+    let app = TestApp::spawn(backend, None).await;
+    let response = app.graphql("{ zones { id } }", json!({})).await;
+    assert_eq!(error_code(&response), Some("UNAUTHENTICATED"));
+    let rest = app.get("/api/v2/zones").await;
+    assert_eq!(rest.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(rest.content_type(), "application/problem+json");
+}
+
+async fn graphiql_is_served_in_dev_mode_without_a_cdn(backend: Backend) {
+    let app = TestApp::spawn(backend, Some(TWILIGHT)).await;
+    let page = app.get("/graphql").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("/graphql/assets/graphiql.min.js"));
+    assert!(
+        !html.contains("https://"),
+        "GraphiQL must not load from a CDN"
+    );
+    let sdl = app.get("/graphql/schema.graphql").await;
+    assert!(sdl.text().contains("type Query"), "{}", sdl.text());
+    assert!(sdl.text().contains("dispatchGroups("), "{}", sdl.text());
+}
+
+async fn introspection_is_off_outside_dev_mode(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |s| {
+        s.dev_mode = false;
+        s.demo_user = None;
+    })
+    .await;
+    let response = app
+        .graphql("{ __schema { types { name } } }", json!({}))
+        .await;
+    assert_eq!(
+        response["data"]["__schema"],
+        serde_json::Value::Null,
+        "{response}"
+    );
+    assert_eq!(
+        app.get("/graphql").await.status,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+}

@@ -1,0 +1,131 @@
+//! Health, the OpenAPI document, the browser app's static files, and seeding.
+
+use crate::helpers::{Backend, TWILIGHT, TestApp, both_databases, test_now};
+use axum::http::StatusCode;
+use sea_orm::{EntityTrait, PaginatorTrait};
+
+both_databases!(
+    healthz_reports_the_database,
+    openapi_document_is_3_1_and_lists_every_route,
+    unknown_api_route_is_a_404_problem,
+    spa_routes_fall_back_to_the_app_and_hashed_assets_are_immutable,
+    seeding_twice_changes_nothing,
+);
+
+async fn healthz_reports_the_database(backend: Backend) {
+    let app = TestApp::spawn(backend, None).await;
+    let response = app.get("/healthz").await;
+    assert_eq!(response.status, StatusCode::OK);
+    assert_eq!(response.json()["database"], "ok");
+}
+
+async fn openapi_document_is_3_1_and_lists_every_route(backend: Backend) {
+    let app = TestApp::spawn(backend, None).await;
+    let doc = app.get("/api/v2/openapi.json").await.json();
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1")),
+        "{doc}"
+    );
+    let mut paths: Vec<&str> = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    paths.sort_unstable();
+    assert_eq!(
+        paths,
+        [
+            "/api/v2/dispatch-groups",
+            "/api/v2/meterable-units",
+            "/api/v2/openapi.json",
+            "/api/v2/zones"
+        ]
+    );
+    // Every route the router serves is documented: probe each documented path.
+    for path in &paths {
+        let response = app.get(path).await;
+        assert_ne!(
+            response.status,
+            StatusCode::NOT_FOUND,
+            "{path} is documented but not routed"
+        );
+    }
+    let schemas = doc["components"]["schemas"].as_object().expect("schemas");
+    for name in ["Zone", "DispatchGroup", "MeterableUnit", "ProblemDetails"] {
+        assert!(schemas.contains_key(name), "schema {name} missing");
+    }
+}
+
+async fn unknown_api_route_is_a_404_problem(backend: Backend) {
+    let app = TestApp::spawn(backend, Some(TWILIGHT)).await;
+    let response = app.get("/api/v2/nothing-here").await;
+    assert_eq!(response.status, StatusCode::NOT_FOUND);
+    assert_eq!(response.content_type(), "application/problem+json");
+}
+
+async fn spa_routes_fall_back_to_the_app_and_hashed_assets_are_immutable(backend: Backend) {
+    let dir =
+        std::env::temp_dir().join(format!("openflex-static-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("static dir");
+    std::fs::write(dir.join("index.html"), "<html>openflex app</html>").expect("index");
+    std::fs::write(dir.join("frontend-0123456789abcdef_bg.wasm"), b"\0asm").expect("wasm");
+    let static_dir = dir.clone();
+    let app = TestApp::spawn_with(backend, move |s| s.static_dir = static_dir).await;
+
+    for path in ["/", "/meterable-units", "/api-testing/readings"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status, StatusCode::OK, "{path}");
+        assert!(response.text().contains("openflex app"), "{path}");
+        assert_eq!(
+            response
+                .headers
+                .get("cache-control")
+                .and_then(|v| v.to_str().ok()),
+            Some("no-cache"),
+            "{path}"
+        );
+    }
+    let wasm = app.get("/frontend-0123456789abcdef_bg.wasm").await;
+    assert_eq!(wasm.status, StatusCode::OK);
+    assert_eq!(
+        wasm.headers
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("public, max-age=31536000, immutable")
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+async fn seeding_twice_changes_nothing(backend: Backend) {
+    use backend::db::entities::{dispatch_groups, meterable_units};
+    let app = TestApp::spawn(backend, None).await;
+    let groups = dispatch_groups::Entity::find()
+        .count(&app.db)
+        .await
+        .expect("count");
+    let units = meterable_units::Entity::find()
+        .count(&app.db)
+        .await
+        .expect("count");
+    let created = backend::seed::seed_demo(&app.db, test_now())
+        .await
+        .expect("seed");
+    assert!(!created);
+    assert_eq!(
+        dispatch_groups::Entity::find()
+            .count(&app.db)
+            .await
+            .expect("count"),
+        groups
+    );
+    assert_eq!(
+        meterable_units::Entity::find()
+            .count(&app.db)
+            .await
+            .expect("count"),
+        units
+    );
+}

@@ -1,0 +1,167 @@
+//! Layout, top navigation and routes.
+
+use crate::api::graphql;
+use crate::pages::{meterable_units::MeterableUnitsPage, placeholder::Placeholder};
+use leptos::prelude::*;
+use leptos_router::components::{A, Redirect, Route, Router, Routes};
+use leptos_router::hooks::use_location;
+use leptos_router::path;
+use serde::Deserialize;
+use shared::Viewer;
+
+#[derive(Deserialize, Clone)]
+struct MeData {
+    me: Viewer,
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    view! {
+        <Router>
+            <TopBar/>
+            <main class="page">
+                <Routes fallback=|| view! { <h1>"Page not found"</h1> }>
+                    <Route path=path!("/") view=|| view! { <Redirect path="/meterable-units"/> }/>
+                    <Route path=path!("/meterable-units") view=MeterableUnitsPage/>
+                    <Route path=path!("/availability/calendar") view=|| view! {
+                        <Placeholder title="Availability calendar" what="Availability declarations"/>
+                    }/>
+                    <Route path=path!("/availability/acceptance-decisions") view=|| view! {
+                        <Placeholder title="Acceptance Decisions" what="Acceptance decisions"/>
+                    }/>
+                    <Route path=path!("/reports/event-reports") view=|| view! {
+                        <Placeholder title="Event Reports" what="Event performance reports and earnings statements"/>
+                    }/>
+                    <Route path=path!("/reports/statements") view=|| view! {
+                        <Placeholder title="Invoices/Statements" what="Monthly statements"/>
+                    }/>
+                    <Route path=path!("/api-testing/dispatch-settings") view=|| view! {
+                        <ApiTestingTabs/>
+                        <Placeholder title="Dispatch Settings" what="The participant endpoint and signing secret"/>
+                    }/>
+                    <Route path=path!("/api-testing/dispatch-v2-testing") view=|| view! {
+                        <ApiTestingTabs/>
+                        <Placeholder title="Dispatch V2 Testing" what="Test dispatch messages"/>
+                    }/>
+                    <Route path=path!("/api-testing/readings") view=|| view! {
+                        <ApiTestingTabs/>
+                        <Placeholder title="Readings" what="Meter readings"/>
+                    }/>
+                    <Route path=path!("/api-testing/tokens") view=|| view! {
+                        <ApiTestingTabs/>
+                        <Placeholder title="My API Access Tokens" what="API access tokens"/>
+                    }/>
+                    <Route path=path!("/api-testing/sample-reports") view=|| view! {
+                        <ApiTestingTabs/>
+                        <Placeholder title="Sample Reports" what="Sample reports"/>
+                    }/>
+                    <Route path=path!("/documentation") view=Documentation/>
+                    <Route path=path!("/account") view=Account/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+#[component]
+fn TopBar() -> impl IntoView {
+    let me = LocalResource::new(|| {
+        graphql::<MeData>(
+            "query Me { me { name role organisation } }",
+            serde_json::json!({}),
+        )
+    });
+    let location = use_location();
+    let section = move |prefix: &'static str| {
+        move || {
+            if location.pathname.get().starts_with(prefix) {
+                "nav-item active"
+            } else {
+                "nav-item"
+            }
+        }
+    };
+    view! {
+        <header class="topbar">
+            <A href="/meterable-units" attr:class="brand">"Openflex"</A>
+            <nav class="nav">
+                <div class=section("/availability")>
+                    <span class="nav-label">"Availability"</span>
+                    <div class="menu">
+                        <A href="/availability/calendar">"Calendar"</A>
+                        <A href="/availability/acceptance-decisions">"Acceptance Decisions"</A>
+                    </div>
+                </div>
+                <div class=section("/meterable-units")><A href="/meterable-units">"Meterable Units"</A></div>
+                <div class=section("/reports")>
+                    <span class="nav-label">"Reports"</span>
+                    <div class="menu">
+                        <A href="/reports/event-reports">"Event Reports"</A>
+                        <A href="/reports/statements">"Invoices/Statements"</A>
+                    </div>
+                </div>
+                <div class=section("/api-testing")><A href="/api-testing/dispatch-settings">"API Testing"</A></div>
+                <div class=section("/documentation")><A href="/documentation">"Documentation"</A></div>
+            </nav>
+            <div class="user">
+                {move || match me.get() {
+                    Some(Ok(data)) => view! { <A href="/account" attr:class="user-name">{data.me.name}</A> }.into_any(),
+                    Some(Err(_)) => view! { <span class="user-name">"Not signed in"</span> }.into_any(),
+                    None => view! { <span class="user-name">"…"</span> }.into_any(),
+                }}
+            </div>
+        </header>
+    }
+}
+
+#[component]
+fn ApiTestingTabs() -> impl IntoView {
+    view! {
+        <nav class="tabs">
+            <A href="/api-testing/dispatch-settings">"Dispatch Settings"</A>
+            <A href="/api-testing/dispatch-v2-testing">"Dispatch V2 Testing"</A>
+            <A href="/api-testing/readings">"Readings"</A>
+            <A href="/api-testing/tokens">"My API Access Tokens"</A>
+            <A href="/api-testing/sample-reports">"Sample Reports"</A>
+        </nav>
+    }
+}
+
+#[component]
+fn Documentation() -> impl IntoView {
+    view! {
+        <h1>"Documentation"</h1>
+        <section class="card">
+            <h2>"API documentation"</h2>
+            <ul>
+                <li><a href="/api/v2/openapi.json" rel="external">"Participant API"</a>" — the OpenAPI 3.1 description of the REST API (V2)."</li>
+                <li><a href="/graphql" rel="external">"GraphQL explorer"</a>" and the "<a href="/graphql/schema.graphql" rel="external">"schema (SDL)"</a>"."</li>
+            </ul>
+        </section>
+    }
+}
+
+#[component]
+fn Account() -> impl IntoView {
+    let me = LocalResource::new(|| {
+        graphql::<MeData>(
+            "query Me { me { name role organisation } }",
+            serde_json::json!({}),
+        )
+    });
+    view! {
+        <h1>"User Account"</h1>
+        {move || match me.get() {
+            Some(Ok(data)) => view! {
+                <table class="form-table">
+                    <tr><th>"Name"</th><td>{data.me.name.clone()}</td></tr>
+                    <tr><th>"Organisation"</th><td>{data.me.organisation.clone().unwrap_or_default()}</td></tr>
+                    <tr><th>"Roles"</th><td>{data.me.role.label()}</td></tr>
+                </table>
+                <p class="notice">"E-mail addresses and notification preferences arrive with sign-in."</p>
+            }.into_any(),
+            Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
+            None => view! { <p>"Loading…"</p> }.into_any(),
+        }}
+    }
+}

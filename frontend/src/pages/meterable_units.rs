@@ -1,0 +1,220 @@
+//! Meterable Units (guide §3.3): the caller's dispatch groups in a zone for a week, with
+//! runtimes, baseline, marketplace units, meterable units and the price table.
+
+use crate::api::graphql;
+use chrono::NaiveDate;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use serde::Deserialize;
+use shared::{BaselineMethod, DispatchGroup, MeteringGranularity, WeekCommencing, long_date};
+
+#[derive(Deserialize, Clone)]
+struct ZoneOption {
+    id: String,
+    name: String,
+    sandbox: bool,
+}
+
+#[derive(Deserialize, Clone)]
+struct ZonesData {
+    zones: Vec<ZoneOption>,
+}
+
+#[derive(Deserialize, Clone)]
+struct GroupsData {
+    dispatch_groups: Vec<DispatchGroup>,
+}
+
+const GROUPS_QUERY: &str = "query Groups($zoneId: String!, $week: String) {
+  dispatchGroups(zoneId: $zoneId, weekCommencing: $week) {
+    id name zoneId companyName powerChangeKw direction
+    minRuntimeMinutes maxRuntimeMinutes weeklyRuntimeMinutes marketplaceUnits
+    meterableUnits { id name dispatchGroupId dispatchGroupName zoneId meteringGranularity
+      baseline { method staticKw } }
+    prices { programme { id kind name productCode auction }
+      availabilityPrice utilisationPrice unitCeiling }
+  }
+}";
+
+/// Today in the browser's calendar; the server is the authority on London dates, but
+/// this only picks which week to show first.
+fn today() -> NaiveDate {
+    let d = js_sys::Date::new_0();
+    NaiveDate::from_ymd_opt(d.get_full_year() as i32, d.get_month() + 1, d.get_date())
+        .unwrap_or_default()
+}
+
+#[component]
+pub fn MeterableUnitsPage() -> impl IntoView {
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let zones = LocalResource::new(|| {
+        graphql::<ZonesData>("query { zones { id name sandbox } }", serde_json::json!({}))
+    });
+
+    let week = Memo::new(move |_| {
+        query
+            .with(|q| q.get("week"))
+            .and_then(|w| WeekCommencing::parse(&w).ok())
+            .unwrap_or_else(|| WeekCommencing::containing(today()))
+    });
+    let zone = Memo::new(move |_| {
+        query.with(|q| q.get("zone")).or_else(|| {
+            zones
+                .get()
+                .and_then(|r| r.ok())
+                .and_then(|z| z.zones.first().map(|z| z.id.clone()))
+        })
+    });
+    let groups = LocalResource::new(move || {
+        let zone = zone.get();
+        let week = week.get();
+        async move {
+            match zone {
+                Some(zone) => graphql::<GroupsData>(
+                    GROUPS_QUERY,
+                    serde_json::json!({ "zoneId": zone, "week": week.to_string() }),
+                )
+                .await
+                .map(|d| Some(d.dispatch_groups)),
+                None => Ok(None),
+            }
+        }
+    });
+
+    let go = move |zone: Option<String>, week: WeekCommencing| {
+        let zone = zone.map(|z| format!("zone={z}&")).unwrap_or_default();
+        navigate(
+            &format!("/meterable-units?{zone}week={week}"),
+            Default::default(),
+        );
+    };
+    let go_zone = go.clone();
+    let go_prev = go.clone();
+    let go_next = go;
+
+    view! {
+        <div class="toolbar">
+            <label>
+                "Zone "
+                <select
+                    aria-label="Zone"
+                    id="zone-select"
+                    on:change=move |ev| go_zone(Some(event_target_value(&ev)), week.get_untracked())
+                >
+                    {move || match zones.get() {
+                        Some(Ok(data)) => data.zones.into_iter().map(|z| {
+                            let selected = zone.get().as_deref() == Some(z.id.as_str());
+                            let label = if z.sandbox { format!("{} (sandbox)", z.name) } else { z.name.clone() };
+                            view! { <option value=z.id.clone() selected=selected>{label}</option> }
+                        }).collect_view().into_any(),
+                        _ => view! { <option>"Loading zones…"</option> }.into_any(),
+                    }}
+                </select>
+            </label>
+            <div class="week">
+                <button class="arrow" title="Previous week" aria-label="Previous week"
+                    on:click=move |_| go_prev(zone.get_untracked(), week.get_untracked().previous())>"◀"</button>
+                <span>"Week commencing: "<strong>{move || long_date(week.get().date())}</strong></span>
+                <button class="arrow" title="Next week" aria-label="Next week"
+                    on:click=move |_| go_next(zone.get_untracked(), week.get_untracked().next())>"▶"</button>
+            </div>
+        </div>
+        <h1>"Dispatch Groups"</h1>
+        {move || match (zones.get(), groups.get()) {
+            (Some(Err(e)), _) | (_, Some(Err(e))) => view! { <p class="error">{e}</p> }.into_any(),
+            (Some(Ok(z)), _) if z.zones.is_empty() => view! {
+                <p class="notice">"You have no dispatch groups in any zone yet."</p>
+            }.into_any(),
+            (_, Some(Ok(Some(list)))) if list.is_empty() => view! {
+                <p class="notice">"No dispatch groups in this zone."</p>
+            }.into_any(),
+            (_, Some(Ok(Some(list)))) => view! {
+                <div class="cards">{list.into_iter().map(|g| view! { <GroupCard group=g/> }).collect_view()}</div>
+            }.into_any(),
+            _ => view! { <p>"Loading…"</p> }.into_any(),
+        }}
+    }
+}
+
+fn minutes(m: Option<i32>) -> String {
+    m.map_or_else(|| "none".to_owned(), |m| m.to_string())
+}
+
+fn money(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.2}")).unwrap_or_default()
+}
+
+#[component]
+fn GroupCard(group: DispatchGroup) -> impl IntoView {
+    let runtimes = format!(
+        "{} / {} / {}",
+        minutes(group.min_runtime_minutes),
+        minutes(group.max_runtime_minutes),
+        minutes(group.weekly_runtime_minutes)
+    );
+    let direction = match group.direction {
+        shared::Direction::TurnUp => "turn up",
+        shared::Direction::TurnDown => "turn down",
+    };
+    let baseline = group
+        .meterable_units
+        .iter()
+        .map(|u| match (u.baseline.method, u.baseline.static_kw) {
+            (BaselineMethod::None, _) => "None this week".to_owned(),
+            (BaselineMethod::Static, Some(kw)) => format!("Static {kw} kW"),
+            (BaselineMethod::Static, None) => "Static (no value)".to_owned(),
+            (BaselineMethod::Nominated, _) => "Nominated time series".to_owned(),
+            (BaselineMethod::Automatic, _) => "Automatic (rolling history)".to_owned(),
+        })
+        .next()
+        .unwrap_or_else(|| "None this week".to_owned());
+    let marketplace = group.marketplace_units.join(", ");
+    view! {
+        <article class="card dg-card" data-dispatch-group=group.name.clone()>
+            <header>
+                <h2>{group.name.clone()}</h2>
+                <span class="muted">"Dispatch Group "<code>{group.id.to_string()}</code></span>
+            </header>
+            <dl class="facts">
+                <dt>"Power"</dt><dd>{format!("{} kW change ({direction})", group.power_change_kw)}</dd>
+                <dt>"Min/Max/Weekly runtime"</dt><dd>{runtimes}</dd>
+                <dt>"Baseline"</dt><dd>{baseline}</dd>
+                <dt>"Marketplace Units"</dt><dd>{marketplace}</dd>
+            </dl>
+            <h3>"Meterable Units"</h3>
+            <table class="grid">
+                <thead><tr><th>"Meterable Unit ID"</th><th>"Name"</th><th>"Metering"</th></tr></thead>
+                <tbody>
+                    {group.meterable_units.iter().map(|u| view! {
+                        <tr>
+                            <td><code>{u.id.to_string()}</code></td>
+                            <td>{u.name.clone()}</td>
+                            <td>{match u.metering_granularity {
+                                MeteringGranularity::PerMinute => "Per minute (kW)",
+                                MeteringGranularity::HalfHourly => "Half-hourly (kWh)",
+                            }}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            <h3>"Prices"</h3>
+            <table class="grid prices">
+                <thead><tr>
+                    <th>"Programme"</th><th>"Availability (£/MW/h)"</th>
+                    <th>"Utilisation (£/MWh)"</th><th>"Unit Ceiling (£/MWh)"</th>
+                </tr></thead>
+                <tbody>
+                    {group.prices.iter().map(|p| view! {
+                        <tr>
+                            <td>{p.programme.name.clone()}</td>
+                            <td class="num">{money(p.availability_price)}</td>
+                            <td class="num">{money(p.utilisation_price)}</td>
+                            <td class="num">{money(p.unit_ceiling)}</td>
+                        </tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </article>
+    }
+}

@@ -1,0 +1,2 @@
+pub mod meterable_units;
+pub mod placeholder;

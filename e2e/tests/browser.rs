@@ -1,0 +1,234 @@
+//! Drives the real server binary and the built browser app in Debian's headless Chromium.
+//! `./dev test` builds both first and installs Chromium; anything missing is a failure.
+
+use anyhow::{Context, Result, bail, ensure};
+use fantoccini::{Client, ClientBuilder, Locator};
+use sea_orm::ConnectionTrait;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::process::{Child, Command};
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Status code of `GET path`, or None while nothing listens.
+async fn http_status(port: u16, path: &str) -> Option<u16> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).await.ok()?;
+    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
+}
+
+async fn wait_until(what: &str, mut ready: impl AsyncFnMut() -> bool) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if ready().await {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("{what} did not become ready within 30 s")
+}
+
+/// A database for one run, removed afterwards.
+struct Database {
+    url: String,
+    postgres: Option<(String, String)>,
+}
+
+impl Database {
+    async fn create(engine: &str) -> Result<Self> {
+        let tag = uuid::Uuid::new_v4().simple().to_string();
+        if engine == "sqlite" {
+            let path = std::env::temp_dir().join(format!("openflex-e2e-{tag}.db"));
+            return Ok(Self {
+                url: format!("sqlite://{}", path.display()),
+                postgres: None,
+            });
+        }
+        let admin_url = std::env::var("OPENFLEX_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+        let name = format!("openflex_e2e_{tag}");
+        let admin = backend::db::connect(&admin_url)
+            .await
+            .with_context(|| format!("PostgreSQL is required ({admin_url})"))?;
+        admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
+        admin.close().await?;
+        let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(b, _)| b);
+        Ok(Self {
+            url: format!("{base}/{name}"),
+            postgres: Some((admin_url, name)),
+        })
+    }
+
+    async fn drop_it(self) -> Result<()> {
+        match self.postgres {
+            Some((admin_url, name)) => {
+                let admin = backend::db::connect(&admin_url).await?;
+                admin
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await?;
+                admin.close().await?;
+            }
+            None => {
+                let path = self.url.trim_start_matches("sqlite://");
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{path}{suffix}"));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn start_server(db_url: &str) -> Result<(Child, u16)> {
+    let root = workspace_root();
+    let bin = root.join("target/debug/openflex");
+    let static_dir = root.join("frontend/dist");
+    ensure!(bin.is_file(), "{} is missing: run ./dev test, which builds it", bin.display());
+    ensure!(
+        static_dir.join("index.html").is_file(),
+        "{} is missing: run ./dev test, which builds the browser app",
+        static_dir.display()
+    );
+    let port = free_port()?;
+    let child = Command::new(bin)
+        .arg("serve")
+        .env("OPENFLEX_ADDR", format!("127.0.0.1:{port}"))
+        .env("OPENFLEX_PUBLIC_URL", format!("http://localhost:{port}"))
+        .env("DATABASE_URL", db_url)
+        .env("OPENFLEX_DEV_MODE", "true")
+        .env("OPENFLEX_DEMO_USER", "participant:Twilight Flex Ltd")
+        .env("OPENFLEX_STATIC_DIR", &static_dir)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting the server")?;
+    wait_until("the server", async || http_status(port, "/healthz").await == Some(200)).await?;
+    Ok((child, port))
+}
+
+async fn start_browser() -> Result<(Child, Client, PathBuf)> {
+    let driver_port = free_port()?;
+    let driver = Command::new("chromedriver")
+        .arg(format!("--port={driver_port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .context("chromedriver not found: ./dev test installs Debian's chromium-driver")?;
+    wait_until("chromedriver", async || http_status(driver_port, "/status").await == Some(200)).await?;
+    let profile = std::env::temp_dir().join(format!("openflex-e2e-chromium-{}", uuid::Uuid::new_v4().simple()));
+    let capabilities = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,1600",
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }
+    });
+    let serde_json::Value::Object(capabilities) = capabilities else {
+        bail!("capabilities must be an object");
+    };
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{driver_port}"))
+        .await
+        .context("connecting to chromedriver")?;
+    Ok((driver, client, profile))
+}
+
+async fn meterable_units_page_shows_the_api_test_card(engine: &str) -> Result<()> {
+    let database = Database::create(engine).await?;
+    let (mut server, port) = start_server(&database.url).await?;
+    let (mut driver, client, profile) = start_browser().await?;
+
+    let outcome = async {
+        client.goto(&format!("http://localhost:{port}/meterable-units")).await?;
+        let select = client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("#zone-select option[value='twilight-zone']"))
+            .await
+            .context("the zone drop-down never listed twilight-zone")?;
+        let _ = select;
+        client
+            .find(Locator::Css("#zone-select"))
+            .await?
+            .select_by_value("twilight-zone")
+            .await?;
+        let card = client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("article[data-dispatch-group='API Test']"))
+            .await
+            .context("the API Test card never appeared")?;
+        let text = card.text().await?;
+        ensure!(text.contains("30 / none / none"), "runtimes missing from card: {text}");
+        let prices = card.find(Locator::Css("table.prices")).await?.text().await?;
+        ensure!(prices.contains("Sustain"), "prices table lacks Sustain: {prices}");
+        ensure!(prices.contains("95.55") && prices.contains("1.99"), "prices table lacks the guide's Sustain prices: {prices}");
+        ensure!(client.current_url().await?.as_str().contains("zone=twilight-zone"), "the zone is not in the URL");
+
+        let shots = workspace_root().join("target/e2e");
+        std::fs::create_dir_all(&shots)?;
+        let png = client.screenshot().await?;
+        std::fs::write(shots.join(format!("meterable-units-{engine}.png")), png)?;
+
+        // A deep link straight to a client route loads the app too.
+        client
+            .goto(&format!("http://localhost:{port}/meterable-units?zone=twilight-zone&week=2025-02-17"))
+            .await?;
+        let week = client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(".week strong"))
+            .await?
+            .text()
+            .await?;
+        ensure!(week == "17th February 2025", "week label was {week:?}");
+        client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("article[data-dispatch-group='ATestDV']"))
+            .await
+            .context("deep link did not render the ATestDV card")?;
+        anyhow::Ok(())
+    }
+    .await;
+
+    client.close().await.ok();
+    driver.kill().await.ok();
+    server.kill().await.ok();
+    std::fs::remove_dir_all(profile).ok();
+    database.drop_it().await?;
+    outcome
+}
+
+#[tokio::test]
+async fn meterable_units_in_chromium_on_sqlite() -> Result<()> {
+    meterable_units_page_shows_the_api_test_card("sqlite").await
+}
+
+#[tokio::test]
+async fn meterable_units_in_chromium_on_postgres() -> Result<()> {
+    meterable_units_page_shows_the_api_test_card("postgres").await
+}

@@ -27,6 +27,15 @@ pub struct Settings {
     pub log_format: LogFormat,
 }
 
+/// Why the configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(transparent)]
+    Figment(Box<figment::Error>),
+    #[error("{0}")]
+    Invalid(String),
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -51,12 +60,12 @@ impl Default for Settings {
 impl Settings {
     /// Loads settings. `file` is read when given (it must then exist); otherwise
     /// `openflex.toml` in the working directory is read if present.
-    pub fn load(file: Option<&Path>) -> Result<Self, figment::Error> {
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let mut figment = Figment::from(Serialized::defaults(Settings::default()));
         match file {
             Some(path) => {
                 if !path.is_file() {
-                    return Err(figment::Error::from(format!(
+                    return Err(ConfigError::Invalid(format!(
                         "configuration file {} does not exist",
                         path.display()
                     )));
@@ -72,20 +81,27 @@ impl Settings {
                     .map(|_| "database_url".into()),
             )
             .merge(Env::prefixed("OPENFLEX_"))
-            .extract()?;
+            .extract()
+            .map_err(|e| ConfigError::Figment(Box::new(e)))?;
         settings.validate()?;
         Ok(settings)
     }
 
-    fn validate(&self) -> Result<(), figment::Error> {
+    fn validate(&self) -> Result<(), ConfigError> {
         if !(self.public_url.starts_with("http://") || self.public_url.starts_with("https://")) {
-            return Err("public_url must start with http:// or https://".into());
+            return Err(ConfigError::Invalid(
+                "public_url must start with http:// or https://".into(),
+            ));
         }
         if crate::db::Engine::of(&self.database_url).is_none() {
-            return Err("database_url must start with sqlite: or postgres://".into());
+            return Err(ConfigError::Invalid(
+                "database_url must start with sqlite: or postgres://".into(),
+            ));
         }
         if self.demo_user.is_some() && !self.dev_mode {
-            return Err("demo_user is only allowed with dev_mode = true".into());
+            return Err(ConfigError::Invalid(
+                "demo_user is only allowed with dev_mode = true".into(),
+            ));
         }
         Ok(())
     }

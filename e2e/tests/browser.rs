@@ -1,6 +1,12 @@
 //! Drives the real server binary and the built browser app in Debian's headless Chromium.
 //! `./dev test` builds both first and installs Chromium; anything missing is a failure.
 
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "a test that cannot go on should fail loudly"
+)]
+
 use anyhow::{Context, Result, bail, ensure};
 use fantoccini::{Client, ClientBuilder, Locator};
 use sea_orm::ConnectionTrait;
@@ -26,7 +32,8 @@ fn free_port() -> Result<u16> {
 /// Status code of `GET path`, or None while nothing listens.
 async fn http_status(port: u16, path: &str) -> Option<u16> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n");
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.ok()?;
     let mut head = [0u8; 12];
     stream.read_exact(&mut head).await.ok()?;
@@ -66,9 +73,13 @@ impl Database {
         let admin = backend::db::connect(&admin_url)
             .await
             .with_context(|| format!("PostgreSQL is required ({admin_url})"))?;
-        admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await?;
         admin.close().await?;
-        let base = admin_url.rsplit_once('/').map_or(admin_url.as_str(), |(b, _)| b);
+        let base = admin_url
+            .rsplit_once('/')
+            .map_or(admin_url.as_str(), |(b, _)| b);
         Ok(Self {
             url: format!("{base}/{name}"),
             postgres: Some((admin_url, name)),
@@ -99,7 +110,11 @@ async fn start_server(db_url: &str) -> Result<(Child, u16)> {
     let root = workspace_root();
     let bin = root.join("target/debug/openflex");
     let static_dir = root.join("frontend/dist");
-    ensure!(bin.is_file(), "{} is missing: run ./dev test, which builds it", bin.display());
+    ensure!(
+        bin.is_file(),
+        "{} is missing: run ./dev test, which builds it",
+        bin.display()
+    );
     ensure!(
         static_dir.join("index.html").is_file(),
         "{} is missing: run ./dev test, which builds the browser app",
@@ -119,7 +134,10 @@ async fn start_server(db_url: &str) -> Result<(Child, u16)> {
         .kill_on_drop(true)
         .spawn()
         .context("starting the server")?;
-    wait_until("the server", async || http_status(port, "/healthz").await == Some(200)).await?;
+    wait_until("the server", async || {
+        http_status(port, "/healthz").await == Some(200)
+    })
+    .await?;
     Ok((child, port))
 }
 
@@ -132,8 +150,14 @@ async fn start_browser() -> Result<(Child, Client, PathBuf)> {
         .kill_on_drop(true)
         .spawn()
         .context("chromedriver not found: ./dev test installs Debian's chromium-driver")?;
-    wait_until("chromedriver", async || http_status(driver_port, "/status").await == Some(200)).await?;
-    let profile = std::env::temp_dir().join(format!("openflex-e2e-chromium-{}", uuid::Uuid::new_v4().simple()));
+    wait_until("chromedriver", async || {
+        http_status(driver_port, "/status").await == Some(200)
+    })
+    .await?;
+    let profile = std::env::temp_dir().join(format!(
+        "openflex-e2e-chromium-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
     let capabilities = serde_json::json!({
         "goog:chromeOptions": {
             "binary": "/usr/bin/chromium",
@@ -162,7 +186,9 @@ async fn meterable_units_page_shows_the_api_test_card(engine: &str) -> Result<()
     let (mut driver, client, profile) = start_browser().await?;
 
     let outcome = async {
-        client.goto(&format!("http://localhost:{port}/meterable-units")).await?;
+        client
+            .goto(&format!("http://localhost:{port}/meterable-units"))
+            .await?;
         let select = client
             .wait()
             .at_most(Duration::from_secs(20))
@@ -182,11 +208,31 @@ async fn meterable_units_page_shows_the_api_test_card(engine: &str) -> Result<()
             .await
             .context("the API Test card never appeared")?;
         let text = card.text().await?;
-        ensure!(text.contains("30 / none / none"), "runtimes missing from card: {text}");
-        let prices = card.find(Locator::Css("table.prices")).await?.text().await?;
-        ensure!(prices.contains("Sustain"), "prices table lacks Sustain: {prices}");
-        ensure!(prices.contains("95.55") && prices.contains("1.99"), "prices table lacks the guide's Sustain prices: {prices}");
-        ensure!(client.current_url().await?.as_str().contains("zone=twilight-zone"), "the zone is not in the URL");
+        ensure!(
+            text.contains("30 / none / none"),
+            "runtimes missing from card: {text}"
+        );
+        let prices = card
+            .find(Locator::Css("table.prices"))
+            .await?
+            .text()
+            .await?;
+        ensure!(
+            prices.contains("Sustain"),
+            "prices table lacks Sustain: {prices}"
+        );
+        ensure!(
+            prices.contains("95.55") && prices.contains("1.99"),
+            "prices table lacks the guide's Sustain prices: {prices}"
+        );
+        ensure!(
+            client
+                .current_url()
+                .await?
+                .as_str()
+                .contains("zone=twilight-zone"),
+            "the zone is not in the URL"
+        );
 
         let shots = workspace_root().join("target/e2e");
         std::fs::create_dir_all(&shots)?;
@@ -195,7 +241,9 @@ async fn meterable_units_page_shows_the_api_test_card(engine: &str) -> Result<()
 
         // A deep link straight to a client route loads the app too.
         client
-            .goto(&format!("http://localhost:{port}/meterable-units?zone=twilight-zone&week=2025-02-17"))
+            .goto(&format!(
+                "http://localhost:{port}/meterable-units?zone=twilight-zone&week=2025-02-17"
+            ))
             .await?;
         let week = client
             .wait()

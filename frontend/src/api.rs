@@ -21,14 +21,14 @@ pub async fn graphql<T: DeserializeOwned>(query: &str, variables: Value) -> Resu
         .json()
         .await
         .map_err(|e| format!("unexpected response ({status}): {e}"))?;
-    if let Some(errors) = json.get("errors").and_then(Value::as_array) {
-        if !errors.is_empty() {
-            return Err(errors
-                .iter()
-                .filter_map(|e| e.get("message").and_then(Value::as_str))
-                .collect::<Vec<_>>()
-                .join("; "));
-        }
+    if let Some(errors) = json.get("errors").and_then(Value::as_array)
+        && !errors.is_empty()
+    {
+        return Err(errors
+            .iter()
+            .filter_map(|e| e.get("message").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join("; "));
     }
     if let Some(detail) = json.get("detail").and_then(Value::as_str) {
         return Err(detail.to_owned());

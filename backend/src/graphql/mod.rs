@@ -89,10 +89,10 @@ pub(crate) fn gql_error(e: ServiceError) -> async_graphql::Error {
     };
     async_graphql::Error::new(message).extend_with(|_, ext| {
         ext.set("code", code);
-        if let ServiceError::Invalid(errors) = &e {
-            if let Some(first) = errors.first() {
-                ext.set("field", first.field.clone());
-            }
+        if let ServiceError::Invalid(errors) = &e
+            && let Some(first) = errors.first()
+        {
+            ext.set("field", first.field.clone());
         }
     })
 }

@@ -1,6 +1,12 @@
 //! Integration tests: the whole router in-process over a fresh database, each test run on
 //! SQLite and on PostgreSQL.
 
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "a test that cannot go on should fail loudly"
+)]
+
 mod assets;
 mod graphql;
 mod helpers;

@@ -9,4 +9,5 @@ pub mod ids;
 pub mod rest;
 pub mod seed;
 pub mod services;
+pub mod testing;
 pub mod web;

@@ -8,8 +8,8 @@
 )]
 
 use anyhow::{Context, Result, bail, ensure};
+use backend::testing::{Engine, TempDatabase};
 use fantoccini::{Client, ClientBuilder, Locator};
-use sea_orm::ConnectionTrait;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -49,61 +49,6 @@ async fn wait_until(what: &str, mut ready: impl AsyncFnMut() -> bool) -> Result<
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     bail!("{what} did not become ready within 30 s")
-}
-
-/// A database for one run, removed afterwards.
-struct Database {
-    url: String,
-    postgres: Option<(String, String)>,
-}
-
-impl Database {
-    async fn create(engine: &str) -> Result<Self> {
-        let tag = uuid::Uuid::new_v4().simple().to_string();
-        if engine == "sqlite" {
-            let path = std::env::temp_dir().join(format!("openflex-e2e-{tag}.db"));
-            return Ok(Self {
-                url: format!("sqlite://{}", path.display()),
-                postgres: None,
-            });
-        }
-        let admin_url = std::env::var("OPENFLEX_TEST_POSTGRES_URL")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-        let name = format!("openflex_e2e_{tag}");
-        let admin = backend::db::connect(&admin_url)
-            .await
-            .with_context(|| format!("PostgreSQL is required ({admin_url})"))?;
-        admin
-            .execute_unprepared(&format!("CREATE DATABASE {name}"))
-            .await?;
-        admin.close().await?;
-        let base = admin_url
-            .rsplit_once('/')
-            .map_or(admin_url.as_str(), |(b, _)| b);
-        Ok(Self {
-            url: format!("{base}/{name}"),
-            postgres: Some((admin_url, name)),
-        })
-    }
-
-    async fn drop_it(self) -> Result<()> {
-        match self.postgres {
-            Some((admin_url, name)) => {
-                let admin = backend::db::connect(&admin_url).await?;
-                admin
-                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .await?;
-                admin.close().await?;
-            }
-            None => {
-                let path = self.url.trim_start_matches("sqlite://");
-                for suffix in ["", "-wal", "-shm"] {
-                    let _ = std::fs::remove_file(format!("{path}{suffix}"));
-                }
-            }
-        }
-        Ok(())
-    }
 }
 
 async fn start_server(db_url: &str) -> Result<(Child, u16)> {
@@ -180,8 +125,8 @@ async fn start_browser() -> Result<(Child, Client, PathBuf)> {
     Ok((driver, client, profile))
 }
 
-async fn meterable_units_page_shows_the_api_test_card(engine: &str) -> Result<()> {
-    let database = Database::create(engine).await?;
+async fn meterable_units_page_shows_the_api_test_card(engine: Engine) -> Result<()> {
+    let database = TempDatabase::create(engine).await?;
     let (mut server, port) = start_server(&database.url).await?;
     let (mut driver, client, profile) = start_browser().await?;
 
@@ -237,7 +182,10 @@ async fn meterable_units_page_shows_the_api_test_card(engine: &str) -> Result<()
         let shots = workspace_root().join("target/e2e");
         std::fs::create_dir_all(&shots)?;
         let png = client.screenshot().await?;
-        std::fs::write(shots.join(format!("meterable-units-{engine}.png")), png)?;
+        std::fs::write(
+            shots.join(format!("meterable-units-{}.png", engine.name())),
+            png,
+        )?;
 
         // A deep link straight to a client route loads the app too.
         client
@@ -259,6 +207,17 @@ async fn meterable_units_page_shows_the_api_test_card(engine: &str) -> Result<()
             .for_element(Locator::Css("article[data-dispatch-group='ATestDV']"))
             .await
             .context("deep link did not render the ATestDV card")?;
+
+        // The GraphQL explorer runs from files the product serves itself (no CDN).
+        client
+            .goto(&format!("http://localhost:{port}/graphql"))
+            .await?;
+        client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(".graphiql-container"))
+            .await
+            .context("GraphiQL did not start (are its assets in frontend/dist/graphiql?)")?;
         anyhow::Ok(())
     }
     .await;
@@ -267,16 +226,16 @@ async fn meterable_units_page_shows_the_api_test_card(engine: &str) -> Result<()
     driver.kill().await.ok();
     server.kill().await.ok();
     std::fs::remove_dir_all(profile).ok();
-    database.drop_it().await?;
+    drop(database);
     outcome
 }
 
 #[tokio::test]
 async fn meterable_units_in_chromium_on_sqlite() -> Result<()> {
-    meterable_units_page_shows_the_api_test_card("sqlite").await
+    meterable_units_page_shows_the_api_test_card(Engine::Sqlite).await
 }
 
 #[tokio::test]
 async fn meterable_units_in_chromium_on_postgres() -> Result<()> {
-    meterable_units_page_shows_the_api_test_card("postgres").await
+    meterable_units_page_shows_the_api_test_card(Engine::Postgres).await
 }

@@ -1,6 +1,6 @@
 //! Zones, dispatch groups and meterable units over REST and GraphQL, with tenancy.
 
-use crate::helpers::{Backend, OTHER, SSEN, TWILIGHT, TestApp, both_databases, error_code};
+use crate::helpers::{Engine, OTHER, SSEN, TWILIGHT, TestApp, both_databases, error_code};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
@@ -28,8 +28,8 @@ fn zone_ids(zones: &Value) -> Vec<String> {
         .collect()
 }
 
-async fn participant_sees_only_zones_with_its_own_dispatch_groups(backend: Backend) {
-    let twilight = TestApp::spawn(backend, Some(TWILIGHT)).await;
+async fn participant_sees_only_zones_with_its_own_dispatch_groups(engine: Engine) {
+    let twilight = TestApp::spawn(engine, Some(TWILIGHT)).await;
     let zones = twilight.get("/api/v2/zones").await;
     assert_eq!(zones.status, StatusCode::OK);
     assert_eq!(
@@ -58,15 +58,15 @@ async fn participant_sees_only_zones_with_its_own_dispatch_groups(backend: Backe
         ]
     );
 
-    let other = TestApp::spawn(backend, Some(OTHER)).await;
+    let other = TestApp::spawn(engine, Some(OTHER)).await;
     assert_eq!(
         zone_ids(&other.get("/api/v2/zones").await.json()),
         ["isle-of-skye"]
     );
 }
 
-async fn operator_sees_all_of_its_zones(backend: Backend) {
-    let app = TestApp::spawn(backend, Some(SSEN)).await;
+async fn operator_sees_all_of_its_zones(engine: Engine) {
+    let app = TestApp::spawn(engine, Some(SSEN)).await;
     let response = app
         .graphql("{ zones { id name sandbox } }", json!({}))
         .await;
@@ -76,8 +76,8 @@ async fn operator_sees_all_of_its_zones(backend: Backend) {
     );
 }
 
-async fn twilight_zone_cards_carry_the_guides_runtimes_and_prices(backend: Backend) {
-    let app = TestApp::spawn(backend, Some(TWILIGHT)).await;
+async fn twilight_zone_cards_carry_the_guides_runtimes_and_prices(engine: Engine) {
+    let app = TestApp::spawn(engine, Some(TWILIGHT)).await;
     let response = app
         .get("/api/v2/dispatch-groups?zone_id=twilight-zone&week_commencing=2025-02-17")
         .await;
@@ -119,8 +119,8 @@ async fn twilight_zone_cards_carry_the_guides_runtimes_and_prices(backend: Backe
     assert_eq!(atestdv["prices"].as_array().map(Vec::len), Some(6));
 }
 
-async fn another_fsps_zone_is_not_found_on_rest_and_graphql(backend: Backend) {
-    let other = TestApp::spawn(backend, Some(OTHER)).await;
+async fn another_fsps_zone_is_not_found_on_rest_and_graphql(engine: Engine) {
+    let other = TestApp::spawn(engine, Some(OTHER)).await;
     for uri in [
         "/api/v2/dispatch-groups?zone_id=twilight-zone",
         "/api/v2/meterable-units?zone_id=twilight-zone",
@@ -139,8 +139,8 @@ async fn another_fsps_zone_is_not_found_on_rest_and_graphql(backend: Backend) {
     }
 }
 
-async fn participant_sees_only_its_own_groups_in_a_shared_zone(backend: Backend) {
-    let app = TestApp::spawn(backend, Some(OTHER)).await;
+async fn participant_sees_only_its_own_groups_in_a_shared_zone(engine: Engine) {
+    let app = TestApp::spawn(engine, Some(OTHER)).await;
     let body = app
         .get("/api/v2/dispatch-groups?zone_id=isle-of-skye")
         .await
@@ -154,8 +154,8 @@ async fn participant_sees_only_its_own_groups_in_a_shared_zone(backend: Backend)
     assert_eq!(companies, ["Other Flex Ltd"]);
 }
 
-async fn unknown_zone_is_a_404_problem(backend: Backend) {
-    let app = TestApp::spawn(backend, Some(TWILIGHT)).await;
+async fn unknown_zone_is_a_404_problem(engine: Engine) {
+    let app = TestApp::spawn(engine, Some(TWILIGHT)).await;
     for uri in [
         "/api/v2/dispatch-groups?zone_id=nope",
         "/api/v2/dispatch-groups?zone_id=NOT%20A%20SLUG",
@@ -171,8 +171,8 @@ async fn unknown_zone_is_a_404_problem(backend: Backend) {
     }
 }
 
-async fn malformed_week_commencing_is_a_400_naming_the_parameter(backend: Backend) {
-    let app = TestApp::spawn(backend, Some(TWILIGHT)).await;
+async fn malformed_week_commencing_is_a_400_naming_the_parameter(engine: Engine) {
+    let app = TestApp::spawn(engine, Some(TWILIGHT)).await;
     let response = app
         .get("/api/v2/dispatch-groups?zone_id=twilight-zone&week_commencing=2025-13-01")
         .await;
@@ -187,8 +187,8 @@ async fn malformed_week_commencing_is_a_400_naming_the_parameter(backend: Backen
     );
 }
 
-async fn week_commencing_must_be_a_monday(backend: Backend) {
-    let app = TestApp::spawn(backend, Some(TWILIGHT)).await;
+async fn week_commencing_must_be_a_monday(engine: Engine) {
+    let app = TestApp::spawn(engine, Some(TWILIGHT)).await;
     let response = app
         .get("/api/v2/dispatch-groups?zone_id=twilight-zone&week_commencing=2025-02-18")
         .await;
@@ -203,8 +203,8 @@ async fn week_commencing_must_be_a_monday(backend: Backend) {
     );
 }
 
-async fn missing_zone_id_is_a_400_naming_the_parameter(backend: Backend) {
-    let app = TestApp::spawn(backend, Some(TWILIGHT)).await;
+async fn missing_zone_id_is_a_400_naming_the_parameter(engine: Engine) {
+    let app = TestApp::spawn(engine, Some(TWILIGHT)).await;
     for uri in ["/api/v2/dispatch-groups", "/api/v2/meterable-units"] {
         let response = app.get(uri).await;
         assert_eq!(response.status, StatusCode::BAD_REQUEST, "{uri}");
@@ -212,8 +212,8 @@ async fn missing_zone_id_is_a_400_naming_the_parameter(backend: Backend) {
     }
 }
 
-async fn meterable_units_of_a_zone_include_both_granularities(backend: Backend) {
-    let app = TestApp::spawn(backend, Some(TWILIGHT)).await;
+async fn meterable_units_of_a_zone_include_both_granularities(engine: Engine) {
+    let app = TestApp::spawn(engine, Some(TWILIGHT)).await;
     let response = app
         .get("/api/v2/meterable-units?zone_id=twilight-zone")
         .await;
@@ -236,8 +236,8 @@ async fn meterable_units_of_a_zone_include_both_granularities(backend: Backend) 
     );
 }
 
-async fn graphql_dispatch_groups_match_rest(backend: Backend) {
-    let app = TestApp::spawn(backend, Some(TWILIGHT)).await;
+async fn graphql_dispatch_groups_match_rest(engine: Engine) {
+    let app = TestApp::spawn(engine, Some(TWILIGHT)).await;
     let gql = app
         .graphql(
             r#"query($z: String!) { dispatchGroups(zoneId: $z, weekCommencing: "2025-02-17") {
@@ -268,8 +268,8 @@ async fn graphql_dispatch_groups_match_rest(backend: Backend) {
     );
 }
 
-async fn graphql_bad_week_is_a_user_input_error_naming_the_argument(backend: Backend) {
-    let app = TestApp::spawn(backend, Some(TWILIGHT)).await;
+async fn graphql_bad_week_is_a_user_input_error_naming_the_argument(engine: Engine) {
+    let app = TestApp::spawn(engine, Some(TWILIGHT)).await;
     let response = app
         .graphql(
             r#"{ dispatchGroups(zoneId: "twilight-zone", weekCommencing: "2025-13-01") { id } }"#,

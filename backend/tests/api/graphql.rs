@@ -1,6 +1,6 @@
 //! The GraphQL endpoint's transport rules: JSON POST only, one operation, same origin.
 
-use crate::helpers::{Backend, TWILIGHT, TestApp, both_databases, error_code};
+use crate::helpers::{Engine, TWILIGHT, TestApp, both_databases, error_code};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use serde_json::json;
@@ -25,8 +25,8 @@ fn post(content_type: &str) -> axum::http::request::Builder {
 
 const ZONES: &str = r#"{"query":"{ zones { id } }"}"#;
 
-async fn text_plain_body_is_refused(backend: Backend) {
-    let app = TestApp::spawn(backend, Some(TWILIGHT)).await;
+async fn text_plain_body_is_refused(engine: Engine) {
+    let app = TestApp::spawn(engine, Some(TWILIGHT)).await;
     let response = app
         .request(post("text/plain").body(Body::from(ZONES)).expect("request"))
         .await;
@@ -34,8 +34,8 @@ async fn text_plain_body_is_refused(backend: Backend) {
     assert_eq!(response.content_type(), "application/problem+json");
 }
 
-async fn get_carrying_an_operation_is_refused(backend: Backend) {
-    let app = TestApp::spawn(backend, Some(TWILIGHT)).await;
+async fn get_carrying_an_operation_is_refused(engine: Engine) {
+    let app = TestApp::spawn(engine, Some(TWILIGHT)).await;
     for uri in [
         "/graphql?query=mutation%20%7B%20x%20%7D",
         "/graphql?query=%7B%20zones%20%7B%20id%20%7D%20%7D",
@@ -49,8 +49,8 @@ async fn get_carrying_an_operation_is_refused(backend: Backend) {
     }
 }
 
-async fn batch_is_refused(backend: Backend) {
-    let app = TestApp::spawn(backend, Some(TWILIGHT)).await;
+async fn batch_is_refused(engine: Engine) {
+    let app = TestApp::spawn(engine, Some(TWILIGHT)).await;
     let batch = format!("[{ZONES},{ZONES}]");
     let response = app
         .request(
@@ -63,8 +63,8 @@ async fn batch_is_refused(backend: Backend) {
     assert_eq!(response.json()["code"], "BATCH_NOT_SUPPORTED");
 }
 
-async fn cross_site_requests_are_refused(backend: Backend) {
-    let app = TestApp::spawn(backend, Some(TWILIGHT)).await;
+async fn cross_site_requests_are_refused(engine: Engine) {
+    let app = TestApp::spawn(engine, Some(TWILIGHT)).await;
     let cross_site = app
         .request(
             post("application/json")
@@ -86,8 +86,8 @@ async fn cross_site_requests_are_refused(backend: Backend) {
     assert_eq!(foreign_origin.status, StatusCode::FORBIDDEN);
 }
 
-async fn same_origin_browser_request_is_served(backend: Backend) {
-    let app = TestApp::spawn(backend, Some(TWILIGHT)).await;
+async fn same_origin_browser_request_is_served(engine: Engine) {
+    let app = TestApp::spawn(engine, Some(TWILIGHT)).await;
     let response = app
         .request(
             post("application/json; charset=utf-8")
@@ -101,8 +101,8 @@ async fn same_origin_browser_request_is_served(backend: Backend) {
     assert!(response.json()["data"]["zones"].is_array());
 }
 
-async fn unauthenticated_caller_gets_an_unauthenticated_error(backend: Backend) {
-    let app = TestApp::spawn(backend, None).await;
+async fn unauthenticated_caller_gets_an_unauthenticated_error(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
     let response = app.graphql("{ zones { id } }", json!({})).await;
     assert_eq!(error_code(&response), Some("UNAUTHENTICATED"));
     let rest = app.get("/api/v2/zones").await;
@@ -110,8 +110,8 @@ async fn unauthenticated_caller_gets_an_unauthenticated_error(backend: Backend) 
     assert_eq!(rest.content_type(), "application/problem+json");
 }
 
-async fn graphiql_is_served_in_dev_mode_without_a_cdn(backend: Backend) {
-    let app = TestApp::spawn(backend, Some(TWILIGHT)).await;
+async fn graphiql_is_served_in_dev_mode_without_a_cdn(engine: Engine) {
+    let app = TestApp::spawn(engine, Some(TWILIGHT)).await;
     let page = app.get("/graphql").await;
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
@@ -125,8 +125,8 @@ async fn graphiql_is_served_in_dev_mode_without_a_cdn(backend: Backend) {
     assert!(sdl.text().contains("dispatchGroups("), "{}", sdl.text());
 }
 
-async fn introspection_is_off_outside_dev_mode(backend: Backend) {
-    let app = TestApp::spawn_with(backend, |s| {
+async fn introspection_is_off_outside_dev_mode(engine: Engine) {
+    let app = TestApp::spawn_with(engine, |s| {
         s.dev_mode = false;
         s.demo_user = None;
     })

@@ -4,9 +4,11 @@ use axum::http::{HeaderMap, Method, Request, StatusCode};
 use backend::app::{AppState, Clock, router};
 use backend::config::Settings;
 use backend::db;
+pub use backend::testing::Engine;
+use backend::testing::TempDatabase;
 use chrono::{DateTime, TimeZone, Utc};
 use http_body_util::BodyExt;
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -22,22 +24,16 @@ macro_rules! both_databases {
         mod $name {
             #[tokio::test]
             async fn sqlite() {
-                super::$name(crate::helpers::Backend::Sqlite).await
+                super::$name(crate::helpers::Engine::Sqlite).await
             }
             #[tokio::test]
             async fn postgres() {
-                super::$name(crate::helpers::Backend::Postgres).await
+                super::$name(crate::helpers::Engine::Postgres).await
             }
         }
     )*};
 }
 pub(crate) use both_databases;
-
-#[derive(Debug, Clone, Copy)]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
 
 /// Wednesday 19 February 2025, noon: inside the guide's example week.
 pub fn test_now() -> DateTime<Utc> {
@@ -54,96 +50,11 @@ impl Clock for FixedClock {
     }
 }
 
-/// A database that exists for one test and is removed afterwards, even when the test
-/// panics.
-pub struct TestDb {
-    pub url: String,
-    cleanup: Cleanup,
-}
-
-enum Cleanup {
-    SqliteFile(PathBuf),
-    PostgresDb { admin_url: String, name: String },
-}
-
-impl TestDb {
-    pub async fn create(backend: Backend) -> TestDb {
-        let tag = uuid::Uuid::new_v4().simple().to_string();
-        match backend {
-            Backend::Sqlite => {
-                let path = std::env::temp_dir().join(format!("openflex-test-{tag}.db"));
-                TestDb {
-                    url: format!("sqlite://{}", path.display()),
-                    cleanup: Cleanup::SqliteFile(path),
-                }
-            }
-            Backend::Postgres => {
-                // A missing PostgreSQL is a failure, never a skip: `./dev test` starts it.
-                let admin_url = std::env::var("OPENFLEX_TEST_POSTGRES_URL")
-                    .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-                let name = format!("openflex_test_{tag}");
-                let admin = db::connect(&admin_url).await.unwrap_or_else(|e| {
-                    panic!("PostgreSQL is required for this test ({admin_url}): {e}")
-                });
-                admin
-                    .execute_unprepared(&format!("CREATE DATABASE {name}"))
-                    .await
-                    .expect("create test database");
-                admin.close().await.ok();
-                let base = admin_url
-                    .rsplit_once('/')
-                    .map_or(admin_url.as_str(), |(b, _)| b);
-                TestDb {
-                    url: format!("{base}/{name}"),
-                    cleanup: Cleanup::PostgresDb { admin_url, name },
-                }
-            }
-        }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        match &self.cleanup {
-            Cleanup::SqliteFile(path) => {
-                for suffix in ["", "-wal", "-shm"] {
-                    let mut p = path.clone().into_os_string();
-                    p.push(suffix);
-                    let _ = std::fs::remove_file(p);
-                }
-            }
-            Cleanup::PostgresDb { admin_url, name } => {
-                let (admin_url, db_name) = (admin_url.clone(), name.clone());
-                // Drop runs inside the test's runtime; a separate thread owns a new one.
-                let dropped = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread()
-                        .enable_all()
-                        .build()
-                        .expect("runtime");
-                    rt.block_on(async {
-                        let admin = db::connect(&admin_url).await?;
-                        admin
-                            .execute_unprepared(&format!(
-                                "DROP DATABASE IF EXISTS {db_name} WITH (FORCE)"
-                            ))
-                            .await?;
-                        admin.close().await
-                    })
-                })
-                .join();
-                if !matches!(dropped, Ok(Ok(()))) {
-                    eprintln!("could not drop test database {name}");
-                }
-            }
-        }
-    }
-}
-
 pub struct TestApp {
     pub router: Router,
     pub db: DatabaseConnection,
     // Declared last: dropped after the pool above is gone.
-    _database: TestDb,
+    _database: TempDatabase,
 }
 
 pub struct TestResponse {
@@ -176,15 +87,17 @@ impl TestResponse {
 
 impl TestApp {
     /// A migrated, seeded app whose requests act as `demo_user` (none: unauthenticated).
-    pub async fn spawn(backend: Backend, demo_user: Option<&str>) -> TestApp {
-        Self::spawn_with(backend, |s| {
+    pub async fn spawn(engine: Engine, demo_user: Option<&str>) -> TestApp {
+        Self::spawn_with(engine, |s| {
             s.demo_user = demo_user.map(str::to_owned);
         })
         .await
     }
 
-    pub async fn spawn_with(backend: Backend, configure: impl FnOnce(&mut Settings)) -> TestApp {
-        let database = TestDb::create(backend).await;
+    pub async fn spawn_with(engine: Engine, configure: impl FnOnce(&mut Settings)) -> TestApp {
+        let database = TempDatabase::create(engine)
+            .await
+            .expect("a fresh database (PostgreSQL must be running)");
         let db = db::connect(&database.url).await.expect("connect");
         db::migrate(&db).await.expect("migrate");
         backend::seed::seed_demo(&db, test_now())

@@ -1,6 +1,6 @@
 //! Health, the OpenAPI document, the browser app's static files, and seeding.
 
-use crate::helpers::{Backend, TWILIGHT, TestApp, both_databases, test_now};
+use crate::helpers::{Engine, TWILIGHT, TestApp, both_databases, test_now};
 use axum::http::StatusCode;
 use sea_orm::{EntityTrait, PaginatorTrait};
 
@@ -12,15 +12,15 @@ both_databases!(
     seeding_twice_changes_nothing,
 );
 
-async fn healthz_reports_the_database(backend: Backend) {
-    let app = TestApp::spawn(backend, None).await;
+async fn healthz_reports_the_database(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
     let response = app.get("/healthz").await;
     assert_eq!(response.status, StatusCode::OK);
     assert_eq!(response.json()["database"], "ok");
 }
 
-async fn openapi_document_is_3_1_and_lists_every_route(backend: Backend) {
-    let app = TestApp::spawn(backend, None).await;
+async fn openapi_document_is_3_1_and_lists_every_route(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
     let doc = app.get("/api/v2/openapi.json").await.json();
     assert!(
         doc["openapi"]
@@ -59,21 +59,21 @@ async fn openapi_document_is_3_1_and_lists_every_route(backend: Backend) {
     }
 }
 
-async fn unknown_api_route_is_a_404_problem(backend: Backend) {
-    let app = TestApp::spawn(backend, Some(TWILIGHT)).await;
+async fn unknown_api_route_is_a_404_problem(engine: Engine) {
+    let app = TestApp::spawn(engine, Some(TWILIGHT)).await;
     let response = app.get("/api/v2/nothing-here").await;
     assert_eq!(response.status, StatusCode::NOT_FOUND);
     assert_eq!(response.content_type(), "application/problem+json");
 }
 
-async fn spa_routes_fall_back_to_the_app_and_hashed_assets_are_immutable(backend: Backend) {
+async fn spa_routes_fall_back_to_the_app_and_hashed_assets_are_immutable(engine: Engine) {
     let dir =
         std::env::temp_dir().join(format!("openflex-static-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).expect("static dir");
     std::fs::write(dir.join("index.html"), "<html>openflex app</html>").expect("index");
     std::fs::write(dir.join("frontend-0123456789abcdef_bg.wasm"), b"\0asm").expect("wasm");
     let static_dir = dir.clone();
-    let app = TestApp::spawn_with(backend, move |s| s.static_dir = static_dir).await;
+    let app = TestApp::spawn_with(engine, move |s| s.static_dir = static_dir).await;
 
     for path in ["/", "/meterable-units", "/api-testing/readings"] {
         let response = app.get(path).await;
@@ -99,9 +99,9 @@ async fn spa_routes_fall_back_to_the_app_and_hashed_assets_are_immutable(backend
     std::fs::remove_dir_all(dir).ok();
 }
 
-async fn seeding_twice_changes_nothing(backend: Backend) {
+async fn seeding_twice_changes_nothing(engine: Engine) {
     use backend::db::entities::{dispatch_groups, meterable_units};
-    let app = TestApp::spawn(backend, None).await;
+    let app = TestApp::spawn(engine, None).await;
     let groups = dispatch_groups::Entity::find()
         .count(&app.db)
         .await

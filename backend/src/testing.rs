@@ -2,7 +2,12 @@
 //! fresh PostgreSQL database, removed when the value is dropped (even after a panic).
 
 use crate::db;
-use sea_orm::{ConnectionTrait, DbErr};
+use crate::db::entities::{
+    dispatch_groups, fsp_companies, meterable_units, prices, programmes, zones,
+};
+use crate::ids::new_public_id;
+use chrono::{DateTime, Utc};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter};
 use std::path::PathBuf;
 
 /// The PostgreSQL server tests use unless `OPENFLEX_TEST_POSTGRES_URL` names another.
@@ -106,4 +111,107 @@ impl Drop for TempDatabase {
             }
         }
     }
+}
+
+/// Adds zone `slug` for the seeded company "Twilight Flex Ltd" with `groups` dispatch
+/// groups, each with one meterable unit and a price in each of four programmes.
+pub async fn add_priced_zone(
+    conn: &sea_orm::DatabaseConnection,
+    slug: &str,
+    groups: usize,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let twilight = fsp_companies::Entity::find()
+        .filter(fsp_companies::Column::Name.eq("Twilight Flex Ltd"))
+        .one(conn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("seeded company".to_owned()))?;
+    let template = zones::Entity::find()
+        .one(conn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("a seeded zone".to_owned()))?;
+    let zone = zones::Entity::insert(zones::ActiveModel {
+        slug: Set(slug.to_owned()),
+        operator_id: Set(template.operator_id),
+        name: Set(slug.to_owned()),
+        sandbox: Set(false),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .exec(conn)
+    .await?
+    .last_insert_id;
+    let kinds = ["sustain", "secure", "dynamic", "restore"];
+    programmes::Entity::insert_many(kinds.iter().map(|k| programmes::ActiveModel {
+        public_id: Set(new_public_id().to_string()),
+        zone_id: Set(zone),
+        kind: Set((*k).to_owned()),
+        auction: Set(false),
+        name: Set((*k).to_owned()),
+        product_code: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    }))
+    .exec(conn)
+    .await?;
+    let programme_ids: Vec<i32> = programmes::Entity::find()
+        .filter(programmes::Column::ZoneId.eq(zone))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    dispatch_groups::Entity::insert_many((0..groups).map(|i| dispatch_groups::ActiveModel {
+        public_id: Set(new_public_id().to_string()),
+        zone_id: Set(zone),
+        company_id: Set(twilight.id),
+        name: Set(format!("Bench group {i:04}")),
+        power_change_kw: Set(100.0),
+        direction: Set("turn_down".to_owned()),
+        min_runtime_minutes: Set(Some(30)),
+        max_runtime_minutes: Set(None),
+        weekly_runtime_minutes: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    }))
+    .exec(conn)
+    .await?;
+    let group_ids: Vec<i32> = dispatch_groups::Entity::find()
+        .filter(dispatch_groups::Column::ZoneId.eq(zone))
+        .all(conn)
+        .await?
+        .into_iter()
+        .map(|g| g.id)
+        .collect();
+    meterable_units::Entity::insert_many(group_ids.iter().map(|g| meterable_units::ActiveModel {
+        public_id: Set(new_public_id().to_string()),
+        dispatch_group_id: Set(*g),
+        name: Set(format!("Bench unit {g}")),
+        metering_granularity: Set("per_minute".to_owned()),
+        baseline_method: Set("static".to_owned()),
+        baseline_static_kw: Set(Some(-50.0)),
+        created_at: Set(now),
+        ..Default::default()
+    }))
+    .exec(conn)
+    .await?;
+    let rows: Vec<prices::ActiveModel> = group_ids
+        .iter()
+        .flat_map(|g| programme_ids.iter().map(move |p| (*g, *p)))
+        .map(|(g, p)| prices::ActiveModel {
+            dispatch_group_id: Set(g),
+            programme_id: Set(p),
+            availability_price_pence: Set(Some(955)),
+            utilisation_price_pence: Set(Some(199)),
+            unit_ceiling_pence: Set(None),
+            updated_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        prices::Entity::insert_many(chunk.to_vec())
+            .exec(conn)
+            .await?;
+    }
+    Ok(())
 }

@@ -1,6 +1,8 @@
 //! Zones, dispatch groups and meterable units over REST and GraphQL, with tenancy.
 
-use crate::helpers::{Engine, OTHER, SSEN, TWILIGHT, TestApp, both_databases, error_code};
+use crate::helpers::{
+    Engine, OTHER, SSEN, TWILIGHT, TestApp, both_databases, error_code, test_now,
+};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
@@ -17,6 +19,7 @@ both_databases!(
     meterable_units_of_a_zone_include_both_granularities,
     graphql_dispatch_groups_match_rest,
     graphql_bad_week_is_a_user_input_error_naming_the_argument,
+    listing_round_trips_do_not_grow_with_the_number_of_groups,
 );
 
 fn zone_ids(zones: &Value) -> Vec<String> {
@@ -280,5 +283,45 @@ async fn graphql_bad_week_is_a_user_input_error_naming_the_argument(engine: Engi
     assert_eq!(
         response["errors"][0]["extensions"]["field"],
         "weekCommencing"
+    );
+}
+
+async fn listing_round_trips_do_not_grow_with_the_number_of_groups(engine: Engine) {
+    let app = TestApp::spawn(engine, Some(TWILIGHT)).await;
+    backend::testing::add_priced_zone(&app.db, "small-zone", 2, test_now())
+        .await
+        .expect("small zone");
+    backend::testing::add_priced_zone(&app.db, "large-zone", 40, test_now())
+        .await
+        .expect("large zone");
+    let query = r#"query($z: String!) { dispatchGroups(zoneId: $z) {
+        id marketplaceUnits meterableUnits { id } prices { programme { name } unitCeiling } } }"#;
+    let mut counts = Vec::new();
+    for zone in ["small-zone", "large-zone"] {
+        counts.push(
+            app.count_queries(async || {
+                let response = app.graphql(query, json!({ "z": zone })).await;
+                assert!(response["errors"].is_null(), "{response}");
+            })
+            .await,
+        );
+        counts.push(
+            app.count_queries(async || {
+                let response = app
+                    .get(&format!("/api/v2/dispatch-groups?zone_id={zone}"))
+                    .await;
+                assert_eq!(response.status, StatusCode::OK);
+            })
+            .await,
+        );
+    }
+    assert!(counts[0] > 0, "the metric callback saw no queries");
+    assert_eq!(
+        counts[0], counts[2],
+        "GraphQL queries grew with the rows: {counts:?}"
+    );
+    assert_eq!(
+        counts[1], counts[3],
+        "REST queries grew with the rows: {counts:?}"
     );
 }

@@ -12,6 +12,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tower::ServiceExt;
 
 pub const TWILIGHT: &str = "participant:Twilight Flex Ltd";
@@ -53,6 +54,8 @@ impl Clock for FixedClock {
 pub struct TestApp {
     pub router: Router,
     pub db: DatabaseConnection,
+    /// Database statements the router has run so far.
+    pub queries: Arc<AtomicUsize>,
     // Declared last: dropped after the pool above is gone.
     _database: TempDatabase,
 }
@@ -110,10 +113,17 @@ impl TestApp {
             ..Settings::default()
         };
         configure(&mut settings);
-        let state = AppState::new(db.clone(), settings, Arc::new(FixedClock(test_now())));
+        let queries = Arc::new(AtomicUsize::new(0));
+        let counter = queries.clone();
+        let mut counted = db.clone();
+        counted.set_metric_callback(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
+        let state = AppState::new(counted, settings, Arc::new(FixedClock(test_now())));
         TestApp {
             router: router(state),
             db,
+            queries,
             _database: database,
         }
     }
@@ -139,6 +149,13 @@ impl TestApp {
             headers,
             body,
         }
+    }
+
+    /// How many database statements `request` runs.
+    pub async fn count_queries(&self, request: impl AsyncFnOnce()) -> usize {
+        let before = self.queries.load(Ordering::SeqCst);
+        request().await;
+        self.queries.load(Ordering::SeqCst) - before
     }
 
     pub async fn get(&self, uri: &str) -> TestResponse {

@@ -17,6 +17,17 @@ async fn healthz_reports_the_database(engine: Engine) {
     let response = app.get("/healthz").await;
     assert_eq!(response.status, StatusCode::OK);
     assert_eq!(response.json()["database"], "ok");
+    for (name, value) in [
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("referrer-policy", "same-origin"),
+    ] {
+        assert_eq!(
+            response.headers.get(name).and_then(|v| v.to_str().ok()),
+            Some(value),
+            "{name}"
+        );
+    }
 }
 
 async fn openapi_document_is_3_1_and_lists_every_route(engine: Engine) {

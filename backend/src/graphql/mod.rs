@@ -30,14 +30,15 @@ pub fn build_schema(db: DatabaseConnection, clock: Arc<dyn Clock>, dev_mode: boo
     let builder = Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
         .data(db)
         .data(clock)
-        .limit_depth(12)
-        .limit_complexity(2_000)
+        .limit_complexity(5_000)
         .limit_recursive_depth(32)
         .limit_directives(8);
     if dev_mode {
-        builder.finish()
+        // GraphiQL's introspection query nests `ofType` deeper than any real query.
+        builder.limit_depth(20).finish()
     } else {
         builder
+            .limit_depth(12)
             .disable_introspection()
             .disable_suggestions()
             .finish()

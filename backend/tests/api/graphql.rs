@@ -14,7 +14,23 @@ both_databases!(
     unauthenticated_caller_gets_an_unauthenticated_error,
     graphiql_is_served_in_dev_mode_without_a_cdn,
     introspection_is_off_outside_dev_mode,
+    graphiql_introspection_query_runs_in_dev_mode,
+    overly_deep_query_is_refused_in_production,
 );
+
+/// The introspection query GraphiQL sends (graphql-js `getIntrospectionQuery`).
+const INTROSPECTION: &str =
+    "query IntrospectionQuery { __schema { queryType { name } mutationType { name }
+  subscriptionType { name } types { ...FullType } directives { name description locations
+  args { ...InputValue } } } }
+fragment FullType on __Type { kind name description fields(includeDeprecated: true) { name
+  description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+  inputFields { ...InputValue } interfaces { ...TypeRef } enumValues(includeDeprecated: true)
+  { name description isDeprecated deprecationReason } possibleTypes { ...TypeRef } }
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type { kind name ofType { kind name ofType { kind name ofType { kind name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name
+  ofType { kind name ofType { kind name } } } } } } } } } } }";
 
 fn post(content_type: &str) -> axum::http::request::Builder {
     Request::builder()
@@ -142,5 +158,32 @@ async fn introspection_is_off_outside_dev_mode(engine: Engine) {
     assert_eq!(
         app.get("/graphql").await.status,
         StatusCode::METHOD_NOT_ALLOWED
+    );
+}
+
+async fn graphiql_introspection_query_runs_in_dev_mode(engine: Engine) {
+    let app = TestApp::spawn(engine, Some(TWILIGHT)).await;
+    let response = app.graphql(INTROSPECTION, json!({})).await;
+    assert!(response["errors"].is_null(), "{response}");
+    assert_eq!(
+        response["data"]["__schema"]["queryType"]["name"],
+        "QueryRoot"
+    );
+}
+
+async fn overly_deep_query_is_refused_in_production(engine: Engine) {
+    let app = TestApp::spawn_with(engine, |s| {
+        s.dev_mode = false;
+        s.demo_user = None;
+    })
+    .await;
+    let nested = (0..14).fold("kind".to_owned(), |inner, _| {
+        format!("ofType {{ {inner} }}")
+    });
+    let too_deep = format!("{{ __type(name: \"Zone\") {{ {nested} }} }}");
+    let response = app.graphql(&too_deep, json!({})).await;
+    assert_eq!(
+        response["errors"][0]["message"], "Query is nested too deep.",
+        "{response}"
     );
 }

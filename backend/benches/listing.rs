@@ -50,7 +50,8 @@ async fn main() {
             demo_user: Some("participant:Twilight Flex Ltd".to_owned()),
             ..Settings::default()
         };
-        let app = router(AppState::new(conn.clone(), settings, Arc::new(SystemClock)));
+        let app =
+            router(AppState::new(conn.clone(), settings, Arc::new(SystemClock)).expect("state"));
 
         let graphql_body = serde_json::json!({
             "query": "{ dispatchGroups(zoneId: \"bench-zone\") { id name minRuntimeMinutes marketplaceUnits meterableUnits { id baseline { method } } prices { programme { name } availabilityPrice utilisationPrice unitCeiling } } }"

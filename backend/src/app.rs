@@ -2,6 +2,9 @@
 //! tests drive the router in-process.
 
 use crate::config::Settings;
+use crate::crypto::SecretBox;
+use crate::mail::Mailer;
+use crate::services::accounts::AccountsEnv;
 use crate::{graphql, rest, web};
 use axum::Router;
 use axum::extract::State;
@@ -35,16 +38,50 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub clock: Arc<dyn Clock>,
     pub schema: graphql::AppSchema,
+    pub mailer: Mailer,
+    pub secrets: SecretBox,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error(transparent)]
+    Mail(#[from] crate::mail::MailConfigError),
+    #[error("secret_key: {0}")]
+    Key(#[from] crate::crypto::CryptoError),
 }
 
 impl AppState {
-    pub fn new(db: DatabaseConnection, settings: Settings, clock: Arc<dyn Clock>) -> Self {
+    /// Without a configured secret key (tests, dev mode before start-up made one) an
+    /// ephemeral key is used: secrets sealed with it do not survive a restart.
+    pub fn new(
+        db: DatabaseConnection,
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StateError> {
+        let key = match &settings.secret_key {
+            Some(key) => key.clone(),
+            None => SecretBox::generate_key()?,
+        };
+        let secrets = SecretBox::from_base64(&key)?;
+        let mailer = Mailer::new(settings.smtp_url.as_deref(), &settings.mail_from)?;
         let schema = graphql::build_schema(db.clone(), clock.clone(), settings.dev_mode);
-        Self {
+        Ok(Self {
             db,
             settings: Arc::new(settings),
             clock,
             schema,
+            mailer,
+            secrets,
+        })
+    }
+
+    /// What account services need besides the caller.
+    pub fn accounts_env(&self) -> AccountsEnv<'_> {
+        AccountsEnv {
+            db: &self.db,
+            mailer: &self.mailer,
+            secrets: &self.secrets,
+            public_url: self.settings.public_url.trim_end_matches('/'),
         }
     }
 }
@@ -57,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .merge(graphql::router(&state))
         .nest("/api/v2", rest::router())
+        .nest("/auth", rest::auth_router())
         .merge(web::router(&state.settings))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -1,13 +1,93 @@
-//! Who is calling: the one place adapters learn the caller's identity.
+//! Who is calling: the one place adapters learn the caller's identity, and the session
+//! cookie that carries it.
 
 use crate::app::AppState;
+use crate::rest::problem::Problem;
 use crate::services::{Actor, ServiceError, accounts};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 
-/// Resolves the caller of a request. Until sign-in exists, only a dev-mode deployment
-/// with a configured demo user has one; everyone else is unauthenticated.
-pub async fn caller(state: &AppState) -> Result<Actor, ServiceError> {
+/// `__Host-` pins the cookie to this origin; browsers accept the prefix only with Secure,
+/// so plain-http localhost in dev mode uses an unprefixed name.
+const SECURE_COOKIE: &str = "__Host-openflex_session";
+const DEV_COOKIE: &str = "openflex_session";
+
+fn secure_cookies(state: &AppState) -> bool {
+    !(state.settings.dev_mode && state.settings.public_url.starts_with("http://"))
+}
+
+fn cookie_name(state: &AppState) -> &'static str {
+    if secure_cookies(state) {
+        SECURE_COOKIE
+    } else {
+        DEV_COOKIE
+    }
+}
+
+/// The session token from the request's cookies, if any.
+pub fn session_token(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    let name = cookie_name(state);
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// `Set-Cookie` for a new session (or, with None, one that removes it).
+pub fn session_cookie(state: &AppState, token: Option<&str>) -> HeaderValue {
+    let secure = if secure_cookies(state) {
+        "; Secure"
+    } else {
+        ""
+    };
+    let value = match token {
+        Some(token) => format!(
+            "{}={token}; Path=/; HttpOnly; SameSite=Lax{secure}",
+            cookie_name(state)
+        ),
+        None => format!(
+            "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{secure}",
+            cookie_name(state)
+        ),
+    };
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// Resolves the caller of a request: a signed-in session, or (dev mode only, and only when
+/// no session cookie is sent) the configured demo user.
+pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Actor, ServiceError> {
+    if let Some(token) = session_token(state, headers) {
+        return accounts::session_actor(&state.db, &token, state.clock.now()).await;
+    }
     match (&state.settings.dev_mode, &state.settings.demo_user) {
         (true, Some(spec)) => accounts::resolve_demo_user(&state.db, spec).await,
         _ => Err(ServiceError::Unauthenticated),
     }
+}
+
+/// Refuses requests a browser made on behalf of another site.
+pub fn check_same_origin(state: &AppState, headers: &HeaderMap) -> Result<(), Problem> {
+    let forbidden = || {
+        Problem::new(
+            StatusCode::FORBIDDEN,
+            "CROSS_SITE_REQUEST",
+            "cross-site requests are refused",
+        )
+    };
+    let header_str = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if header_str("sec-fetch-site").is_some_and(|v| v.eq_ignore_ascii_case("cross-site")) {
+        return Err(forbidden());
+    }
+    if let Some(origin) = header_str(header::ORIGIN.as_str()) {
+        let public = state.settings.public_origin();
+        let same_host = header_str(header::HOST.as_str())
+            .is_some_and(|host| origin.split_once("://").is_some_and(|(_, h)| h == host));
+        if origin != public && !same_host {
+            return Err(forbidden());
+        }
+    }
+    Ok(())
 }

@@ -25,6 +25,13 @@ pub struct Settings {
     pub static_dir: PathBuf,
     /// `text` or `json` log lines.
     pub log_format: LogFormat,
+    /// Base64 of 32 random bytes; encrypts secrets at rest. Required outside dev mode; in
+    /// dev mode one is generated into `data/secret.key` when missing.
+    pub secret_key: Option<String>,
+    /// `smtp://host:port` or `smtps://user:pass@host`; none keeps mail in the database.
+    pub smtp_url: Option<String>,
+    /// Sender of every e-mail.
+    pub mail_from: String,
 }
 
 /// Why the configuration could not be loaded.
@@ -53,6 +60,9 @@ impl Default for Settings {
             demo_user: None,
             static_dir: PathBuf::from("frontend/dist"),
             log_format: LogFormat::Text,
+            secret_key: None,
+            smtp_url: None,
+            mail_from: "Openflex <no-reply@openflex.invalid>".to_owned(),
         }
     }
 }
@@ -98,6 +108,11 @@ impl Settings {
                 "database_url must start with sqlite: or postgres://".into(),
             ));
         }
+        if self.secret_key.is_none() && !self.dev_mode {
+            return Err(ConfigError::Invalid(
+                "secret_key (OPENFLEX_SECRET_KEY) is required outside dev mode".into(),
+            ));
+        }
         if self.demo_user.is_some() && !self.dev_mode {
             return Err(ConfigError::Invalid(
                 "demo_user is only allowed with dev_mode = true".into(),
@@ -116,6 +131,13 @@ impl Settings {
             },
             None => url,
         }
+    }
+
+    /// The SMTP URL with any password hidden, for logs.
+    pub fn smtp_url_redacted(&self) -> String {
+        self.smtp_url
+            .as_deref()
+            .map_or_else(|| "-".to_owned(), redact_url)
     }
 
     /// The database URL with any password hidden, for logs.

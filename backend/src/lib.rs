@@ -3,9 +3,11 @@
 pub mod app;
 pub mod auth;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod graphql;
 pub mod ids;
+pub mod mail;
 pub mod rest;
 pub mod seed;
 pub mod services;

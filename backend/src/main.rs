@@ -3,8 +3,12 @@
 use anyhow::Context;
 use backend::app::{AppState, Clock, SystemClock, router};
 use backend::config::{LogFormat, Settings};
+use backend::crypto::SecretBox;
+use backend::services::ServiceError;
+use backend::services::accounts::{self, Creator, NewUser};
 use backend::{db, seed};
 use clap::{Parser, Subcommand};
+use shared::Role;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tracing_subscriber::EnvFilter;
@@ -29,13 +33,54 @@ enum Command {
     Migrate,
     /// Create the demo operator, zones, companies and units (idempotent) and exit.
     SeedDemo,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user and print the invitation link (also e-mailed). This is how an
+    /// installation gets its first platform admin.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        /// The FSP company (participant) or operator (operator user) the user belongs to.
+        #[arg(long)]
+        organisation: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum RoleArg {
+    PlatformAdmin,
+    Operator,
+    Participant,
+}
+
+impl From<RoleArg> for Role {
+    fn from(r: RoleArg) -> Role {
+        match r {
+            RoleArg::PlatformAdmin => Role::PlatformAdmin,
+            RoleArg::Operator => Role::Operator,
+            RoleArg::Participant => Role::Participant,
+        }
+    }
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let settings = Settings::load(cli.config.as_deref()).context("loading configuration")?;
+    let mut settings = Settings::load(cli.config.as_deref()).context("loading configuration")?;
     init_tracing(settings.log_format);
+    if settings.secret_key.is_none() {
+        // Validation already refused this outside dev mode.
+        settings.secret_key = Some(dev_secret_key().context("dev-mode secret key")?);
+    }
     tracing::info!(
         addr = %settings.addr,
         public_url = %settings.public_url,
@@ -43,6 +88,8 @@ async fn main() -> anyhow::Result<()> {
         dev_mode = settings.dev_mode,
         demo_user = settings.demo_user.as_deref().unwrap_or("-"),
         static_dir = %settings.static_dir.display(),
+        smtp_url = %settings.smtp_url_redacted(),
+        mail_from = %settings.mail_from,
         "configuration"
     );
     ensure_sqlite_dir(&settings.database_url)?;
@@ -52,7 +99,37 @@ async fn main() -> anyhow::Result<()> {
     db::migrate(&db).await.context("migrating the database")?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
 
+    let state = AppState::new(db.clone(), settings.clone(), clock.clone())
+        .context("building the application")?;
     match cli.command.unwrap_or(Command::Serve) {
+        Command::User(UserCommand::Create {
+            email,
+            name,
+            role,
+            organisation,
+        }) => {
+            let input = NewUser {
+                email,
+                name,
+                role: role.into(),
+                organisation,
+            };
+            match accounts::create_user(&state.accounts_env(), Creator::System, input, clock.now())
+                .await
+            {
+                Ok(created) => println!(
+                    "user {} created; invitation link (valid 24 hours):\n{}",
+                    created.id, created.invitation_url
+                ),
+                Err(ServiceError::Invalid(errors)) => {
+                    for e in errors {
+                        eprintln!("{}: {}", e.field, e.reason);
+                    }
+                    std::process::exit(2);
+                }
+                Err(e) => return Err(e).context("creating the user"),
+            }
+        }
         Command::Migrate => {
             tracing::info!("migrations applied");
         }
@@ -66,7 +143,7 @@ async fn main() -> anyhow::Result<()> {
             }
             let addr = settings.addr;
             let public_url = settings.public_url.clone();
-            let app = router(AppState::new(db.clone(), settings, clock));
+            let app = router(state);
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("binding {addr}"))?;
@@ -80,6 +157,24 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Dev mode only: a key kept in `data/secret.key`, made on first use.
+fn dev_secret_key() -> anyhow::Result<String> {
+    let path = std::path::Path::new("data/secret.key");
+    if let Ok(key) = std::fs::read_to_string(path) {
+        return Ok(key.trim().to_owned());
+    }
+    std::fs::create_dir_all("data")?;
+    let key = SecretBox::generate_key()?;
+    std::fs::write(path, &key)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+    }
+    tracing::warn!(path = %path.display(), "dev mode: generated a secret key");
+    Ok(key)
 }
 
 fn init_tracing(format: LogFormat) {

@@ -37,3 +37,58 @@ pub struct Viewer {
     /// The FSP company or operator the user belongs to; none for platform admins.
     pub organisation: Option<String>,
 }
+
+/// What the client must do next to finish signing in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub enum NextStep {
+    /// First sign-in: enrol an authenticator app (`GET`, then `POST /auth/totp/setup`).
+    TotpSetup,
+    /// Send the authenticator code (`POST /auth/totp`) or use a passkey.
+    SecondFactor,
+    /// Signed in.
+    Done,
+}
+
+/// The answer to each sign-in step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct SignInProgress {
+    pub next: NextStep,
+}
+
+/// E-mail address and password.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+/// A six-digit code from an authenticator app.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct CodeRequest {
+    pub code: String,
+}
+
+/// The token from an invitation or password-reset link, and the new password.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ActivateRequest {
+    pub token: String,
+    pub password: String,
+}
+
+/// Authenticator enrolment: scan the QR code or type the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct TotpEnrolment {
+    /// The shared secret, base32, for manual entry.
+    pub secret: String,
+    /// `otpauth://totp/...` URI that the QR code encodes.
+    pub otpauth_url: String,
+    /// The QR code as an SVG document.
+    pub qr_svg: String,
+}

@@ -75,6 +75,7 @@ pub(crate) fn gql_error(e: ServiceError) -> async_graphql::Error {
         ServiceError::NotFound(_) => "NOT_FOUND",
         ServiceError::Invalid(_) => "BAD_USER_INPUT",
         ServiceError::Conflict(_) => "CONFLICT",
+        ServiceError::RateLimited { .. } => "RATE_LIMITED",
         ServiceError::Internal(err) => {
             tracing::error!(error = %err, "GraphQL resolver failed");
             "INTERNAL"
@@ -100,7 +101,7 @@ pub(crate) fn gql_error(e: ServiceError) -> async_graphql::Error {
 
 /// `POST /graphql`: one JSON-encoded operation.
 async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(p) = check_same_origin(&state, &headers) {
+    if let Err(p) = auth::check_same_origin(&state, &headers) {
         return p.into_response();
     }
     let is_json = headers
@@ -146,9 +147,9 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
             .into_response();
         }
     };
-    let request = match auth::caller(&state).await {
+    // Nothing in the schema is public: without a caller the request goes no further.
+    let request = match auth::caller(&state, &headers).await {
         Ok(actor) => request.data(actor),
-        Err(ServiceError::Unauthenticated) => request,
         Err(e) => return Problem::from(e).into_response(),
     };
     let response = state.schema.execute(request).await;
@@ -178,34 +179,6 @@ async fn schema_sdl(State(state): State<AppState>) -> impl IntoResponse {
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
         state.schema.sdl(),
     )
-}
-
-/// Refuses requests a browser made on behalf of another site.
-fn check_same_origin(state: &AppState, headers: &HeaderMap) -> Result<(), Problem> {
-    let forbidden = || {
-        Problem::new(
-            StatusCode::FORBIDDEN,
-            "CROSS_SITE_REQUEST",
-            "cross-site GraphQL requests are refused",
-        )
-    };
-    let header_str = |name| {
-        headers
-            .get(name)
-            .and_then(|v: &header::HeaderValue| v.to_str().ok())
-    };
-    if header_str("sec-fetch-site").is_some_and(|v| v.eq_ignore_ascii_case("cross-site")) {
-        return Err(forbidden());
-    }
-    if let Some(origin) = header_str(header::ORIGIN.as_str()) {
-        let public = state.settings.public_origin();
-        let same_host = header_str(header::HOST.as_str())
-            .is_some_and(|host| origin.split_once("://").is_some_and(|(_, h)| h == host));
-        if origin != public && !same_host {
-            return Err(forbidden());
-        }
-    }
-    Ok(())
 }
 
 /// GraphiQL, loading its scripts from this server (no CDN: control-room networks are

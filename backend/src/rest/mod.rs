@@ -2,17 +2,18 @@
 //! function and map its error; the OpenAPI document is generated from these handlers.
 
 pub mod assets;
+pub mod auth;
 pub mod problem;
 
 use crate::app::AppState;
-use crate::auth;
+
 use crate::services::Actor;
 use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::Json;
-use axum::routing::get;
+use axum::routing::{get, post};
 use problem::Problem;
 use utoipa::OpenApi;
 
@@ -27,12 +28,37 @@ pub use problem::ProblemDetails;
             meterable units, and (as they land) readings, availability, dispatch and statements. \
             Errors are RFC 9457 problem details (`application/problem+json`)."
     ),
-    paths(assets::zones, assets::dispatch_groups, assets::meterable_units, openapi_json),
+    paths(
+        assets::zones,
+        assets::dispatch_groups,
+        assets::meterable_units,
+        openapi_json,
+        auth::login,
+        auth::totp_setup,
+        auth::totp_setup_finish,
+        auth::totp,
+        auth::activate,
+        auth::logout,
+    ),
     components(schemas(ProblemDetails)),
     tags((name = "assets", description = "Zones, dispatch groups and meterable units"),
+         (name = "auth", description = "Signing in: password, then an authenticator code"),
          (name = "meta", description = "The API's own description"))
 )]
 pub struct ApiDoc;
+
+/// The sign-in endpoints, mounted at `/auth`.
+pub fn auth_router() -> Router<AppState> {
+    Router::new()
+        .route("/login", post(auth::login))
+        .route(
+            "/totp/setup",
+            get(auth::totp_setup).post(auth::totp_setup_finish),
+        )
+        .route("/totp", post(auth::totp))
+        .route("/activate", post(auth::activate))
+        .route("/logout", post(auth::logout))
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -58,7 +84,10 @@ pub struct Caller(pub Actor);
 impl FromRequestParts<AppState> for Caller {
     type Rejection = Problem;
 
-    async fn from_request_parts(_parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
-        auth::caller(state).await.map(Caller).map_err(Problem::from)
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        crate::auth::caller(state, &parts.headers)
+            .await
+            .map(Caller)
+            .map_err(Problem::from)
     }
 }

@@ -97,6 +97,13 @@ impl From<ServiceError> for Problem {
                 errors,
             },
             ServiceError::Conflict(why) => Self::new(StatusCode::CONFLICT, "CONFLICT", why),
+            ServiceError::RateLimited {
+                retry_after_seconds,
+            } => Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "RATE_LIMITED",
+                format!("too many attempts; try again in {retry_after_seconds} s"),
+            ),
             ServiceError::Internal(err) => {
                 // Logged with the correlation id in `into_response`; never shown.
                 let mut p = Self::new(

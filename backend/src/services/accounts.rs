@@ -1,10 +1,738 @@
-//! Identities. Sign-in, sessions and API tokens arrive in a later change; until then a
-//! dev-mode deployment may name one demo user that every request acts as.
+//! Identities: users, invitations, passwords, TOTP second factor and sessions.
+//!
+//! Bearer secrets (session, invitation and reset tokens) are stored only as SHA-256
+//! digests; TOTP secrets are encrypted at rest; passwords are Argon2id hashes.
 
 use super::{Actor, ServiceError};
-use crate::db::entities::{fsp_companies, operators};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
-use shared::Viewer;
+use crate::crypto::{self, SecretBox};
+use crate::db::entities::{
+    audit_events, auth_tokens, dispatch_groups, fsp_companies, operators, sessions, users, zones,
+};
+use crate::ids::new_public_id;
+use crate::mail::{Email, Mailer, html_escape};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::{Expr, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    Set, TransactionTrait,
+};
+use shared::{NextStep, PublicId, Role, TotpEnrolment, Viewer};
+use totp_rs::{Algorithm, Totp};
+
+/// What account services need besides the caller and `now`.
+pub struct AccountsEnv<'a> {
+    pub db: &'a DatabaseConnection,
+    pub mailer: &'a Mailer,
+    pub secrets: &'a SecretBox,
+    /// Links in e-mails are built from this, never from a request's Host header.
+    pub public_url: &'a str,
+}
+
+pub const INVITATION_VALIDITY: Duration = Duration::hours(24);
+pub const RESET_VALIDITY: Duration = Duration::hours(1);
+pub const SESSION_IDLE: Duration = Duration::minutes(30);
+pub const SESSION_ABSOLUTE: Duration = Duration::hours(12);
+/// A half-signed-in session (password accepted, second factor pending) lives briefly.
+pub const PENDING_SESSION: Duration = Duration::minutes(10);
+/// Failed second-factor attempts allowed before the account slows down.
+pub const FREE_ATTEMPTS: i32 = 5;
+
+const STAGE_TOTP_SETUP: &str = "totp_setup";
+const STAGE_SECOND_FACTOR: &str = "second_factor";
+const STAGE_COMPLETE: &str = "complete";
+
+/// Who is creating a user: the command line (an installation's first administrator) or a
+/// signed-in operator or platform admin.
+pub enum Creator<'a> {
+    System,
+    Actor(&'a Actor),
+}
+
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    /// FSP company name (participants) or operator name (operator users).
+    pub organisation: Option<String>,
+}
+
+pub struct CreatedUser {
+    pub id: PublicId,
+    pub invitation_url: String,
+}
+
+fn role_code(role: Role) -> &'static str {
+    match role {
+        Role::Participant => "participant",
+        Role::Operator => "operator",
+        Role::PlatformAdmin => "platform_admin",
+    }
+}
+
+fn parse_email(raw: &str) -> Result<String, ServiceError> {
+    let email = raw.trim().to_lowercase();
+    if email.len() > 254 || email.parse::<lettre::Address>().is_err() {
+        return Err(ServiceError::invalid(
+            "email",
+            "is not a valid e-mail address",
+        ));
+    }
+    Ok(email)
+}
+
+/// At least 12 and at most 128 characters, not on the shipped list of common passwords,
+/// not the e-mail address. No composition rules (ASVS 5.0).
+fn check_password(password: &str, email: &str) -> Result<(), ServiceError> {
+    let chars = password.chars().count();
+    if chars < 12 {
+        return Err(ServiceError::invalid(
+            "password",
+            "must be at least 12 characters",
+        ));
+    }
+    if chars > 128 {
+        return Err(ServiceError::invalid(
+            "password",
+            "must be at most 128 characters",
+        ));
+    }
+    let lower = password.to_lowercase();
+    if lower == email
+        || include_str!("common_passwords.txt")
+            .lines()
+            .any(|p| p == lower)
+    {
+        return Err(ServiceError::invalid(
+            "password",
+            "is too common or too easy to guess; choose another",
+        ));
+    }
+    Ok(())
+}
+
+async fn audit(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    event: &str,
+    actor: Option<i32>,
+    subject: Option<&users::Model>,
+    detail: impl Into<String>,
+) -> Result<(), ServiceError> {
+    audit_events::ActiveModel {
+        at: Set(now),
+        event: Set(event.to_owned()),
+        actor_user_id: Set(actor),
+        subject_user_id: Set(subject.map(|u| u.id)),
+        operator_id: Set(subject.and_then(|u| u.operator_id)),
+        company_id: Set(subject.and_then(|u| u.company_id)),
+        detail: Set(detail.into()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+fn crypto_error(e: crypto::CryptoError) -> ServiceError {
+    ServiceError::Internal(sea_orm::DbErr::Custom(e.to_string()))
+}
+
+/// Creates a user and e-mails an invitation link, single use and valid 24 hours.
+pub async fn create_user(
+    env: &AccountsEnv<'_>,
+    creator: Creator<'_>,
+    input: NewUser,
+    now: DateTime<Utc>,
+) -> Result<CreatedUser, ServiceError> {
+    let email = parse_email(&input.email)?;
+    let name = input.name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(ServiceError::invalid("name", "must be 1 to 100 characters"));
+    }
+    let organisation = input
+        .organisation
+        .as_deref()
+        .map(str::trim)
+        .filter(|o| !o.is_empty());
+    let (company_id, operator_id) = match (input.role, organisation) {
+        (Role::Participant, Some(name)) => {
+            let company = fsp_companies::Entity::find()
+                .filter(fsp_companies::Column::Name.eq(name))
+                .one(env.db)
+                .await?
+                .ok_or_else(|| {
+                    ServiceError::invalid("organisation", "no FSP company has this name")
+                })?;
+            (Some(company.id), None)
+        }
+        (Role::Operator, Some(name)) => {
+            let operator = operators::Entity::find()
+                .filter(operators::Column::Name.eq(name))
+                .one(env.db)
+                .await?
+                .ok_or_else(|| {
+                    ServiceError::invalid("organisation", "no operator has this name")
+                })?;
+            (None, Some(operator.id))
+        }
+        (Role::PlatformAdmin, None) => (None, None),
+        (Role::PlatformAdmin, Some(_)) => {
+            return Err(ServiceError::invalid(
+                "organisation",
+                "platform admins belong to no organisation",
+            ));
+        }
+        (_, None) => {
+            return Err(ServiceError::invalid(
+                "organisation",
+                "is required: the FSP company or operator the user belongs to",
+            ));
+        }
+    };
+    let actor_user_id = match creator {
+        Creator::System => None,
+        Creator::Actor(actor) => {
+            authorise_user_creation(env.db, actor, input.role, company_id, operator_id).await?;
+            actor.user_id()
+        }
+    };
+    let exists = users::Entity::find()
+        .filter(users::Column::Email.eq(email.as_str()))
+        .one(env.db)
+        .await?
+        .is_some();
+    if exists {
+        return Err(ServiceError::invalid("email", "is already registered"));
+    }
+
+    let token = crypto::new_token().map_err(crypto_error)?;
+    let invitation_url = format!("{}/activate?token={token}", env.public_url);
+    let public_id = new_public_id();
+    let txn = env.db.begin().await?;
+    let user = users::ActiveModel {
+        public_id: Set(public_id.to_string()),
+        email: Set(email.clone()),
+        name: Set(name.clone()),
+        role: Set(role_code(input.role).to_owned()),
+        company_id: Set(company_id),
+        operator_id: Set(operator_id),
+        password_hash: Set(None),
+        password_changed_at: Set(None),
+        totp_secret_enc: Set(None),
+        totp_enabled: Set(false),
+        totp_last_step: Set(None),
+        failed_second_factor: Set(0),
+        second_factor_locked_until: Set(None),
+        disabled_at: Set(None),
+        pref_monthly_invoices: Set(false),
+        pref_weekly_declarations: Set(false),
+        pref_daily_schedules: Set(false),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    auth_tokens::ActiveModel {
+        user_id: Set(user.id),
+        purpose: Set("invitation".to_owned()),
+        token_hash: Set(crypto::digest(&token)),
+        expires_at: Set(now + INVITATION_VALIDITY),
+        used_at: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit(
+        &txn,
+        now,
+        "user_created",
+        actor_user_id,
+        Some(&user),
+        format!("role {}", user.role),
+    )
+    .await?;
+    let mail = env
+        .mailer
+        .queue(
+            &txn,
+            &invitation_email(&name, &email, &invitation_url, env.public_url),
+            now,
+        )
+        .await?;
+    txn.commit().await?;
+    env.mailer.deliver(env.db, mail, now).await?;
+    Ok(CreatedUser {
+        id: public_id,
+        invitation_url,
+    })
+}
+
+async fn authorise_user_creation(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    role: Role,
+    company_id: Option<i32>,
+    operator_id: Option<i32>,
+) -> Result<(), ServiceError> {
+    match (actor, role) {
+        (Actor::PlatformAdmin { .. }, _) => Ok(()),
+        (
+            Actor::Operator {
+                operator_id: own, ..
+            },
+            Role::Operator,
+        ) if operator_id == Some(*own) => Ok(()),
+        (
+            Actor::Operator {
+                operator_id: own, ..
+            },
+            Role::Participant,
+        ) => {
+            // An operator manages the FSPs contracted in its own zones.
+            let contracted = dispatch_groups::Entity::find()
+                .filter(dispatch_groups::Column::CompanyId.eq(company_id))
+                .filter(
+                    dispatch_groups::Column::ZoneId.in_subquery(
+                        Query::select()
+                            .column(zones::Column::Id)
+                            .from(zones::Entity)
+                            .and_where(zones::Column::OperatorId.eq(*own))
+                            .to_owned(),
+                    ),
+                )
+                .one(db)
+                .await?
+                .is_some();
+            if contracted {
+                Ok(())
+            } else {
+                Err(ServiceError::invalid(
+                    "organisation",
+                    "no FSP company of yours has this name",
+                ))
+            }
+        }
+        _ => Err(ServiceError::Forbidden(
+            "you may not create this user".to_owned(),
+        )),
+    }
+}
+
+fn invitation_email(name: &str, email: &str, url: &str, public_url: &str) -> Email {
+    let text = format!(
+        "Hello {name},\n\nAn Openflex account has been created for {email}.\n\n\
+         Set your password here (the link works once, for 24 hours):\n{url}\n\n\
+         If the link has expired, go to {public_url}/login and choose \"Forgot your password\".\n"
+    );
+    let html = format!(
+        "<p>Hello {},</p><p>An Openflex account has been created for {}.</p>\
+         <p><a href=\"{}\">Set your password</a> (the link works once, for 24 hours).</p>\
+         <p>If the link has expired, go to <a href=\"{}/login\">the sign-in page</a> and choose \
+         \"Forgot your password\".</p>",
+        html_escape(name),
+        html_escape(email),
+        html_escape(url),
+        html_escape(public_url)
+    );
+    Email {
+        to: email.to_owned(),
+        subject: "Your Openflex account".to_owned(),
+        text,
+        html,
+    }
+}
+
+/// Sets a password from an invitation or reset link. The token is consumed atomically: a
+/// used or expired link is refused and changes nothing. Existing sessions end.
+pub async fn activate(
+    env: &AccountsEnv<'_>,
+    token: &str,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let refused = || {
+        ServiceError::invalid(
+            "token",
+            "this link has expired or was already used; use \"Forgot your password\" for a new one",
+        )
+    };
+    let row = auth_tokens::Entity::find()
+        .filter(auth_tokens::Column::TokenHash.eq(crypto::digest(token)))
+        .one(env.db)
+        .await?
+        .ok_or_else(refused)?;
+    let user = users::Entity::find_by_id(row.user_id)
+        .one(env.db)
+        .await?
+        .ok_or_else(refused)?;
+    check_password(password, &user.email)?;
+    let hash = crypto::hash_password(password.to_owned())
+        .await
+        .map_err(crypto_error)?;
+
+    let txn = env.db.begin().await?;
+    let consumed = auth_tokens::Entity::update_many()
+        .col_expr(auth_tokens::Column::UsedAt, Expr::value(now))
+        .filter(auth_tokens::Column::Id.eq(row.id))
+        .filter(auth_tokens::Column::UsedAt.is_null())
+        .filter(auth_tokens::Column::ExpiresAt.gt(now))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if consumed != 1 || user.disabled_at.is_some() {
+        return Err(refused());
+    }
+    let mut active: users::ActiveModel = user.clone().into();
+    active.password_hash = Set(Some(hash));
+    active.password_changed_at = Set(Some(now));
+    active.update(&txn).await?;
+    sessions::Entity::delete_many()
+        .filter(sessions::Column::UserId.eq(user.id))
+        .exec(&txn)
+        .await?;
+    audit(
+        &txn,
+        now,
+        "password_set",
+        Some(user.id),
+        Some(&user),
+        row.purpose,
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The first sign-in step. Returns a new session token and what must follow; a wrong
+/// e-mail or password is indistinguishable from an unknown one.
+pub async fn login(
+    env: &AccountsEnv<'_>,
+    email: &str,
+    password: &str,
+    now: DateTime<Utc>,
+) -> Result<(String, NextStep), ServiceError> {
+    let email = email.trim().to_lowercase();
+    let user = users::Entity::find()
+        .filter(users::Column::Email.eq(email.as_str()))
+        .one(env.db)
+        .await?;
+    let stored = user.as_ref().and_then(|u| u.password_hash.clone());
+    let ok = crypto::verify_password(password.to_owned(), stored).await;
+    let user = match user {
+        Some(user) if ok && user.disabled_at.is_none() => user,
+        other => {
+            audit(
+                env.db,
+                now,
+                "login_failed",
+                None,
+                other.as_ref(),
+                "wrong e-mail or password",
+            )
+            .await?;
+            return Err(ServiceError::Unauthenticated);
+        }
+    };
+    let (stage, next) = if user.totp_enabled {
+        (STAGE_SECOND_FACTOR, NextStep::SecondFactor)
+    } else {
+        (STAGE_TOTP_SETUP, NextStep::TotpSetup)
+    };
+    let token = new_session(env.db, &user, stage, now).await?;
+    audit(
+        env.db,
+        now,
+        "login_password_accepted",
+        Some(user.id),
+        Some(&user),
+        "",
+    )
+    .await?;
+    Ok((token, next))
+}
+
+async fn new_session(
+    db: &impl ConnectionTrait,
+    user: &users::Model,
+    stage: &str,
+    now: DateTime<Utc>,
+) -> Result<String, ServiceError> {
+    let token = crypto::new_token().map_err(crypto_error)?;
+    let lifetime = if stage == STAGE_COMPLETE {
+        SESSION_ABSOLUTE
+    } else {
+        PENDING_SESSION
+    };
+    sessions::ActiveModel {
+        token_hash: Set(crypto::digest(&token)),
+        user_id: Set(user.id),
+        stage: Set(stage.to_owned()),
+        created_at: Set(now),
+        last_seen_at: Set(now),
+        expires_at: Set(now + lifetime),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(token)
+}
+
+/// The live session behind a token, with its user, if it is at `stage`.
+async fn session_at(
+    db: &DatabaseConnection,
+    token: &str,
+    stage: &str,
+    now: DateTime<Utc>,
+) -> Result<(sessions::Model, users::Model), ServiceError> {
+    let session = sessions::Entity::find()
+        .filter(sessions::Column::TokenHash.eq(crypto::digest(token)))
+        .one(db)
+        .await?
+        .filter(|s| s.stage == stage && s.expires_at > now && s.last_seen_at + SESSION_IDLE > now)
+        .ok_or(ServiceError::Unauthenticated)?;
+    let user = users::Entity::find_by_id(session.user_id)
+        .one(db)
+        .await?
+        .filter(|u| u.disabled_at.is_none())
+        .ok_or(ServiceError::Unauthenticated)?;
+    Ok((session, user))
+}
+
+fn totp_for(secret: Vec<u8>, email: &str) -> Result<Totp, ServiceError> {
+    totp_rs::Builder::new()
+        .with_algorithm(Algorithm::SHA1)
+        .with_digits(6)
+        .with_step_duration(30)
+        .with_skew(0)
+        .with_secret(secret)
+        .with_account_name(email.replace(':', "_"))
+        .with_issuer(Some("Openflex"))
+        .build()
+        .map_err(|e| ServiceError::Internal(sea_orm::DbErr::Custom(e.to_string())))
+}
+
+/// The step a code matches: the current one or the one before (clock drift), never later.
+fn matching_step(totp: &Totp, code: &str, now: DateTime<Utc>) -> Option<i64> {
+    let t = u64::try_from(now.timestamp()).ok()?;
+    [t, t.saturating_sub(30)]
+        .into_iter()
+        .find_map(|time| totp.check(code.trim(), time))
+        .and_then(|step| i64::try_from(step).ok())
+}
+
+/// Starts (or shows again) authenticator enrolment for a session that needs it.
+pub async fn totp_enrolment(
+    env: &AccountsEnv<'_>,
+    session_token: &str,
+    now: DateTime<Utc>,
+) -> Result<TotpEnrolment, ServiceError> {
+    let (_, user) = session_at(env.db, session_token, STAGE_TOTP_SETUP, now).await?;
+    let secret = match &user.totp_secret_enc {
+        Some(sealed) => env.secrets.open(sealed).map_err(crypto_error)?,
+        None => {
+            let secret = crypto::random_bytes::<20>().map_err(crypto_error)?.to_vec();
+            let mut active: users::ActiveModel = user.clone().into();
+            active.totp_secret_enc = Set(Some(env.secrets.seal(&secret).map_err(crypto_error)?));
+            active.update(env.db).await?;
+            secret
+        }
+    };
+    let totp = totp_for(secret, &user.email)?;
+    let otpauth_url = totp
+        .to_url()
+        .map_err(|e| ServiceError::Internal(sea_orm::DbErr::Custom(e.to_string())))?;
+    let qr_svg = qrcode::QrCode::new(otpauth_url.as_bytes())
+        .map_err(|e| ServiceError::Internal(sea_orm::DbErr::Custom(e.to_string())))?
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(200, 200)
+        .build();
+    Ok(TotpEnrolment {
+        secret: totp.secret().to_base32(),
+        otpauth_url,
+        qr_svg,
+    })
+}
+
+/// Finishes enrolment with a code from the new authenticator; returns a new, fully
+/// signed-in session token (the pending one ends).
+pub async fn finish_totp_enrolment(
+    env: &AccountsEnv<'_>,
+    session_token: &str,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<String, ServiceError> {
+    let (session, user) = session_at(env.db, session_token, STAGE_TOTP_SETUP, now).await?;
+    let sealed = user.totp_secret_enc.clone().ok_or_else(|| {
+        ServiceError::invalid(
+            "code",
+            "fetch the set-up secret (GET /auth/totp/setup) first",
+        )
+    })?;
+    let secret = env.secrets.open(&sealed).map_err(crypto_error)?;
+    let step = matching_step(&totp_for(secret, &user.email)?, code, now).ok_or_else(|| {
+        ServiceError::invalid(
+            "code",
+            "is wrong or has expired; enter the current code from your app",
+        )
+    })?;
+    let txn = env.db.begin().await?;
+    let mut active: users::ActiveModel = user.clone().into();
+    active.totp_enabled = Set(true);
+    active.totp_last_step = Set(Some(step));
+    active.failed_second_factor = Set(0);
+    active.update(&txn).await?;
+    sessions::Entity::delete_by_id(session.id)
+        .exec(&txn)
+        .await?;
+    let token = new_session(&txn, &user, STAGE_COMPLETE, now).await?;
+    audit(&txn, now, "totp_enrolled", Some(user.id), Some(&user), "").await?;
+    txn.commit().await?;
+    Ok(token)
+}
+
+/// Checks the authenticator code of a session that needs its second factor. A code is
+/// accepted once; repeated failures slow the account down, never lock it for good.
+pub async fn verify_second_factor(
+    env: &AccountsEnv<'_>,
+    session_token: &str,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<String, ServiceError> {
+    let (session, user) = session_at(env.db, session_token, STAGE_SECOND_FACTOR, now).await?;
+    if let Some(until) = user.second_factor_locked_until.filter(|until| *until > now) {
+        return Err(ServiceError::RateLimited {
+            retry_after_seconds: (until - now).num_seconds().max(1),
+        });
+    }
+    let sealed = user
+        .totp_secret_enc
+        .clone()
+        .ok_or(ServiceError::Unauthenticated)?;
+    let secret = env.secrets.open(&sealed).map_err(crypto_error)?;
+    let Some(step) = matching_step(&totp_for(secret, &user.email)?, code, now) else {
+        let failures = user.failed_second_factor + 1;
+        let mut active: users::ActiveModel = user.clone().into();
+        active.failed_second_factor = Set(failures);
+        if failures >= FREE_ATTEMPTS {
+            // 30 s after the fifth failure, doubling each time, at most 15 minutes.
+            let exponent = u32::try_from((failures - FREE_ATTEMPTS).min(5)).unwrap_or(5);
+            let delay = Duration::seconds((30 * 2i64.pow(exponent)).min(900));
+            active.second_factor_locked_until = Set(Some(now + delay));
+        }
+        active.update(env.db).await?;
+        audit(
+            env.db,
+            now,
+            "second_factor_failed",
+            Some(user.id),
+            Some(&user),
+            format!("attempt {failures}"),
+        )
+        .await?;
+        return Err(ServiceError::invalid("code", "is wrong or has expired"));
+    };
+    let txn = env.db.begin().await?;
+    // Stores the accepted step only if it is newer: a replayed code loses this race.
+    let accepted = users::Entity::update_many()
+        .col_expr(users::Column::TotpLastStep, Expr::value(step))
+        .col_expr(users::Column::FailedSecondFactor, Expr::value(0))
+        .col_expr(
+            users::Column::SecondFactorLockedUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(users::Column::Id.eq(user.id))
+        .filter(
+            sea_orm::Condition::any()
+                .add(users::Column::TotpLastStep.is_null())
+                .add(users::Column::TotpLastStep.lt(step)),
+        )
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if accepted != 1 {
+        txn.rollback().await?;
+        audit(
+            env.db,
+            now,
+            "second_factor_replayed",
+            Some(user.id),
+            Some(&user),
+            "",
+        )
+        .await?;
+        return Err(ServiceError::invalid(
+            "code",
+            "was already used; wait for the next code from your app",
+        ));
+    }
+    sessions::Entity::delete_by_id(session.id)
+        .exec(&txn)
+        .await?;
+    let token = new_session(&txn, &user, STAGE_COMPLETE, now).await?;
+    audit(&txn, now, "login", Some(user.id), Some(&user), "totp").await?;
+    txn.commit().await?;
+    Ok(token)
+}
+
+/// Ends a session. Unknown tokens are ignored.
+pub async fn logout(env: &AccountsEnv<'_>, session_token: &str) -> Result<(), ServiceError> {
+    sessions::Entity::delete_many()
+        .filter(sessions::Column::TokenHash.eq(crypto::digest(session_token)))
+        .exec(env.db)
+        .await?;
+    Ok(())
+}
+
+/// The signed-in caller behind a session token. Touches the session (idle timeout) at most
+/// once a minute so reads stay cheap.
+pub async fn session_actor(
+    db: &DatabaseConnection,
+    session_token: &str,
+    now: DateTime<Utc>,
+) -> Result<Actor, ServiceError> {
+    let (session, user) = session_at(db, session_token, STAGE_COMPLETE, now).await?;
+    if now - session.last_seen_at > Duration::minutes(1) {
+        let mut active: sessions::ActiveModel = session.into();
+        active.last_seen_at = Set(now);
+        active.update(db).await?;
+    }
+    actor_for(db, user).await
+}
+
+async fn actor_for(db: &DatabaseConnection, user: users::Model) -> Result<Actor, ServiceError> {
+    match user.role.as_str() {
+        "participant" => {
+            let company = fsp_companies::Entity::find_by_id(user.company_id.unwrap_or_default())
+                .one(db)
+                .await?
+                .ok_or(ServiceError::Unauthenticated)?;
+            Ok(Actor::Participant {
+                user_id: Some(user.id),
+                user_name: user.name,
+                company_id: company.id,
+                company_name: company.name,
+            })
+        }
+        "operator" => {
+            let operator = operators::Entity::find_by_id(user.operator_id.unwrap_or_default())
+                .one(db)
+                .await?
+                .ok_or(ServiceError::Unauthenticated)?;
+            Ok(Actor::Operator {
+                user_id: Some(user.id),
+                user_name: user.name,
+                operator_id: operator.id,
+                operator_name: operator.name,
+            })
+        }
+        "platform_admin" => Ok(Actor::PlatformAdmin {
+            user_id: Some(user.id),
+            user_name: user.name,
+        }),
+        _ => Err(ServiceError::Unauthenticated),
+    }
+}
 
 /// Resolves a dev-mode demo user spec: `participant:<company name>`,
 /// `operator:<operator name>` or `admin`.
@@ -19,6 +747,7 @@ pub async fn resolve_demo_user(db: &DatabaseConnection, spec: &str) -> Result<Ac
                 .await?
                 .ok_or(ServiceError::NotFound("demo user's company"))?;
             Ok(Actor::Participant {
+                user_id: None,
                 user_name: format!("Demo user ({})", company.name),
                 company_id: company.id,
                 company_name: company.name,
@@ -31,12 +760,14 @@ pub async fn resolve_demo_user(db: &DatabaseConnection, spec: &str) -> Result<Ac
                 .await?
                 .ok_or(ServiceError::NotFound("demo user's operator"))?;
             Ok(Actor::Operator {
+                user_id: None,
                 user_name: format!("Demo operator ({})", operator.name),
                 operator_id: operator.id,
                 operator_name: operator.name,
             })
         }
         "admin" => Ok(Actor::PlatformAdmin {
+            user_id: None,
             user_name: "Demo platform admin".to_owned(),
         }),
         _ => Err(ServiceError::invalid(
@@ -59,11 +790,36 @@ pub fn viewer(actor: &Actor) -> Viewer {
             operator_name,
             ..
         } => (user_name, Some(operator_name)),
-        Actor::PlatformAdmin { user_name } => (user_name, None),
+        Actor::PlatformAdmin { user_name, .. } => (user_name, None),
     };
     Viewer {
         name: name.clone(),
         role: actor.role(),
         organisation: organisation.cloned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_long_and_common_passwords_are_refused() {
+        let email = "a@example.com";
+        assert!(check_password("short", email).is_err());
+        assert!(check_password(&"x".repeat(129), email).is_err());
+        assert!(check_password("Password1234", email).is_err());
+        assert!(check_password("a@example.com", email).is_err());
+        assert!(check_password("correct horse battery staple", email).is_ok());
+        assert!(check_password(&"é".repeat(12), email).is_ok());
+    }
+
+    #[test]
+    fn e_mail_addresses_are_validated_and_lower_cased() {
+        assert_eq!(
+            parse_email(" Ann@Example.COM ").ok().as_deref(),
+            Some("ann@example.com")
+        );
+        assert!(parse_email("not an address").is_err());
     }
 }

@@ -10,16 +10,20 @@ use shared::Role;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
     Participant {
+        /// None only for the dev-mode demo user.
+        user_id: Option<i32>,
         user_name: String,
         company_id: i32,
         company_name: String,
     },
     Operator {
+        user_id: Option<i32>,
         user_name: String,
         operator_id: i32,
         operator_name: String,
     },
     PlatformAdmin {
+        user_id: Option<i32>,
         user_name: String,
     },
 }
@@ -30,6 +34,14 @@ impl Actor {
             Self::Participant { .. } => Role::Participant,
             Self::Operator { .. } => Role::Operator,
             Self::PlatformAdmin { .. } => Role::PlatformAdmin,
+        }
+    }
+
+    pub fn user_id(&self) -> Option<i32> {
+        match self {
+            Self::Participant { user_id, .. }
+            | Self::Operator { user_id, .. }
+            | Self::PlatformAdmin { user_id, .. } => *user_id,
         }
     }
 }
@@ -57,6 +69,8 @@ pub enum ServiceError {
     Invalid(Vec<FieldError>),
     #[error("conflict: {0}")]
     Conflict(String),
+    #[error("too many attempts; try again in {retry_after_seconds} s")]
+    RateLimited { retry_after_seconds: i64 },
     #[error("internal error")]
     Internal(#[from] sea_orm::DbErr),
 }

@@ -1,6 +1,6 @@
 //! The GraphQL endpoint's transport rules: JSON POST only, one operation, same origin.
 
-use crate::helpers::{Engine, TWILIGHT, TestApp, both_databases, error_code};
+use crate::helpers::{Engine, TWILIGHT, TestApp, both_databases};
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use serde_json::json;
@@ -119,8 +119,10 @@ async fn same_origin_browser_request_is_served(engine: Engine) {
 
 async fn unauthenticated_caller_gets_an_unauthenticated_error(engine: Engine) {
     let app = TestApp::spawn(engine, None).await;
-    let response = app.graphql("{ zones { id } }", json!({})).await;
-    assert_eq!(error_code(&response), Some("UNAUTHENTICATED"));
+    let body = json!({"query": "{ zones { id } }"});
+    let response = app.post_json("/graphql", body, None).await;
+    assert_eq!(response.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(response.json()["code"], "UNAUTHENTICATED");
     let rest = app.get("/api/v2/zones").await;
     assert_eq!(rest.status, StatusCode::UNAUTHORIZED);
     assert_eq!(rest.content_type(), "application/problem+json");
@@ -147,8 +149,9 @@ async fn introspection_is_off_outside_dev_mode(engine: Engine) {
         s.demo_user = None;
     })
     .await;
+    let user = app.sign_up_participant("intro@example.com").await;
     let response = app
-        .graphql("{ __schema { types { name } } }", json!({}))
+        .graphql_as(&user.cookie, "{ __schema { types { name } } }", json!({}))
         .await;
     assert_eq!(
         response["data"]["__schema"],
@@ -177,11 +180,12 @@ async fn overly_deep_query_is_refused_in_production(engine: Engine) {
         s.demo_user = None;
     })
     .await;
+    let user = app.sign_up_participant("deep@example.com").await;
     let nested = (0..14).fold("kind".to_owned(), |inner, _| {
         format!("ofType {{ {inner} }}")
     });
     let too_deep = format!("{{ __type(name: \"Zone\") {{ {nested} }} }}");
-    let response = app.graphql(&too_deep, json!({})).await;
+    let response = app.graphql_as(&user.cookie, &too_deep, json!({})).await;
     assert_eq!(
         response["errors"][0]["message"], "Query is nested too deep.",
         "{response}"

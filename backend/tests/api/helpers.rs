@@ -11,8 +11,8 @@ use http_body_util::BodyExt;
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use tower::ServiceExt;
 
 pub const TWILIGHT: &str = "participant:Twilight Flex Ltd";
@@ -43,16 +43,26 @@ pub fn test_now() -> DateTime<Utc> {
         .expect("valid date")
 }
 
-pub struct FixedClock(pub DateTime<Utc>);
+/// A clock tests move by hand.
+pub struct TestClock(Mutex<DateTime<Utc>>);
 
-impl Clock for FixedClock {
+impl TestClock {
+    pub fn advance(&self, by: chrono::Duration) {
+        let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        *now += by;
+    }
+}
+
+impl Clock for TestClock {
     fn now(&self) -> DateTime<Utc> {
-        self.0
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
 pub struct TestApp {
     pub router: Router,
+    pub state: AppState,
+    pub clock: Arc<TestClock>,
     pub db: DatabaseConnection,
     /// Database statements the router has run so far.
     pub queries: Arc<AtomicUsize>,
@@ -78,6 +88,16 @@ impl TestResponse {
 
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The `name=value` pair of the session cookie this response sets.
+    pub fn session_cookie(&self) -> String {
+        let set = self
+            .headers
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .expect("a Set-Cookie header");
+        set.split(';').next().expect("cookie pair").to_owned()
     }
 
     pub fn content_type(&self) -> &str {
@@ -119,9 +139,12 @@ impl TestApp {
         counted.set_metric_callback(move |_| {
             counter.fetch_add(1, Ordering::Relaxed);
         });
-        let state = AppState::new(counted, settings, Arc::new(FixedClock(test_now())));
+        let clock = Arc::new(TestClock(Mutex::new(test_now())));
+        let state = AppState::new(counted, settings, clock.clone()).expect("app state");
         TestApp {
-            router: router(state),
+            router: router(state.clone()),
+            state,
+            clock,
             db,
             queries,
             _database: database,
@@ -158,6 +181,30 @@ impl TestApp {
         self.queries.load(Ordering::SeqCst) - before
     }
 
+    /// POSTs JSON, with a session cookie when given.
+    pub async fn post_json(&self, uri: &str, body: Value, cookie: Option<&str>) -> TestResponse {
+        let mut request = Request::builder()
+            .method(Method::POST)
+            .uri(uri)
+            .header("content-type", "application/json");
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        self.request(request.body(Body::from(body.to_string())).expect("request"))
+            .await
+    }
+
+    /// GETs with a session cookie.
+    pub async fn get_with(&self, uri: &str, cookie: &str) -> TestResponse {
+        self.request(
+            Request::get(uri)
+                .header("cookie", cookie)
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await
+    }
+
     pub async fn get(&self, uri: &str) -> TestResponse {
         self.request(Request::get(uri).body(Body::empty()).expect("request"))
             .await
@@ -184,4 +231,127 @@ impl TestApp {
 /// The first GraphQL error's `extensions.code`.
 pub fn error_code(response: &Value) -> Option<&str> {
     response["errors"][0]["extensions"]["code"].as_str()
+}
+
+pub const PASSWORD: &str = "a long enough passphrase";
+
+/// A user who has set a password and enrolled an authenticator.
+pub struct SignedIn {
+    pub cookie: String,
+    pub email: String,
+    pub secret: String,
+}
+
+/// The code an authenticator app shows at `at` for a base32 secret.
+pub fn totp_code(secret: &str, at: DateTime<Utc>) -> String {
+    let bytes = totp_rs::Secret::try_from_base32(secret).expect("base32 secret");
+    let totp = totp_rs::Builder::new()
+        .with_secret(bytes.as_bytes().to_vec())
+        .with_account_name("test")
+        .build()
+        .expect("totp");
+    totp.generate(u64::try_from(at.timestamp()).expect("after 1970"))
+        .to_string()
+}
+
+/// The token at the end of an invitation or reset link.
+pub fn link_token(url: &str) -> String {
+    url.split("token=")
+        .nth(1)
+        .expect("a token in the link")
+        .split(|c: char| c.is_whitespace() || c == '"' || c == '<')
+        .next()
+        .expect("token")
+        .to_owned()
+}
+
+impl TestApp {
+    pub fn now(&self) -> DateTime<Utc> {
+        self.state.clock.now()
+    }
+
+    /// Creates a user from the command line's point of view; returns the invitation link.
+    pub async fn invite(
+        &self,
+        email: &str,
+        role: shared::Role,
+        organisation: Option<&str>,
+    ) -> String {
+        use backend::services::accounts::{Creator, NewUser, create_user};
+        let input = NewUser {
+            email: email.to_owned(),
+            name: format!("User {email}"),
+            role,
+            organisation: organisation.map(str::to_owned),
+        };
+        create_user(
+            &self.state.accounts_env(),
+            Creator::System,
+            input,
+            self.now(),
+        )
+        .await
+        .expect("user created")
+        .invitation_url
+    }
+
+    /// Sets the password from `link`, signs in and enrols TOTP; returns the session.
+    pub async fn complete_sign_up(&self, email: &str, link: &str) -> SignedIn {
+        let activated = self
+            .post_json(
+                "/auth/activate",
+                serde_json::json!({"token": link_token(link), "password": PASSWORD}),
+                None,
+            )
+            .await;
+        assert_eq!(
+            activated.status,
+            StatusCode::NO_CONTENT,
+            "{}",
+            activated.text()
+        );
+        let login = self
+            .post_json(
+                "/auth/login",
+                serde_json::json!({"email": email, "password": PASSWORD}),
+                None,
+            )
+            .await;
+        assert_eq!(login.status, StatusCode::OK, "{}", login.text());
+        assert_eq!(login.json()["next"], "totp_setup");
+        let pending = login.session_cookie();
+        let setup = self.get_with("/auth/totp/setup", &pending).await;
+        assert_eq!(setup.status, StatusCode::OK, "{}", setup.text());
+        let secret = setup.json()["secret"].as_str().expect("secret").to_owned();
+        let done = self
+            .post_json(
+                "/auth/totp/setup",
+                serde_json::json!({"code": totp_code(&secret, self.now())}),
+                Some(&pending),
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.text());
+        assert_eq!(done.json()["next"], "done");
+        SignedIn {
+            cookie: done.session_cookie(),
+            email: email.to_owned(),
+            secret,
+        }
+    }
+
+    /// A signed-in participant of Twilight Flex Ltd.
+    pub async fn sign_up_participant(&self, email: &str) -> SignedIn {
+        let link = self
+            .invite(email, shared::Role::Participant, Some("Twilight Flex Ltd"))
+            .await;
+        self.complete_sign_up(email, &link).await
+    }
+
+    /// POSTs one GraphQL operation with a session cookie.
+    pub async fn graphql_as(&self, cookie: &str, query: &str, variables: Value) -> Value {
+        let body = serde_json::json!({"query": query, "variables": variables});
+        let response = self.post_json("/graphql", body, Some(cookie)).await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+        response.json()
+    }
 }

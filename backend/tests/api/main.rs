@@ -7,6 +7,7 @@
     reason = "a test that cannot go on should fail loudly"
 )]
 
+mod accounts;
 mod assets;
 mod graphql;
 mod helpers;

@@ -1,10 +1,15 @@
 //! SeaORM entities, one per table. Never exposed on GraphQL or REST.
 
+pub mod audit_events;
+pub mod auth_tokens;
 pub mod dispatch_groups;
 pub mod fsp_companies;
 pub mod marketplace_units;
 pub mod meterable_units;
 pub mod operators;
+pub mod outgoing_mail;
 pub mod prices;
 pub mod programmes;
+pub mod sessions;
+pub mod users;
 pub mod zones;

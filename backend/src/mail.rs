@@ -1,0 +1,124 @@
+//! Outgoing e-mail. Every message is first kept in `outgoing_mail`; with SMTP configured it
+//! is then sent through lettre, otherwise it stays there (and is logged) for a person to
+//! read in dev mode.
+
+use crate::db::entities::outgoing_mail;
+use chrono::{DateTime, Utc};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DbErr, Set};
+
+/// One message with plain-text and HTML bodies.
+#[derive(Debug, Clone)]
+pub struct Email {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+#[derive(Clone)]
+pub struct Mailer {
+    transport: Option<AsyncSmtpTransport<Tokio1Executor>>,
+    from: Mailbox,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailConfigError {
+    #[error("smtp_url is not a valid SMTP URL: {0}")]
+    Url(String),
+    #[error("mail_from is not a valid address: {0}")]
+    From(String),
+}
+
+impl Mailer {
+    pub fn new(smtp_url: Option<&str>, from: &str) -> Result<Self, MailConfigError> {
+        let transport = smtp_url
+            .map(|url| {
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map(|b| b.build())
+                    .map_err(|e| MailConfigError::Url(e.to_string()))
+            })
+            .transpose()?;
+        let from = from
+            .parse()
+            .map_err(|e: lettre::address::AddressError| MailConfigError::From(e.to_string()))?;
+        Ok(Self { transport, from })
+    }
+
+    /// Records the message in the same transaction as the change that caused it.
+    pub async fn queue(
+        &self,
+        db: &impl ConnectionTrait,
+        email: &Email,
+        now: DateTime<Utc>,
+    ) -> Result<outgoing_mail::Model, DbErr> {
+        outgoing_mail::ActiveModel {
+            to_address: Set(email.to.clone()),
+            subject: Set(email.subject.clone()),
+            text_body: Set(email.text.clone()),
+            html_body: Set(email.html.clone()),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(db)
+        .await
+    }
+
+    /// Sends a queued message after its transaction committed, recording the outcome. A
+    /// failed send is logged and left for a retry; it never fails the caller's request.
+    pub async fn deliver(
+        &self,
+        db: &impl ConnectionTrait,
+        queued: outgoing_mail::Model,
+        now: DateTime<Utc>,
+    ) -> Result<(), DbErr> {
+        let Some(transport) = &self.transport else {
+            tracing::info!(to = %queued.to_address, subject = %queued.subject, id = queued.id,
+                "no SMTP server configured: e-mail kept in outgoing_mail");
+            return Ok(());
+        };
+        let outcome = match self.message(&queued) {
+            Ok(message) => transport
+                .send(message)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e),
+        };
+        let mut row: outgoing_mail::ActiveModel = queued.clone().into();
+        match outcome {
+            Ok(()) => row.sent_at = Set(Some(now)),
+            Err(e) => {
+                tracing::warn!(id = queued.id, error = %e, "e-mail not sent");
+                row.last_error = Set(Some(e));
+            }
+        }
+        row.update(db).await?;
+        Ok(())
+    }
+
+    fn message(&self, mail: &outgoing_mail::Model) -> Result<Message, String> {
+        let to: Mailbox = mail
+            .to_address
+            .parse()
+            .map_err(|e| format!("recipient: {e}"))?;
+        Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(mail.subject.clone())
+            .multipart(MultiPart::alternative_plain_html(
+                mail.text_body.clone(),
+                mail.html_body.clone(),
+            ))
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Escapes text for an HTML body.
+pub fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}

@@ -1,0 +1,184 @@
+//! Sign-in endpoints (`/auth/...`). Plain REST, never GraphQL: aliases would let one
+//! GraphQL request try many codes.
+
+use super::problem::{Problem, ProblemDetails};
+use crate::app::AppState;
+use crate::auth::{check_same_origin, session_cookie, session_token};
+use crate::services::{ServiceError, accounts};
+use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Json, Response};
+use shared::{ActivateRequest, CodeRequest, LoginRequest, NextStep, SignInProgress, TotpEnrolment};
+
+fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, Problem> {
+    payload
+        .map(|Json(v)| v)
+        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", e.body_text()))
+}
+
+fn pending_token(state: &AppState, headers: &HeaderMap) -> Result<String, Problem> {
+    session_token(state, headers).ok_or_else(|| Problem::from(ServiceError::Unauthenticated))
+}
+
+/// A response that also replaces the session cookie.
+fn with_cookie(state: &AppState, token: Option<&str>, response: impl IntoResponse) -> Response {
+    let mut response = response.into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(state, token));
+    response
+}
+
+/// Sign in, step one: e-mail and password. Sets a session cookie that is good only for
+/// the step named in `next`.
+#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
+    responses(
+        (status = 200, body = SignInProgress),
+        (status = 401, description = "Wrong e-mail or password", body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    payload: Result<Json<LoginRequest>, JsonRejection>,
+) -> Result<Response, Problem> {
+    check_same_origin(&state, &headers)?;
+    let request = body(payload)?;
+    let (token, next) = accounts::login(
+        &state.accounts_env(),
+        &request.email,
+        &request.password,
+        state.clock.now(),
+    )
+    .await
+    .map_err(|e| match e {
+        ServiceError::Unauthenticated => Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "the e-mail address or password is wrong",
+        ),
+        other => other.into(),
+    })?;
+    Ok(with_cookie(
+        &state,
+        Some(&token),
+        Json(SignInProgress { next }),
+    ))
+}
+
+/// First sign-in: the authenticator secret to enrol, as text and as a QR code.
+#[utoipa::path(get, path = "/auth/totp/setup", tag = "auth",
+    responses(
+        (status = 200, body = TotpEnrolment),
+        (status = 401, description = "No session waiting for enrolment", body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn totp_setup(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<TotpEnrolment>, Problem> {
+    let token = pending_token(&state, &headers)?;
+    Ok(Json(
+        accounts::totp_enrolment(&state.accounts_env(), &token, state.clock.now()).await?,
+    ))
+}
+
+/// First sign-in: confirm enrolment with a code from the authenticator. Signs in.
+#[utoipa::path(post, path = "/auth/totp/setup", tag = "auth", request_body = CodeRequest,
+    responses(
+        (status = 200, body = SignInProgress),
+        (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong or expired code", body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn totp_setup_finish(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    payload: Result<Json<CodeRequest>, JsonRejection>,
+) -> Result<Response, Problem> {
+    check_same_origin(&state, &headers)?;
+    let token = pending_token(&state, &headers)?;
+    let request = body(payload)?;
+    let signed_in = accounts::finish_totp_enrolment(
+        &state.accounts_env(),
+        &token,
+        &request.code,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(with_cookie(
+        &state,
+        Some(&signed_in),
+        Json(SignInProgress {
+            next: NextStep::Done,
+        }),
+    ))
+}
+
+/// Sign in, step two: the authenticator code. Each code works once; repeated failures
+/// slow the account down (429 with the wait).
+#[utoipa::path(post, path = "/auth/totp", tag = "auth", request_body = CodeRequest,
+    responses(
+        (status = 200, body = SignInProgress),
+        (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong, expired or already used code", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong codes: wait", body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn totp(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    payload: Result<Json<CodeRequest>, JsonRejection>,
+) -> Result<Response, Problem> {
+    check_same_origin(&state, &headers)?;
+    let token = pending_token(&state, &headers)?;
+    let request = body(payload)?;
+    let signed_in = accounts::verify_second_factor(
+        &state.accounts_env(),
+        &token,
+        &request.code,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(with_cookie(
+        &state,
+        Some(&signed_in),
+        Json(SignInProgress {
+            next: NextStep::Done,
+        }),
+    ))
+}
+
+/// Set a password from an invitation or password-reset link. The link works once.
+#[utoipa::path(post, path = "/auth/activate", tag = "auth", request_body = ActivateRequest,
+    responses(
+        (status = 204, description = "Password set; sign in with it"),
+        (status = 422, description = "Expired or used link, or a password that is too short or too common", body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn activate(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    payload: Result<Json<ActivateRequest>, JsonRejection>,
+) -> Result<StatusCode, Problem> {
+    check_same_origin(&state, &headers)?;
+    let request = body(payload)?;
+    accounts::activate(
+        &state.accounts_env(),
+        &request.token,
+        &request.password,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sign out: ends the session.
+#[utoipa::path(post, path = "/auth/logout", tag = "auth",
+    responses((status = 204, description = "Signed out")))]
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    check_same_origin(&state, &headers)?;
+    if let Some(token) = session_token(&state, &headers) {
+        accounts::logout(&state.accounts_env(), &token).await?;
+    }
+    Ok(with_cookie(&state, None, StatusCode::NO_CONTENT))
+}

@@ -1,0 +1,359 @@
+//! Invitations, passwords, the TOTP second factor and sessions.
+
+use crate::helpers::{Engine, PASSWORD, TestApp, both_databases, link_token, test_now, totp_code};
+use axum::http::StatusCode;
+use backend::db::entities::{auth_tokens, sessions, users};
+use backend::testing::SmtpSink;
+use chrono::Duration;
+use sea_orm::EntityTrait;
+use serde_json::json;
+use shared::Role;
+
+both_databases!(
+    invitation_mail_leads_through_totp_enrolment_into_the_app,
+    invitation_link_works_once,
+    invitation_link_expires_after_24_hours,
+    second_factor_is_required_and_each_code_works_once,
+    wrong_codes_slow_the_account_down,
+    wrong_password_and_unknown_e_mail_look_the_same,
+    secrets_are_never_stored_in_clear,
+    weak_passwords_are_refused_with_the_field_named,
+    signing_out_ends_the_session,
+    idle_session_expires,
+    cross_site_sign_in_is_refused,
+);
+
+async fn invitation_mail_leads_through_totp_enrolment_into_the_app(engine: Engine) {
+    let smtp = SmtpSink::start().await.expect("SMTP listener");
+    let url = smtp.url();
+    let app = TestApp::spawn_with(engine, move |s| {
+        s.demo_user = None;
+        s.smtp_url = Some(url);
+    })
+    .await;
+    app.invite(
+        "Ann@Twilight.example",
+        Role::Participant,
+        Some("Twilight Flex Ltd"),
+    )
+    .await;
+
+    let messages = smtp.messages().await;
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let mail = &messages[0];
+    assert!(mail.contains("To: ann@twilight.example"), "{mail}");
+    assert!(mail.contains("Subject: Your Openflex account"), "{mail}");
+    assert!(mail.contains("text/html"), "{mail}");
+    // Read it as a mail client would: undo the quoted-printable transfer encoding.
+    let decoded = quoted_printable::decode(
+        mail.replace('\n', "\r\n"),
+        quoted_printable::ParseMode::Robust,
+    )
+    .expect("quoted-printable");
+    let decoded = String::from_utf8_lossy(&decoded);
+    let link = decoded
+        .lines()
+        .find(|l| l.starts_with("http://localhost:8080/activate?token="))
+        .unwrap_or_else(|| panic!("no activation link in the plain-text body:\n{decoded}"));
+
+    let user = app.complete_sign_up("ann@twilight.example", link).await;
+    let zones = app.get_with("/api/v2/zones", &user.cookie).await;
+    assert_eq!(zones.status, StatusCode::OK, "{}", zones.text());
+    assert_eq!(zones.json().as_array().map(Vec::len), Some(2));
+    let me = app
+        .graphql_as(&user.cookie, "{ me { name role organisation } }", json!({}))
+        .await;
+    assert_eq!(me["data"]["me"]["role"], "PARTICIPANT");
+    assert_eq!(me["data"]["me"]["organisation"], "Twilight Flex Ltd");
+}
+
+async fn invitation_link_works_once(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let link = app
+        .invite(
+            "once@example.com",
+            Role::Participant,
+            Some("Other Flex Ltd"),
+        )
+        .await;
+    app.complete_sign_up("once@example.com", &link).await;
+    let again = app
+        .post_json(
+            "/auth/activate",
+            json!({"token": link_token(&link), "password": "another long passphrase"}),
+            None,
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(again.json()["errors"][0]["field"], "token");
+    assert!(
+        again.text().contains("Forgot your password"),
+        "{}",
+        again.text()
+    );
+}
+
+async fn invitation_link_expires_after_24_hours(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let link = app
+        .invite("late@example.com", Role::Operator, Some("SSEN"))
+        .await;
+    app.clock
+        .advance(Duration::hours(24) + Duration::minutes(1));
+    let late = app
+        .post_json(
+            "/auth/activate",
+            json!({"token": link_token(&link), "password": PASSWORD}),
+            None,
+        )
+        .await;
+    assert_eq!(
+        late.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        late.text()
+    );
+    assert_eq!(late.json()["errors"][0]["field"], "token");
+}
+
+async fn sign_in(app: &TestApp, email: &str) -> String {
+    let login = app
+        .post_json(
+            "/auth/login",
+            json!({"email": email, "password": PASSWORD}),
+            None,
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.text());
+    assert_eq!(login.json()["next"], "second_factor");
+    login.session_cookie()
+}
+
+async fn second_factor_is_required_and_each_code_works_once(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let user = app.sign_up_participant("twice@example.com").await;
+    app.clock.advance(Duration::seconds(30));
+
+    let pending = sign_in(&app, &user.email).await;
+    // The half-signed-in session opens nothing.
+    assert_eq!(
+        app.get_with("/api/v2/zones", &pending).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let code = totp_code(&user.secret, app.now());
+    let ok = app
+        .post_json("/auth/totp", json!({"code": code}), Some(&pending))
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
+    let signed_in = ok.session_cookie();
+    assert_ne!(
+        signed_in, pending,
+        "the session id changes at the second factor"
+    );
+    assert_eq!(
+        app.get_with("/api/v2/zones", &signed_in).await.status,
+        StatusCode::OK
+    );
+
+    let again = sign_in(&app, &user.email).await;
+    let replay = app
+        .post_json("/auth/totp", json!({"code": code}), Some(&again))
+        .await;
+    assert_eq!(
+        replay.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        replay.text()
+    );
+    assert!(replay.text().contains("already used"), "{}", replay.text());
+}
+
+async fn wrong_codes_slow_the_account_down(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let user = app.sign_up_participant("slow@example.com").await;
+    app.clock.advance(Duration::seconds(30));
+    let pending = sign_in(&app, &user.email).await;
+    let right = totp_code(&user.secret, app.now());
+    let wrong = if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..10 {
+        let response = app
+            .post_json("/auth/totp", json!({"code": wrong}), Some(&pending))
+            .await;
+        statuses.push(response.status.as_u16());
+    }
+    assert_eq!(&statuses[..5], [422; 5]);
+    assert!(statuses[5..].iter().all(|s| *s == 429), "{statuses:?}");
+    let blocked = app
+        .post_json("/auth/totp", json!({"code": right}), Some(&pending))
+        .await;
+    assert_eq!(
+        blocked.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "even the right code waits"
+    );
+
+    // The slow-down passes; the account is never locked for good.
+    app.clock.advance(Duration::minutes(1));
+    let pending = sign_in(&app, &user.email).await;
+    let ok = app
+        .post_json(
+            "/auth/totp",
+            json!({"code": totp_code(&user.secret, app.now())}),
+            Some(&pending),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.text());
+}
+
+async fn wrong_password_and_unknown_e_mail_look_the_same(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let user = app.sign_up_participant("pw@example.com").await;
+    let wrong_password = app
+        .post_json(
+            "/auth/login",
+            json!({"email": user.email, "password": "not the password"}),
+            None,
+        )
+        .await;
+    let unknown = app
+        .post_json(
+            "/auth/login",
+            json!({"email": "nobody@example.com", "password": PASSWORD}),
+            None,
+        )
+        .await;
+    assert_eq!(wrong_password.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong_password.json()["detail"], unknown.json()["detail"]);
+}
+
+async fn secrets_are_never_stored_in_clear(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let link = app
+        .invite(
+            "vault@example.com",
+            Role::Participant,
+            Some("Twilight Flex Ltd"),
+        )
+        .await;
+    let user = app.complete_sign_up("vault@example.com", &link).await;
+    let stored = users::Entity::find().all(&app.db).await.expect("users");
+    let row = stored
+        .iter()
+        .find(|u| u.email == "vault@example.com")
+        .expect("user row");
+    let hash = row.password_hash.as_deref().expect("password hash");
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
+    let sealed = row.totp_secret_enc.as_deref().expect("sealed secret");
+    assert!(!sealed.contains(&user.secret));
+    let token = link_token(&link);
+    let tokens = auth_tokens::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("tokens");
+    assert!(tokens.iter().all(|t| t.token_hash != token));
+    assert!(
+        tokens
+            .iter()
+            .any(|t| t.token_hash == backend::crypto::digest(&token))
+    );
+    let session_value = user.cookie.split_once('=').expect("pair").1.to_owned();
+    let stored_sessions = sessions::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("sessions");
+    assert!(
+        stored_sessions
+            .iter()
+            .all(|s| s.token_hash != session_value)
+    );
+    assert!(
+        stored_sessions
+            .iter()
+            .any(|s| s.token_hash == backend::crypto::digest(&session_value))
+    );
+}
+
+async fn weak_passwords_are_refused_with_the_field_named(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let link = app
+        .invite(
+            "weak@example.com",
+            Role::Participant,
+            Some("Twilight Flex Ltd"),
+        )
+        .await;
+    for password in ["short", "password1234"] {
+        let response = app
+            .post_json(
+                "/auth/activate",
+                json!({"token": link_token(&link), "password": password}),
+                None,
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(response.json()["errors"][0]["field"], "password");
+    }
+    // A refused password did not use up the link.
+    app.complete_sign_up("weak@example.com", &link).await;
+}
+
+async fn signing_out_ends_the_session(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let user = app.sign_up_participant("bye@example.com").await;
+    let out = app
+        .post_json("/auth/logout", json!({}), Some(&user.cookie))
+        .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    assert!(out.session_cookie().ends_with('='), "the cookie is cleared");
+    assert_eq!(
+        app.get_with("/api/v2/zones", &user.cookie).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+async fn idle_session_expires(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let user = app.sign_up_participant("idle@example.com").await;
+    app.clock.advance(Duration::minutes(29));
+    assert_eq!(
+        app.get_with("/api/v2/zones", &user.cookie).await.status,
+        StatusCode::OK
+    );
+    app.clock.advance(Duration::minutes(29));
+    assert_eq!(
+        app.get_with("/api/v2/zones", &user.cookie).await.status,
+        StatusCode::OK,
+        "activity keeps the session alive"
+    );
+    app.clock.advance(Duration::minutes(31));
+    assert_eq!(
+        app.get_with("/api/v2/zones", &user.cookie).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert!(test_now() < app.now());
+}
+
+async fn cross_site_sign_in_is_refused(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let user = app.sign_up_participant("csrf@example.com").await;
+    let response = app
+        .request(
+            axum::http::Request::post("/graphql")
+                .header("content-type", "application/json")
+                .header("cookie", &user.cookie)
+                .header("origin", "https://evil.example")
+                .body(axum::body::Body::from(r#"{"query":"{ zones { id } }"}"#))
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::FORBIDDEN);
+}

@@ -136,10 +136,30 @@ async fn main() -> anyhow::Result<()> {
         Command::SeedDemo => {
             let created = seed::seed_demo(&db, clock.now()).await.context("seeding")?;
             tracing::info!(created, "demo data");
+            if state.settings.dev_mode {
+                seed::ensure_demo_users(&db, &state.secrets, clock.now())
+                    .await
+                    .context("demo sign-ins")?;
+                println!("Demo sign-ins (dev mode only; codes: oathtool --totp -b SECRET):");
+                for login in &seed::DEMO_LOGINS {
+                    println!(
+                        "  {:<11} {:<24} password: {:<28} TOTP secret: {}",
+                        login.role.label(),
+                        login.email,
+                        login.password,
+                        login.totp_secret
+                    );
+                }
+            }
         }
         Command::Serve => {
-            if settings.dev_mode && seed::seed_demo(&db, clock.now()).await.context("seeding")? {
-                tracing::info!("empty database: demo data created");
+            if state.settings.dev_mode {
+                if seed::seed_demo(&db, clock.now()).await.context("seeding")? {
+                    tracing::info!("empty database: demo data created");
+                }
+                seed::ensure_demo_users(&db, &state.secrets, clock.now())
+                    .await
+                    .context("demo sign-ins")?;
             }
             let addr = settings.addr;
             let public_url = settings.public_url.clone();

@@ -355,3 +355,100 @@ impl Seeder<'_> {
         Ok(())
     }
 }
+
+/// A dev-mode sign-in that `./dev run` prints, so a newcomer can sign in with an
+/// authenticator app or `oathtool --totp -b SECRET`. Never created outside dev mode.
+pub struct DemoLogin {
+    pub role: shared::Role,
+    pub organisation: &'static str,
+    pub name: &'static str,
+    pub email: &'static str,
+    pub password: &'static str,
+    pub totp_secret: &'static str,
+}
+
+pub const DEMO_LOGINS: [DemoLogin; 2] = [
+    DemoLogin {
+        role: shared::Role::Operator,
+        organisation: "SSEN",
+        name: "Olivia Operator",
+        email: "operator@ssen.example",
+        password: "demo operator passphrase",
+        totp_secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+    },
+    DemoLogin {
+        role: shared::Role::Participant,
+        organisation: "Twilight Flex Ltd",
+        name: "Fiona Flex",
+        email: "fsp@twilight.example",
+        password: "demo participant passphrase",
+        totp_secret: "KRUGS4ZANFZSAYJAMRSW23ZAONSWG4TF",
+    },
+];
+
+/// Creates the demo sign-ins that do not exist yet (dev mode only).
+pub async fn ensure_demo_users(
+    db: &DatabaseConnection,
+    secrets: &crate::crypto::SecretBox,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    use crate::db::entities::users;
+    let custom = |e: &dyn std::fmt::Display| DbErr::Custom(e.to_string());
+    for login in &DEMO_LOGINS {
+        let exists = users::Entity::find()
+            .filter(users::Column::Email.eq(login.email))
+            .one(db)
+            .await?
+            .is_some();
+        if exists {
+            continue;
+        }
+        let (company_id, operator_id, role) = match login.role {
+            shared::Role::Operator => {
+                let op = operators::Entity::find()
+                    .filter(operators::Column::Name.eq(login.organisation))
+                    .one(db)
+                    .await?
+                    .ok_or_else(|| DbErr::RecordNotFound(login.organisation.to_owned()))?;
+                (None, Some(op.id), "operator")
+            }
+            _ => {
+                let company = fsp_companies::Entity::find()
+                    .filter(fsp_companies::Column::Name.eq(login.organisation))
+                    .one(db)
+                    .await?
+                    .ok_or_else(|| DbErr::RecordNotFound(login.organisation.to_owned()))?;
+                (Some(company.id), None, "participant")
+            }
+        };
+        let secret = totp_rs::Secret::try_from_base32(login.totp_secret).map_err(|e| custom(&e))?;
+        let sealed = secrets.seal(secret.as_bytes()).map_err(|e| custom(&e))?;
+        let hash = crate::crypto::hash_password(login.password.to_owned())
+            .await
+            .map_err(|e| custom(&e))?;
+        users::ActiveModel {
+            public_id: Set(new_public_id().to_string()),
+            email: Set(login.email.to_owned()),
+            name: Set(login.name.to_owned()),
+            role: Set(role.to_owned()),
+            company_id: Set(company_id),
+            operator_id: Set(operator_id),
+            password_hash: Set(Some(hash)),
+            password_changed_at: Set(Some(now)),
+            totp_secret_enc: Set(Some(sealed)),
+            totp_enabled: Set(true),
+            totp_last_step: Set(None),
+            failed_second_factor: Set(0),
+            second_factor_locked_until: Set(None),
+            disabled_at: Set(None),
+            pref_monthly_invoices: Set(false),
+            pref_weekly_declarations: Set(false),
+            pref_daily_schedules: Set(false),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}

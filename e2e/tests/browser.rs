@@ -72,7 +72,6 @@ async fn start_server(db_url: &str) -> Result<(Child, u16)> {
         .env("OPENFLEX_PUBLIC_URL", format!("http://localhost:{port}"))
         .env("DATABASE_URL", db_url)
         .env("OPENFLEX_DEV_MODE", "true")
-        .env("OPENFLEX_DEMO_USER", "participant:Twilight Flex Ltd")
         .env("OPENFLEX_STATIC_DIR", &static_dir)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
@@ -134,6 +133,7 @@ async fn meterable_units_page_shows_the_api_test_card(engine: Engine) -> Result<
         client
             .goto(&format!("http://localhost:{port}/meterable-units"))
             .await?;
+        sign_in_as_demo_fsp(&client).await?;
         let select = client
             .wait()
             .at_most(Duration::from_secs(20))
@@ -228,6 +228,55 @@ async fn meterable_units_page_shows_the_api_test_card(engine: Engine) -> Result<
     std::fs::remove_dir_all(profile).ok();
     drop(database);
     outcome
+}
+
+/// The app sends a signed-out visitor to the sign-in page; the demo FSP user signs in
+/// with password and authenticator code.
+async fn sign_in_as_demo_fsp(client: &Client) -> Result<()> {
+    let demo = backend::seed::DEMO_LOGINS
+        .iter()
+        .find(|l| l.role == shared::Role::Participant)
+        .context("a demo participant")?;
+    let wait = || client.wait().at_most(Duration::from_secs(20));
+    wait()
+        .for_element(Locator::Css("input[name='email']"))
+        .await
+        .context("not sent to the sign-in page")?
+        .send_keys(demo.email)
+        .await?;
+    client
+        .find(Locator::Css("input[name='password']"))
+        .await?
+        .send_keys(demo.password)
+        .await?;
+    client
+        .find(Locator::Css("button[type='submit']"))
+        .await?
+        .click()
+        .await?;
+    let code_box = wait()
+        .for_element(Locator::Css("input[name='code']"))
+        .await
+        .context("no second-factor page after the password")?;
+    let secret = totp_rs::Secret::try_from_base32(demo.totp_secret)?;
+    let totp = totp_rs::Builder::new()
+        .with_secret(secret.as_bytes().to_vec())
+        .with_account_name("e2e")
+        .build()?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
+    code_box
+        .send_keys(&totp.generate(now.as_secs()).to_string())
+        .await?;
+    client
+        .find(Locator::Css("button[type='submit']"))
+        .await?
+        .click()
+        .await?;
+    wait()
+        .for_element(Locator::Css(".user-name[href='/account']"))
+        .await
+        .context("not signed in after the code")?;
+    Ok(())
 }
 
 #[tokio::test]

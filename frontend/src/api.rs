@@ -5,6 +5,9 @@ use gloo_net::http::Request;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+/// The error text of any call made without a valid session.
+pub const SIGNED_OUT: &str = "You are not signed in.";
+
 /// Runs one GraphQL operation and decodes `data`. Errors come back as the server's
 /// messages, ready to show.
 pub async fn graphql<T: DeserializeOwned>(query: &str, variables: Value) -> Result<T, String> {
@@ -17,6 +20,9 @@ pub async fn graphql<T: DeserializeOwned>(query: &str, variables: Value) -> Resu
         .await
         .map_err(|e| format!("the server could not be reached: {e}"))?;
     let status = response.status();
+    if status == 401 {
+        return Err(SIGNED_OUT.to_owned());
+    }
     let json: Value = response
         .json()
         .await
@@ -60,4 +66,42 @@ fn snake_case(key: &str) -> String {
         }
     }
     out
+}
+
+/// Calls a REST endpoint with an optional JSON body. Problem details come back as their
+/// `detail` text.
+pub async fn rest(method: &str, url: &str, body: Option<Value>) -> Result<Value, String> {
+    let builder = match method {
+        "GET" => Request::get(url),
+        _ => Request::post(url),
+    };
+    let request = match body {
+        Some(body) => builder
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .map_err(|e| e.to_string())?,
+        None => builder.build().map_err(|e| e.to_string())?,
+    };
+    let response = request
+        .send()
+        .await
+        .map_err(|e| format!("the server could not be reached: {e}"))?;
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    let json: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+    if (200..300).contains(&status) {
+        Ok(json)
+    } else {
+        Err(json
+            .get("detail")
+            .and_then(Value::as_str)
+            .map_or_else(|| format!("request failed ({status})"), str::to_owned))
+    }
+}
+
+/// Leaves the single-page app for `path`, so that everything reloads as the new user.
+pub fn go(path: &str) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().assign(path);
+    }
 }

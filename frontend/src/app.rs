@@ -1,8 +1,10 @@
 //! Layout, top navigation and routes.
 
-use crate::api::graphql;
+use crate::api::{SIGNED_OUT, go, graphql, rest};
+use crate::pages::sign_in::{ActivatePage, LoginPage, TotpSetupPage, VerifyPage};
 use crate::pages::{meterable_units::MeterableUnitsPage, placeholder::Placeholder};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use leptos_router::components::{A, Redirect, Route, Router, Routes};
 use leptos_router::hooks::use_location;
 use leptos_router::path;
@@ -56,6 +58,13 @@ pub fn App() -> impl IntoView {
                         <Placeholder title="Sample Reports" what="Sample reports"/>
                     }/>
                     <Route path=path!("/documentation") view=Documentation/>
+                    <Route path=path!("/login") view=LoginPage/>
+                    <Route path=path!("/totp-setup") view=TotpSetupPage/>
+                    <Route path=path!("/verify") view=VerifyPage/>
+                    <Route path=path!("/activate") view=ActivatePage/>
+                    <Route path=path!("/forgot-password") view=|| view! {
+                        <Placeholder title="Forgot your password" what="Password reset links"/>
+                    }/>
                     <Route path=path!("/account") view=Account/>
                 </Routes>
             </main>
@@ -72,6 +81,22 @@ fn TopBar() -> impl IntoView {
         )
     });
     let location = use_location();
+    // Every page but the sign-in ones needs a signed-in user.
+    Effect::new(move |_| {
+        let public = [
+            "/login",
+            "/totp-setup",
+            "/verify",
+            "/activate",
+            "/forgot-password",
+        ];
+        if let Some(Err(e)) = me.get()
+            && e == SIGNED_OUT
+            && !public.contains(&location.pathname.get().as_str())
+        {
+            go("/login");
+        }
+    });
     let section = move |prefix: &'static str| {
         move || {
             if location.pathname.get().starts_with(prefix) {
@@ -106,7 +131,7 @@ fn TopBar() -> impl IntoView {
             <div class="user">
                 {move || match me.get() {
                     Some(Ok(data)) => view! { <A href="/account" attr:class="user-name">{data.me.name}</A> }.into_any(),
-                    Some(Err(_)) => view! { <span class="user-name">"Not signed in"</span> }.into_any(),
+                    Some(Err(_)) => view! { <a href="/login" class="user-name">"Sign in"</a> }.into_any(),
                     None => view! { <span class="user-name">"…"</span> }.into_any(),
                 }}
             </div>
@@ -158,7 +183,13 @@ fn Account() -> impl IntoView {
                     <tr><th>"Organisation"</th><td>{data.me.organisation.clone().unwrap_or_default()}</td></tr>
                     <tr><th>"Roles"</th><td>{data.me.role.label()}</td></tr>
                 </table>
-                <p class="notice">"E-mail addresses and notification preferences arrive with sign-in."</p>
+                <p class="notice">"E-mail notification preferences are not available in this version yet."</p>
+                <button class="primary" on:click=move |_| {
+                    spawn_local(async move {
+                        let _ = rest("POST", "/auth/logout", None).await;
+                        go("/login");
+                    });
+                }>"Sign out"</button>
             }.into_any(),
             Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
             None => view! { <p>"Loading…"</p> }.into_any(),

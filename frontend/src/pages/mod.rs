@@ -1,2 +1,3 @@
 pub mod meterable_units;
 pub mod placeholder;
+pub mod sign_in;

@@ -1,0 +1,164 @@
+//! Sign-in pages (guide §2.3–§2.5): password, authenticator enrolment, the code at every
+//! later sign-in, and setting a password from an invitation link.
+
+use crate::api::{go, rest};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_query_map;
+use serde_json::{Value, json};
+
+fn after_step(result: &Value) {
+    match result.get("next").and_then(Value::as_str) {
+        Some("totp_setup") => go("/totp-setup"),
+        Some("second_factor") => go("/verify"),
+        _ => go("/meterable-units"),
+    }
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let notice = use_query_map().with_untracked(|q| q.get("notice"));
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = json!({"email": email.get_untracked(), "password": password.get_untracked()});
+        spawn_local(async move {
+            match rest("POST", "/auth/login", Some(body)).await {
+                Ok(result) => after_step(&result),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <section class="card narrow">
+            <h1>"Sign in"</h1>
+            {notice.map(|n| view! { <p class="notice">{n}</p> })}
+            <form on:submit=submit>
+                <label>"E-mail"<input type="email" name="email" autocomplete="username" required
+                    on:input=move |ev| email.set(event_target_value(&ev))/></label>
+                <label>"Password"<input type="password" name="password" autocomplete="current-password" required
+                    on:input=move |ev| password.set(event_target_value(&ev))/></label>
+                {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
+                <button type="submit" class="primary">"Sign in"</button>
+            </form>
+            <p><a href="/forgot-password">"Forgot your password"</a></p>
+        </section>
+    }
+}
+
+#[component]
+pub fn TotpSetupPage() -> impl IntoView {
+    let enrolment = LocalResource::new(|| rest("GET", "/auth/totp/setup", None));
+    let code = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = json!({"code": code.get_untracked()});
+        spawn_local(async move {
+            match rest("POST", "/auth/totp/setup", Some(body)).await {
+                Ok(result) => after_step(&result),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <section class="card narrow">
+            <h1>"Set Up 2-Factor Authentication"</h1>
+            {move || match enrolment.get() {
+                Some(Ok(data)) => {
+                    let svg = data["qr_svg"].as_str().unwrap_or_default().to_owned();
+                    let secret = data["secret"].as_str().unwrap_or_default().to_owned();
+                    view! {
+                        <p>"Please scan the QR code using Google Authenticator, Microsoft Authenticator, or a similar app:"</p>
+                        <div class="qr" inner_html=svg></div>
+                        <p>"If you have problems scanning the QR code, then you can manually enter this: "
+                            <code id="totp-secret">{secret}</code></p>
+                        <p class="muted">"The above codes are secret and must not be shared."</p>
+                    }.into_any()
+                }
+                Some(Err(e)) => view! {
+                    <p class="error">{e}</p>
+                    <p><a href="/login">"Sign in again"</a></p>
+                }.into_any(),
+                None => view! { <p>"Loading…"</p> }.into_any(),
+            }}
+            <form on:submit=submit>
+                <label>"Enter the 6 digit code from your Authenticator app to complete 2FA set up:"
+                    <input name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="6" required
+                        on:input=move |ev| code.set(event_target_value(&ev))/></label>
+                {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
+                <button type="submit" class="primary">"Verify"</button>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+pub fn VerifyPage() -> impl IntoView {
+    let code = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = json!({"code": code.get_untracked()});
+        spawn_local(async move {
+            match rest("POST", "/auth/totp", Some(body)).await {
+                Ok(result) => after_step(&result),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <section class="card narrow">
+            <h1>"Two-factor authentication"</h1>
+            <form on:submit=submit>
+                <label>"Enter the code from your authenticator app:"
+                    <input name="code" inputmode="numeric" autocomplete="one-time-code" maxlength="6" required
+                        on:input=move |ev| code.set(event_target_value(&ev))/></label>
+                {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
+                <button type="submit" class="primary">"Verify"</button>
+            </form>
+            <p class="muted">"Lost your authenticator? Ask your operator to reset your two-factor authentication."</p>
+        </section>
+    }
+}
+
+#[component]
+pub fn ActivatePage() -> impl IntoView {
+    let token = use_query_map()
+        .with_untracked(|q| q.get("token"))
+        .unwrap_or_default();
+    let password = RwSignal::new(String::new());
+    let confirm = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if password.get_untracked() != confirm.get_untracked() {
+            error.set(Some("The two passwords differ.".to_owned()));
+            return;
+        }
+        let body = json!({"token": token.clone(), "password": password.get_untracked()});
+        spawn_local(async move {
+            match rest("POST", "/auth/activate", Some(body)).await {
+                Ok(_) => go("/login?notice=Your%20password%20is%20set.%20Sign%20in%20with%20it."),
+                Err(e) => error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <section class="card narrow">
+            <h1>"Create your password"</h1>
+            <p class="muted">"At least 12 characters. A passphrase of several words is easy to remember and hard to guess."</p>
+            <form on:submit=submit>
+                <label>"New password"<input type="password" name="password" autocomplete="new-password" required
+                    on:input=move |ev| password.set(event_target_value(&ev))/></label>
+                <label>"Repeat it"<input type="password" name="confirm" autocomplete="new-password" required
+                    on:input=move |ev| confirm.set(event_target_value(&ev))/></label>
+                {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
+                <button type="submit" class="primary">"Set password"</button>
+            </form>
+            <p><a href="/forgot-password">"Forgot your password"</a></p>
+        </section>
+    }
+}

@@ -12,6 +12,7 @@ use axum::body::Body;
 use axum::http::Request;
 use backend::app::{AppState, SystemClock, router};
 use backend::config::Settings;
+use backend::services::accounts;
 use backend::testing::{Engine, TempDatabase, add_priced_zone};
 use backend::{db, seed};
 use chrono::Utc;
@@ -47,11 +48,11 @@ async fn main() {
         let settings = Settings {
             database_url: database.url.clone(),
             dev_mode: true,
-            demo_user: Some("participant:Twilight Flex Ltd".to_owned()),
             ..Settings::default()
         };
-        let app =
-            router(AppState::new(conn.clone(), settings, Arc::new(SystemClock)).expect("state"));
+        let state = AppState::new(conn.clone(), settings, Arc::new(SystemClock)).expect("state");
+        let cookie = demo_session(&state).await;
+        let app = router(state);
 
         let graphql_body = serde_json::json!({
             "query": "{ dispatchGroups(zoneId: \"bench-zone\") { id name minRuntimeMinutes marketplaceUnits meterableUnits { id baseline { method } } prices { programme { name } availabilityPrice utilisationPrice unitCeiling } } }"
@@ -62,6 +63,7 @@ async fn main() {
             || {
                 Request::post("/graphql")
                     .header("content-type", "application/json")
+                    .header("cookie", &cookie)
                     .body(Body::from(graphql_body.clone()))
                     .expect("request")
             },
@@ -72,6 +74,7 @@ async fn main() {
             &queries,
             || {
                 Request::get("/api/v2/dispatch-groups?zone_id=bench-zone")
+                    .header("cookie", &cookie)
                     .body(Body::empty())
                     .expect("request")
             },
@@ -121,4 +124,34 @@ async fn measure(
         pct(0.99).as_secs_f64() * 1e3,
         bytes / 1024
     )
+}
+
+/// Signs the demo FSP user in through the account services; returns the Cookie header.
+async fn demo_session(state: &AppState) -> String {
+    seed::ensure_demo_users(&state.db, &state.secrets, Utc::now())
+        .await
+        .expect("demo users");
+    let demo = &seed::DEMO_LOGINS[1];
+    let env = state.accounts_env();
+    let (pending, _) = accounts::login(&env, demo.email, demo.password, Utc::now())
+        .await
+        .expect("password accepted");
+    let secret = totp_rs::Secret::try_from_base32(demo.totp_secret).expect("secret");
+    let totp = totp_rs::Builder::new()
+        .with_secret(secret.as_bytes().to_vec())
+        .with_account_name("bench")
+        .build()
+        .expect("totp");
+    let code = totp.generate(Utc::now().timestamp() as u64).to_string();
+    let token = accounts::verify_second_factor(&env, &pending, &code, Utc::now())
+        .await
+        .expect("code accepted");
+    let header = backend::auth::session_cookie(state, Some(&token));
+    header
+        .to_str()
+        .expect("ascii")
+        .split(';')
+        .next()
+        .expect("pair")
+        .to_owned()
 }

@@ -56,16 +56,10 @@ pub fn session_cookie(state: &AppState, token: Option<&str>) -> HeaderValue {
     HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// Resolves the caller of a request: a signed-in session, or (dev mode only, and only when
-/// no session cookie is sent) the configured demo user.
+/// Resolves the caller of a request from its session cookie.
 pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Actor, ServiceError> {
-    if let Some(token) = session_token(state, headers) {
-        return accounts::session_actor(&state.db, &token, state.clock.now()).await;
-    }
-    match (&state.settings.dev_mode, &state.settings.demo_user) {
-        (true, Some(spec)) => accounts::resolve_demo_user(&state.db, spec).await,
-        _ => Err(ServiceError::Unauthenticated),
-    }
+    let token = session_token(state, headers).ok_or(ServiceError::Unauthenticated)?;
+    accounts::session_actor(&state.db, &token, state.clock.now()).await
 }
 
 /// Refuses requests a browser made on behalf of another site.

@@ -15,12 +15,9 @@ pub struct Settings {
     pub public_url: String,
     /// `sqlite://…` (default, a file under ./data) or `postgres://…`.
     pub database_url: String,
-    /// Development conveniences: GraphiQL, introspection, insecure cookies on localhost
-    /// and the demo user. Never on in production.
+    /// Development conveniences: GraphiQL, introspection, cookies without Secure on plain
+    /// http, demo sign-ins and a generated secret key. Never on in production.
     pub dev_mode: bool,
-    /// Dev mode only: every request acts as this user until sign-in exists
-    /// (`participant:<company>`, `operator:<operator>` or `admin`).
-    pub demo_user: Option<String>,
     /// The built browser app (Trunk's output).
     pub static_dir: PathBuf,
     /// `text` or `json` log lines.
@@ -57,7 +54,6 @@ impl Default for Settings {
             public_url: "http://localhost:8080".to_owned(),
             database_url: "sqlite://data/openflex.db".to_owned(),
             dev_mode: false,
-            demo_user: None,
             static_dir: PathBuf::from("frontend/dist"),
             log_format: LogFormat::Text,
             secret_key: None,
@@ -111,11 +107,6 @@ impl Settings {
         if self.secret_key.is_none() && !self.dev_mode {
             return Err(ConfigError::Invalid(
                 "secret_key (OPENFLEX_SECRET_KEY) is required outside dev mode".into(),
-            ));
-        }
-        if self.demo_user.is_some() && !self.dev_mode {
-            return Err(ConfigError::Invalid(
-                "demo_user is only allowed with dev_mode = true".into(),
             ));
         }
         Ok(())

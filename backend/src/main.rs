@@ -86,7 +86,6 @@ async fn main() -> anyhow::Result<()> {
         public_url = %settings.public_url,
         database_url = %settings.database_url_redacted(),
         dev_mode = settings.dev_mode,
-        demo_user = settings.demo_user.as_deref().unwrap_or("-"),
         static_dir = %settings.static_dir.display(),
         smtp_url = %settings.smtp_url_redacted(),
         mail_from = %settings.mail_from,

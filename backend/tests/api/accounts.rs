@@ -27,7 +27,6 @@ async fn invitation_mail_leads_through_totp_enrolment_into_the_app(engine: Engin
     let smtp = SmtpSink::start().await.expect("SMTP listener");
     let url = smtp.url();
     let app = TestApp::spawn_with(engine, move |s| {
-        s.demo_user = None;
         s.smtp_url = Some(url);
     })
     .await;

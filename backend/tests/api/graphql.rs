@@ -146,7 +146,6 @@ async fn graphiql_is_served_in_dev_mode_without_a_cdn(engine: Engine) {
 async fn introspection_is_off_outside_dev_mode(engine: Engine) {
     let app = TestApp::spawn_with(engine, |s| {
         s.dev_mode = false;
-        s.demo_user = None;
     })
     .await;
     let user = app.sign_up_participant("intro@example.com").await;
@@ -177,7 +176,6 @@ async fn graphiql_introspection_query_runs_in_dev_mode(engine: Engine) {
 async fn overly_deep_query_is_refused_in_production(engine: Engine) {
     let app = TestApp::spawn_with(engine, |s| {
         s.dev_mode = false;
-        s.demo_user = None;
     })
     .await;
     let user = app.sign_up_participant("deep@example.com").await;

@@ -66,6 +66,8 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     /// Database statements the router has run so far.
     pub queries: Arc<AtomicUsize>,
+    /// Sent with every request that has no cookie of its own.
+    pub default_cookie: Option<String>,
     // Declared last: dropped after the pool above is gone.
     _database: TempDatabase,
 }
@@ -109,12 +111,22 @@ impl TestResponse {
 }
 
 impl TestApp {
-    /// A migrated, seeded app whose requests act as `demo_user` (none: unauthenticated).
-    pub async fn spawn(engine: Engine, demo_user: Option<&str>) -> TestApp {
-        Self::spawn_with(engine, |s| {
-            s.demo_user = demo_user.map(str::to_owned);
-        })
-        .await
+    /// A migrated, seeded app. With `as_user` (`participant:<company>`,
+    /// `operator:<operator>` or `admin`) a user of that organisation is signed up and every
+    /// request without a cookie of its own carries that user's session.
+    pub async fn spawn(engine: Engine, as_user: Option<&str>) -> TestApp {
+        let mut app = Self::spawn_with(engine, |_| {}).await;
+        if let Some(spec) = as_user {
+            let (role, organisation) = match spec.split_once(':') {
+                Some(("participant", org)) => (shared::Role::Participant, Some(org)),
+                Some(("operator", org)) => (shared::Role::Operator, Some(org)),
+                _ => (shared::Role::PlatformAdmin, None),
+            };
+            let email = format!("{}@example.com", uuid::Uuid::new_v4().simple());
+            let link = app.invite(&email, role, organisation).await;
+            app.default_cookie = Some(app.complete_sign_up(&email, &link).await.cookie);
+        }
+        app
     }
 
     pub async fn spawn_with(engine: Engine, configure: impl FnOnce(&mut Settings)) -> TestApp {
@@ -147,11 +159,19 @@ impl TestApp {
             clock,
             db,
             queries,
+            default_cookie: None,
             _database: database,
         }
     }
 
-    pub async fn request(&self, request: Request<Body>) -> TestResponse {
+    pub async fn request(&self, mut request: Request<Body>) -> TestResponse {
+        if let Some(cookie) = &self.default_cookie
+            && !request.headers().contains_key("cookie")
+        {
+            request
+                .headers_mut()
+                .insert("cookie", cookie.parse().expect("cookie header"));
+        }
         let response = self
             .router
             .clone()

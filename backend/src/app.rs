@@ -40,6 +40,42 @@ pub struct AppState {
     pub schema: graphql::AppSchema,
     pub mailer: Mailer,
     pub secrets: SecretBox,
+    /// Password-reset requests per client address.
+    pub reset_limiter: Arc<RateLimiter>,
+}
+
+/// A fixed-window counter per key, in memory: enough to blunt abuse from one client; the
+/// per-address limit lives in the database.
+pub struct RateLimiter {
+    limit: usize,
+    window: chrono::Duration,
+    hits: std::sync::Mutex<std::collections::HashMap<String, Vec<DateTime<Utc>>>>,
+}
+
+impl RateLimiter {
+    pub fn new(limit: usize, window: chrono::Duration) -> Self {
+        Self {
+            limit,
+            window,
+            hits: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    /// Records a hit for `key`; false when it is over the limit.
+    pub fn allow(&self, key: &str, now: DateTime<Utc>) -> bool {
+        let mut hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
+        if hits.len() > 10_000 {
+            let window = self.window;
+            hits.retain(|_, times| times.iter().any(|t| now - *t < window));
+        }
+        let times = hits.entry(key.to_owned()).or_default();
+        times.retain(|t| now - *t < self.window);
+        if times.len() >= self.limit {
+            return false;
+        }
+        times.push(now);
+        true
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -72,6 +108,7 @@ impl AppState {
             schema,
             mailer,
             secrets,
+            reset_limiter: Arc::new(RateLimiter::new(10, chrono::Duration::hours(1))),
         })
     }
 

@@ -1,7 +1,9 @@
 //! Layout, top navigation and routes.
 
 use crate::api::{SIGNED_OUT, go, graphql, rest};
-use crate::pages::sign_in::{ActivatePage, LoginPage, TotpSetupPage, VerifyPage};
+use crate::pages::sign_in::{
+    ActivatePage, ForgotPasswordPage, LoginPage, TotpSetupPage, VerifyPage,
+};
 use crate::pages::{meterable_units::MeterableUnitsPage, placeholder::Placeholder};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -62,9 +64,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/totp-setup") view=TotpSetupPage/>
                     <Route path=path!("/verify") view=VerifyPage/>
                     <Route path=path!("/activate") view=ActivatePage/>
-                    <Route path=path!("/forgot-password") view=|| view! {
-                        <Placeholder title="Forgot your password" what="Password reset links"/>
-                    }/>
+                    <Route path=path!("/forgot-password") view=ForgotPasswordPage/>
                     <Route path=path!("/account") view=Account/>
                 </Routes>
             </main>

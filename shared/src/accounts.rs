@@ -92,3 +92,10 @@ pub struct TotpEnrolment {
     /// The QR code as an SVG document.
     pub qr_svg: String,
 }
+
+/// The address to send a password-reset link to.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct ForgotPasswordRequest {
+    pub email: String,
+}

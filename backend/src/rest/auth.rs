@@ -9,7 +9,10 @@ use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
-use shared::{ActivateRequest, CodeRequest, LoginRequest, NextStep, SignInProgress, TotpEnrolment};
+use shared::{
+    ActivateRequest, CodeRequest, ForgotPasswordRequest, LoginRequest, NextStep, SignInProgress,
+    TotpEnrolment,
+};
 
 fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, Problem> {
     payload
@@ -181,4 +184,55 @@ pub async fn logout(
         accounts::logout(&state.accounts_env(), &token).await?;
     }
     Ok(with_cookie(&state, None, StatusCode::NO_CONTENT))
+}
+
+/// "Forgot your password": e-mails a reset link valid one hour. The answer is the same
+/// whether or not the address has an account; requests are limited per address and per
+/// client.
+#[utoipa::path(post, path = "/auth/password/forgot", tag = "auth", request_body = ForgotPasswordRequest,
+    responses(
+        (status = 202, description = "If the address has an account, a link is on its way"),
+        (status = 429, description = "Too many requests from this client", body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn forgot_password(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ClientAddr(client): ClientAddr,
+    payload: Result<Json<ForgotPasswordRequest>, JsonRejection>,
+) -> Result<(StatusCode, Json<serde_json::Value>), Problem> {
+    check_same_origin(&state, &headers)?;
+    let request = body(payload)?;
+    let now = state.clock.now();
+    if !state.reset_limiter.allow(&client, now) {
+        return Err(ServiceError::RateLimited {
+            retry_after_seconds: 3600,
+        }
+        .into());
+    }
+    accounts::request_password_reset(&state.accounts_env(), &request.email, now).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({
+            "message": "If an account exists for this address, an e-mail with a link to choose a new password is on its way. The link works once, for one hour."
+        })),
+    ))
+}
+
+/// The client's IP address, as the listener saw it ("unknown" in-process).
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string()),
+        ))
+    }
 }

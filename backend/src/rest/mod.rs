@@ -39,6 +39,7 @@ pub use problem::ProblemDetails;
         auth::totp,
         auth::activate,
         auth::logout,
+        auth::forgot_password,
     ),
     components(schemas(ProblemDetails)),
     tags((name = "assets", description = "Zones, dispatch groups and meterable units"),
@@ -58,6 +59,7 @@ pub fn auth_router() -> Router<AppState> {
         .route("/totp", post(auth::totp))
         .route("/activate", post(auth::activate))
         .route("/logout", post(auth::logout))
+        .route("/password/forgot", post(auth::forgot_password))
 }
 
 pub fn router() -> Router<AppState> {

@@ -675,6 +675,95 @@ pub async fn verify_second_factor(
     Ok(token)
 }
 
+/// Reset links per address per hour; more requests are answered alike but send nothing.
+pub const RESETS_PER_HOUR: u64 = 3;
+
+/// "Forgot your password": e-mails a single-use reset link valid one hour when the address
+/// belongs to an active user with a password. The caller learns nothing either way.
+pub async fn request_password_reset(
+    env: &AccountsEnv<'_>,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    use sea_orm::PaginatorTrait;
+    let Ok(email) = parse_email(email) else {
+        return Ok(());
+    };
+    let Some(user) = users::Entity::find()
+        .filter(users::Column::Email.eq(email.as_str()))
+        .one(env.db)
+        .await?
+        .filter(|u| u.disabled_at.is_none())
+    else {
+        return Ok(());
+    };
+    let recent = auth_tokens::Entity::find()
+        .filter(auth_tokens::Column::UserId.eq(user.id))
+        .filter(auth_tokens::Column::Purpose.eq("password_reset"))
+        .filter(auth_tokens::Column::CreatedAt.gt(now - Duration::hours(1)))
+        .count(env.db)
+        .await?;
+    if recent >= RESETS_PER_HOUR {
+        audit(
+            env.db,
+            now,
+            "password_reset_throttled",
+            None,
+            Some(&user),
+            "",
+        )
+        .await?;
+        return Ok(());
+    }
+    let token = crypto::new_token().map_err(crypto_error)?;
+    let url = format!("{}/activate?token={token}", env.public_url);
+    let txn = env.db.begin().await?;
+    auth_tokens::ActiveModel {
+        user_id: Set(user.id),
+        purpose: Set("password_reset".to_owned()),
+        token_hash: Set(crypto::digest(&token)),
+        expires_at: Set(now + RESET_VALIDITY),
+        used_at: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    audit(&txn, now, "password_reset_requested", None, Some(&user), "").await?;
+    let text = format!(
+        "Hello {},\n\nSomeone asked to reset the password of your Openflex account ({}).\n\n\
+         Choose a new password here (the link works once, for one hour):\n{url}\n\n\
+         Your authenticator app is still needed to sign in. If you did not ask for this, \
+         ignore this e-mail: your password has not changed.\n",
+        user.name, user.email
+    );
+    let html = format!(
+        "<p>Hello {},</p><p>Someone asked to reset the password of your Openflex account ({}).</p>\
+         <p><a href=\"{}\">Choose a new password</a> (the link works once, for one hour).</p>\
+         <p>Your authenticator app is still needed to sign in. If you did not ask for this, \
+         ignore this e-mail: your password has not changed.</p>",
+        html_escape(&user.name),
+        html_escape(&user.email),
+        html_escape(&url)
+    );
+    let mail = env
+        .mailer
+        .queue(
+            &txn,
+            &Email {
+                to: user.email.clone(),
+                subject: "Reset your Openflex password".to_owned(),
+                text,
+                html,
+            },
+            now,
+        )
+        .await?;
+    txn.commit().await?;
+    env.mailer.deliver(env.db, mail, now).await?;
+    Ok(())
+}
+
 /// Ends a session. Unknown tokens are ignored.
 pub async fn logout(env: &AccountsEnv<'_>, session_token: &str) -> Result<(), ServiceError> {
     sessions::Entity::delete_many()

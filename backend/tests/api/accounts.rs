@@ -21,7 +21,42 @@ both_databases!(
     signing_out_ends_the_session,
     idle_session_expires,
     cross_site_sign_in_is_refused,
+    forgot_password_answers_alike_and_mails_only_real_accounts,
+    reset_link_sets_a_new_password_but_the_second_factor_stays,
+    reset_link_expires_after_an_hour,
+    reset_requests_are_limited_per_address,
 );
+
+async fn forgot(app: &TestApp, email: &str) -> (StatusCode, serde_json::Value) {
+    let response = app
+        .post_json("/auth/password/forgot", json!({"email": email}), None)
+        .await;
+    (response.status, response.json())
+}
+
+/// The reset links the SMTP sink has received, in order.
+async fn mailed_links(smtp: &SmtpSink) -> Vec<String> {
+    let mut links = Vec::new();
+    for mail in smtp.messages().await {
+        let decoded = quoted_printable::decode(
+            mail.replace('\n', "\r\n"),
+            quoted_printable::ParseMode::Robust,
+        )
+        .expect("quoted-printable");
+        let decoded = String::from_utf8_lossy(&decoded).into_owned();
+        if let Some(line) = decoded.lines().find(|l| l.contains("/activate?token=")) {
+            links.push(line.trim().to_owned());
+        }
+    }
+    links
+}
+
+async fn app_with_mail(engine: Engine) -> (TestApp, SmtpSink) {
+    let smtp = SmtpSink::start().await.expect("SMTP listener");
+    let url = smtp.url();
+    let app = TestApp::spawn_with(engine, move |s| s.smtp_url = Some(url)).await;
+    (app, smtp)
+}
 
 async fn invitation_mail_leads_through_totp_enrolment_into_the_app(engine: Engine) {
     let smtp = SmtpSink::start().await.expect("SMTP listener");
@@ -355,4 +390,72 @@ async fn cross_site_sign_in_is_refused(engine: Engine) {
         )
         .await;
     assert_eq!(response.status, StatusCode::FORBIDDEN);
+}
+
+async fn forgot_password_answers_alike_and_mails_only_real_accounts(engine: Engine) {
+    let (app, smtp) = app_with_mail(engine).await;
+    app.sign_up_participant("real@example.com").await;
+    let before = smtp.messages().await.len();
+    let known = forgot(&app, "real@example.com").await;
+    let unknown = forgot(&app, "ghost@example.com").await;
+    assert_eq!(known.0, StatusCode::ACCEPTED);
+    assert_eq!(known, unknown);
+    let mails = smtp.messages().await;
+    assert_eq!(mails.len(), before + 1);
+    assert!(mails[before].contains("Subject: Reset your Openflex password"));
+}
+
+async fn reset_link_sets_a_new_password_but_the_second_factor_stays(engine: Engine) {
+    let (app, smtp) = app_with_mail(engine).await;
+    let user = app.sign_up_participant("reset@example.com").await;
+    forgot(&app, &user.email).await;
+    let link = mailed_links(&smtp).await.pop().expect("a reset link");
+    let set = app
+        .post_json(
+            "/auth/activate",
+            json!({"token": link_token(&link), "password": "a brand new passphrase"}),
+            None,
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::NO_CONTENT, "{}", set.text());
+    assert_eq!(
+        app.get_with("/api/v2/zones", &user.cookie).await.status,
+        StatusCode::UNAUTHORIZED,
+        "a new password ends the old sessions"
+    );
+    let login = app
+        .post_json(
+            "/auth/login",
+            json!({"email": user.email, "password": "a brand new passphrase"}),
+            None,
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::OK);
+    assert_eq!(login.json()["next"], "second_factor");
+}
+
+async fn reset_link_expires_after_an_hour(engine: Engine) {
+    let (app, smtp) = app_with_mail(engine).await;
+    let user = app.sign_up_participant("hour@example.com").await;
+    forgot(&app, &user.email).await;
+    let link = mailed_links(&smtp).await.pop().expect("a reset link");
+    app.clock.advance(Duration::minutes(61));
+    let late = app
+        .post_json(
+            "/auth/activate",
+            json!({"token": link_token(&link), "password": "a brand new passphrase"}),
+            None,
+        )
+        .await;
+    assert_eq!(late.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+async fn reset_requests_are_limited_per_address(engine: Engine) {
+    let (app, smtp) = app_with_mail(engine).await;
+    let user = app.sign_up_participant("many@example.com").await;
+    let before = smtp.messages().await.len();
+    for _ in 0..5 {
+        assert_eq!(forgot(&app, &user.email).await.0, StatusCode::ACCEPTED);
+    }
+    assert_eq!(smtp.messages().await.len(), before + 3);
 }

@@ -56,6 +56,7 @@ async fn openapi_document_is_3_1_and_lists_every_route(engine: Engine) {
             "/auth/activate",
             "/auth/login",
             "/auth/logout",
+            "/auth/password/forgot",
             "/auth/totp",
             "/auth/totp/setup",
         ]

@@ -162,3 +162,41 @@ pub fn ActivatePage() -> impl IntoView {
         </section>
     }
 }
+
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    let email = RwSignal::new(String::new());
+    let message = RwSignal::new(None::<Result<String, String>>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = json!({"email": email.get_untracked()});
+        spawn_local(async move {
+            let result = rest("POST", "/auth/password/forgot", Some(body))
+                .await
+                .map(|v| {
+                    v["message"]
+                        .as_str()
+                        .unwrap_or("Check your e-mail.")
+                        .to_owned()
+                });
+            message.set(Some(result));
+        });
+    };
+    view! {
+        <section class="card narrow">
+            <h1>"Forgot your password"</h1>
+            <p class="muted">"We will e-mail you a link to choose a new password. You will still need your authenticator app to sign in."</p>
+            <form on:submit=submit>
+                <label>"E-mail"<input type="email" name="email" autocomplete="username" required
+                    on:input=move |ev| email.set(event_target_value(&ev))/></label>
+                {move || match message.get() {
+                    Some(Ok(m)) => Some(view! { <p class="notice">{m}</p> }.into_any()),
+                    Some(Err(e)) => Some(view! { <p class="error">{e}</p> }.into_any()),
+                    None => None,
+                }}
+                <button type="submit" class="primary">"Send link"</button>
+            </form>
+            <p><a href="/login">"Back to sign in"</a></p>
+        </section>
+    }
+}

@@ -83,6 +83,17 @@ impl Seeder<'_> {
             .zone(&ssen, "isle-of-skye", "Isle of Skye", false)
             .await?;
 
+        // A second operator on the same deployment: its users see none of SSEN's data.
+        let npg = operators::ActiveModel {
+            public_id: Set(new_public_id().to_string()),
+            name: Set("Northern Powergrid".to_owned()),
+            created_at: Set(self.now),
+            ..Default::default()
+        }
+        .insert(self.txn)
+        .await?;
+        let tyneside = self.zone(&npg, "tyneside", "Tyneside", false).await?;
+
         let twilight_flex = self
             .company(
                 "Twilight Flex Ltd",
@@ -215,6 +226,28 @@ impl Seeder<'_> {
             MeteringGranularity::HalfHourly,
             BaselineMethod::Automatic,
             Some(0.0),
+        )
+        .await?;
+
+        let gateshead = self
+            .group(Group {
+                zone: &tyneside,
+                company: &other_flex,
+                name: "Gateshead Cold Store",
+                power_change_kw: 400.0,
+                direction: Direction::TurnDown,
+                runtimes: (Some(30), Some(180), Some(720)),
+                marketplace_units: &[],
+                prices: &[(Sustain, false, Some(9.0), Some(210.0), Some(300.0))],
+            })
+            .await?;
+        self.unit(
+            &gateshead,
+            None,
+            "Gateshead Cold Store MU",
+            MeteringGranularity::PerMinute,
+            BaselineMethod::Static,
+            Some(-600.0),
         )
         .await?;
         Ok(())

@@ -39,6 +39,22 @@ impl AssetsQuery {
             .dispatch_groups)
     }
 
+    /// One dispatch group by id; not found unless the caller may see it.
+    async fn dispatch_group(&self, ctx: &Context<'_>, id: String) -> Result<DispatchGroup> {
+        let (db, actor, now) = caller(ctx)?;
+        assets::get_dispatch_group(db, actor, now, &id)
+            .await
+            .map_err(gql_error)
+    }
+
+    /// One meterable unit by id; not found unless the caller may see it.
+    async fn meterable_unit(&self, ctx: &Context<'_>, id: String) -> Result<MeterableUnit> {
+        let (db, actor, now) = caller(ctx)?;
+        assets::get_meterable_unit(db, actor, now, &id)
+            .await
+            .map_err(gql_error)
+    }
+
     /// The caller's meterable units in a zone.
     async fn meterable_units(
         &self,

@@ -4,10 +4,10 @@ use super::Caller;
 use super::problem::{Problem, ProblemDetails};
 use crate::app::AppState;
 use crate::services::assets;
-use axum::extract::{Query, State, rejection::QueryRejection};
+use axum::extract::{Path, Query, State, rejection::QueryRejection};
 use axum::response::Json;
 use serde::Deserialize;
-use shared::{DispatchGroupWeek, MeterableUnit, WeekCommencing, Zone, ZoneSlug};
+use shared::{DispatchGroup, DispatchGroupWeek, MeterableUnit, WeekCommencing, Zone, ZoneSlug};
 use utoipa::IntoParams;
 
 /// Zones the caller may see, with their programmes.
@@ -94,4 +94,40 @@ pub async fn meterable_units(
 fn zone_param(value: Option<&str>) -> Result<ZoneSlug, Problem> {
     let value = value.ok_or_else(|| Problem::bad_parameter("zone_id", "is required"))?;
     ZoneSlug::parse(value).map_err(|_| Problem::not_found("zone"))
+}
+
+/// One dispatch group by id.
+#[utoipa::path(get, path = "/api/v2/dispatch-groups/{id}", tag = "assets",
+    params(("id" = String, Path, description = "Dispatch group id")),
+    responses(
+        (status = 200, body = DispatchGroup),
+        (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such dispatch group, or not one the caller may see", body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn dispatch_group(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<DispatchGroup>, Problem> {
+    Ok(Json(
+        assets::get_dispatch_group(&state.db, &actor, state.clock.now(), &id).await?,
+    ))
+}
+
+/// One meterable unit by id.
+#[utoipa::path(get, path = "/api/v2/meterable-units/{id}", tag = "assets",
+    params(("id" = String, Path, description = "Meterable unit id")),
+    responses(
+        (status = 200, body = MeterableUnit),
+        (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such meterable unit, or not one the caller may see", body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn meterable_unit(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<MeterableUnit>, Problem> {
+    Ok(Json(
+        assets::get_meterable_unit(&state.db, &actor, state.clock.now(), &id).await?,
+    ))
 }

@@ -32,6 +32,8 @@ pub use problem::ProblemDetails;
         assets::zones,
         assets::dispatch_groups,
         assets::meterable_units,
+        assets::dispatch_group,
+        assets::meterable_unit,
         openapi_json,
         auth::login,
         auth::totp_setup,
@@ -67,6 +69,8 @@ pub fn router() -> Router<AppState> {
         .route("/zones", get(assets::zones))
         .route("/dispatch-groups", get(assets::dispatch_groups))
         .route("/meterable-units", get(assets::meterable_units))
+        .route("/dispatch-groups/{id}", get(assets::dispatch_group))
+        .route("/meterable-units/{id}", get(assets::meterable_unit))
         .route("/openapi.json", get(openapi_json))
         .fallback(|| async {
             Problem::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such API route")

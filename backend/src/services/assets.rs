@@ -129,6 +129,80 @@ pub async fn list_dispatch_groups(
         .order_by_asc(dispatch_groups::Column::Name)
         .all(db)
         .await?;
+    let dispatch_groups = assemble_groups(db, &zone_row, groups).await?;
+    Ok(DispatchGroupWeek {
+        zone_id: zone_slug(&zone_row.slug)?,
+        week_commencing: week,
+        dispatch_groups,
+    })
+}
+
+/// One dispatch group by its public id, if the caller may see it.
+pub async fn get_dispatch_group(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    _now: DateTime<Utc>,
+    id: &str,
+) -> Result<DispatchGroup, ServiceError> {
+    let (group, zone) = visible_group(db, actor, |q| {
+        q.filter(dispatch_groups::Column::PublicId.eq(id))
+    })
+    .await?;
+    assemble_groups(db, &zone, vec![group])
+        .await?
+        .pop()
+        .ok_or(ServiceError::NotFound("dispatch group"))
+}
+
+/// One meterable unit by its public id, if the caller may see it.
+pub async fn get_meterable_unit(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    _now: DateTime<Utc>,
+    id: &str,
+) -> Result<MeterableUnit, ServiceError> {
+    let unit = meterable_units::Entity::find()
+        .filter(meterable_units::Column::PublicId.eq(id))
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("meterable unit"))?;
+    let (group, zone) = visible_group(db, actor, |q| {
+        q.filter(dispatch_groups::Column::Id.eq(unit.dispatch_group_id))
+    })
+    .await
+    .map_err(|_| ServiceError::NotFound("meterable unit"))?;
+    meterable_unit(unit, &group, &zone_slug(&zone.slug)?)
+}
+
+/// The dispatch group `find` selects, with its zone, when the caller may see both;
+/// otherwise not found, exactly as if it did not exist.
+async fn visible_group(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    find: impl FnOnce(
+        sea_orm::Select<dispatch_groups::Entity>,
+    ) -> sea_orm::Select<dispatch_groups::Entity>,
+) -> Result<(dispatch_groups::Model, zones::Model), ServiceError> {
+    let group = find(dispatch_groups::Entity::find())
+        .filter(dispatch_group_scope(actor))
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("dispatch group"))?;
+    let zone = zones::Entity::find_by_id(group.zone_id)
+        .filter(zone_scope(actor))
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("dispatch group"))?;
+    Ok((group, zone))
+}
+
+/// Dispatch groups of one zone with their companies, meterable units, marketplace units
+/// and prices, in a fixed number of queries.
+async fn assemble_groups(
+    db: &DatabaseConnection,
+    zone_row: &zones::Model,
+    groups: Vec<dispatch_groups::Model>,
+) -> Result<Vec<DispatchGroup>, ServiceError> {
     let ids: Vec<i32> = groups.iter().map(|g| g.id).collect();
 
     let companies: HashMap<i32, String> = fsp_companies::Entity::find()
@@ -178,7 +252,7 @@ pub async fn list_dispatch_groups(
     }
 
     let zone_id = zone_slug(&zone_row.slug)?;
-    let dispatch_groups = groups
+    groups
         .into_iter()
         .map(|g| {
             let mut prices = price_rows.remove(&g.id).unwrap_or_default();
@@ -204,12 +278,7 @@ pub async fn list_dispatch_groups(
                 name: g.name,
             })
         })
-        .collect::<Result<_, ServiceError>>()?;
-    Ok(DispatchGroupWeek {
-        zone_id,
-        week_commencing: week,
-        dispatch_groups,
-    })
+        .collect()
 }
 
 /// The meterable units of a zone the caller may see, ordered by dispatch group and name.

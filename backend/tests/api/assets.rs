@@ -20,7 +20,116 @@ both_databases!(
     graphql_dispatch_groups_match_rest,
     graphql_bad_week_is_a_user_input_error_naming_the_argument,
     listing_round_trips_do_not_grow_with_the_number_of_groups,
+    another_tenants_group_and_unit_are_not_found_by_id,
+    operator_of_another_operator_sees_none_of_its_zones,
 );
+
+/// Public ids of a dispatch group and its first meterable unit in `zone`, as an operator
+/// that runs the zone sees them.
+async fn ids_in(app: &TestApp, zone: &str) -> (String, String) {
+    let body = app
+        .get(&format!("/api/v2/dispatch-groups?zone_id={zone}"))
+        .await
+        .json();
+    let group = &body["dispatch_groups"][0];
+    (
+        group["id"].as_str().expect("group id").to_owned(),
+        group["meterable_units"][0]["id"]
+            .as_str()
+            .expect("unit id")
+            .to_owned(),
+    )
+}
+
+async fn another_tenants_group_and_unit_are_not_found_by_id(engine: Engine) {
+    let ssen = TestApp::spawn(engine, Some(SSEN)).await;
+    let (skye_group, skye_unit) = ids_in(&ssen, "isle-of-skye").await;
+    let (twilight_group, twilight_unit) = ids_in(&ssen, "twilight-zone").await;
+    // Same database, other callers: sign each up on the app that holds the ids.
+    let twilight = ssen.sign_up_participant("a@twilight.example").await;
+
+    let own = ssen
+        .get_with(
+            &format!("/api/v2/dispatch-groups/{twilight_group}"),
+            &twilight.cookie,
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.text());
+    assert_eq!(
+        ssen.get_with(
+            &format!("/api/v2/meterable-units/{twilight_unit}"),
+            &twilight.cookie
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    for uri in [
+        format!("/api/v2/dispatch-groups/{skye_group}"),
+        format!("/api/v2/meterable-units/{skye_unit}"),
+        "/api/v2/dispatch-groups/AAAAAAAAAAAAAAAAAAAA".to_owned(),
+    ] {
+        let response = ssen.get_with(&uri, &twilight.cookie).await;
+        assert_eq!(response.status, StatusCode::NOT_FOUND, "{uri}");
+        assert_eq!(response.content_type(), "application/problem+json");
+    }
+    for (query, id) in [
+        (
+            "query($id: String!) { dispatchGroup(id: $id) { id name } }",
+            &skye_group,
+        ),
+        (
+            "query($id: String!) { meterableUnit(id: $id) { id name } }",
+            &skye_unit,
+        ),
+    ] {
+        let response = ssen
+            .graphql_as(&twilight.cookie, query, json!({"id": id}))
+            .await;
+        assert_eq!(error_code(&response), Some("NOT_FOUND"), "{response}");
+        assert_eq!(response["data"], Value::Null);
+    }
+    let mine = ssen
+        .graphql_as(
+            &twilight.cookie,
+            "query($id: String!) { dispatchGroup(id: $id) { name } }",
+            json!({"id": twilight_group}),
+        )
+        .await;
+    assert!(mine["data"]["dispatchGroup"]["name"].is_string(), "{mine}");
+}
+
+async fn operator_of_another_operator_sees_none_of_its_zones(engine: Engine) {
+    let ssen = TestApp::spawn(engine, Some(SSEN)).await;
+    let (group, unit) = ids_in(&ssen, "twilight-zone").await;
+    let link = ssen
+        .invite(
+            "ops@npg.example",
+            shared::Role::Operator,
+            Some("Northern Powergrid"),
+        )
+        .await;
+    let npg = ssen.complete_sign_up("ops@npg.example", &link).await;
+    let zones = ssen.get_with("/api/v2/zones", &npg.cookie).await.json();
+    assert_eq!(zone_ids(&zones), ["tyneside"]);
+    for uri in [
+        format!("/api/v2/dispatch-groups/{group}"),
+        format!("/api/v2/meterable-units/{unit}"),
+        "/api/v2/dispatch-groups?zone_id=twilight-zone".to_owned(),
+        "/api/v2/meterable-units?zone_id=twilight-zone".to_owned(),
+    ] {
+        let response = ssen.get_with(&uri, &npg.cookie).await;
+        assert_eq!(response.status, StatusCode::NOT_FOUND, "{uri}");
+    }
+    let response = ssen
+        .graphql_as(
+            &npg.cookie,
+            "query($id: String!) { dispatchGroup(id: $id) { id } }",
+            json!({"id": group}),
+        )
+        .await;
+    assert_eq!(error_code(&response), Some("NOT_FOUND"));
+}
 
 fn zone_ids(zones: &Value) -> Vec<String> {
     zones
@@ -64,7 +173,7 @@ async fn participant_sees_only_zones_with_its_own_dispatch_groups(engine: Engine
     let other = TestApp::spawn(engine, Some(OTHER)).await;
     assert_eq!(
         zone_ids(&other.get("/api/v2/zones").await.json()),
-        ["isle-of-skye"]
+        ["isle-of-skye", "tyneside"]
     );
 }
 

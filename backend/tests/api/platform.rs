@@ -50,7 +50,9 @@ async fn openapi_document_is_3_1_and_lists_every_route(engine: Engine) {
         paths,
         [
             "/api/v2/dispatch-groups",
+            "/api/v2/dispatch-groups/{id}",
             "/api/v2/meterable-units",
+            "/api/v2/meterable-units/{id}",
             "/api/v2/openapi.json",
             "/api/v2/zones",
             "/auth/activate",

@@ -218,6 +218,43 @@ async fn meterable_units_page_shows_the_api_test_card(engine: Engine) -> Result<
             .for_element(Locator::Css(".graphiql-container"))
             .await
             .context("GraphiQL did not start (are its assets in frontend/dist/graphiql?)")?;
+
+        // Account page (guide §4.0): opt in to one e-mail, save, and find it kept.
+        client
+            .goto(&format!("http://localhost:{port}/account"))
+            .await?;
+        let monthly = client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("#pref-monthly"))
+            .await
+            .context("no Monthly Invoices email preference")?;
+        ensure!(
+            monthly.prop("checked").await?.as_deref() == Some("false"),
+            "preferences must start opted out"
+        );
+        monthly.click().await?;
+        client
+            .find(Locator::Css("#save-preferences"))
+            .await?
+            .click()
+            .await?;
+        client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::XPath("//p[contains(., 'Saved.')]"))
+            .await
+            .context("saving preferences did not confirm")?;
+        client.refresh().await?;
+        let monthly = client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("#pref-monthly"))
+            .await?;
+        ensure!(
+            monthly.prop("checked").await?.as_deref() == Some("true"),
+            "the opt-in was not kept"
+        );
         anyhow::Ok(())
     }
     .await;

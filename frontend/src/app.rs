@@ -11,11 +11,21 @@ use leptos_router::components::{A, Redirect, Route, Router, Routes};
 use leptos_router::hooks::use_location;
 use leptos_router::path;
 use serde::Deserialize;
-use shared::Viewer;
+use shared::{EmailPreferences, Viewer};
 
 #[derive(Deserialize, Clone)]
 struct MeData {
     me: Viewer,
+}
+
+#[derive(Deserialize, Clone)]
+struct MeName {
+    me: NameOnly,
+}
+
+#[derive(Deserialize, Clone)]
+struct NameOnly {
+    name: String,
 }
 
 #[component]
@@ -74,12 +84,8 @@ pub fn App() -> impl IntoView {
 
 #[component]
 fn TopBar() -> impl IntoView {
-    let me = LocalResource::new(|| {
-        graphql::<MeData>(
-            "query Me { me { name role organisation } }",
-            serde_json::json!({}),
-        )
-    });
+    let me =
+        LocalResource::new(|| graphql::<MeName>("query Me { me { name } }", serde_json::json!({})));
     let location = use_location();
     // Every page but the sign-in ones needs a signed-in user.
     Effect::new(move |_| {
@@ -166,33 +172,91 @@ fn Documentation() -> impl IntoView {
     }
 }
 
+const ME_QUERY: &str = "query Me { me { id name email role organisation
+  preferences { monthlyInvoices weeklyAcceptedDeclarations dailySchedules } } }";
+
 #[component]
 fn Account() -> impl IntoView {
-    let me = LocalResource::new(|| {
-        graphql::<MeData>(
-            "query Me { me { name role organisation } }",
-            serde_json::json!({}),
-        )
-    });
+    let me = LocalResource::new(|| graphql::<MeData>(ME_QUERY, serde_json::json!({})));
     view! {
         <h1>"User Account"</h1>
         {move || match me.get() {
-            Some(Ok(data)) => view! {
-                <table class="form-table">
-                    <tr><th>"Name"</th><td>{data.me.name.clone()}</td></tr>
-                    <tr><th>"Organisation"</th><td>{data.me.organisation.clone().unwrap_or_default()}</td></tr>
-                    <tr><th>"Roles"</th><td>{data.me.role.label()}</td></tr>
-                </table>
-                <p class="notice">"E-mail notification preferences are not available in this version yet."</p>
-                <button class="primary" on:click=move |_| {
-                    spawn_local(async move {
-                        let _ = rest("POST", "/auth/logout", None).await;
-                        go("/login");
-                    });
-                }>"Sign out"</button>
-            }.into_any(),
+            Some(Ok(data)) => view! { <AccountForm viewer=data.me/> }.into_any(),
             Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
             None => view! { <p>"Loading…"</p> }.into_any(),
         }}
+    }
+}
+
+#[derive(Deserialize, Clone)]
+struct SavedPreferences {
+    #[expect(
+        dead_code,
+        reason = "the server echoes what it saved; the form already shows it"
+    )]
+    update_my_preferences: EmailPreferences,
+}
+
+#[component]
+fn AccountForm(viewer: Viewer) -> impl IntoView {
+    let monthly = RwSignal::new(viewer.preferences.monthly_invoices);
+    let weekly = RwSignal::new(viewer.preferences.weekly_accepted_declarations);
+    let daily = RwSignal::new(viewer.preferences.daily_schedules);
+    let status = RwSignal::new(None::<Result<(), String>>);
+    let save = move |_| {
+        let preferences = serde_json::json!({
+            "monthlyInvoices": monthly.get_untracked(),
+            "weeklyAcceptedDeclarations": weekly.get_untracked(),
+            "dailySchedules": daily.get_untracked(),
+        });
+        spawn_local(async move {
+            let result = graphql::<SavedPreferences>(
+                "mutation Save($p: EmailPreferencesInput!) { updateMyPreferences(preferences: $p) { monthlyInvoices weeklyAcceptedDeclarations dailySchedules } }",
+                serde_json::json!({ "p": preferences }),
+            )
+            .await
+            .map(|_| ());
+            status.set(Some(result));
+        });
+    };
+    let row = |label: &'static str, id: &'static str, signal: RwSignal<bool>| {
+        view! {
+            <tr>
+                <th>{label}</th>
+                <td>
+                    <label class="optin">
+                        <input type="checkbox" id=id prop:checked=move || signal.get()
+                            on:change=move |ev| signal.set(event_target_checked(&ev))/>
+                        {move || if signal.get() { " Opted-In" } else { " Opted-Out" }}
+                    </label>
+                </td>
+            </tr>
+        }
+    };
+    view! {
+        <section class="card">
+            <table class="form-table">
+                <tr><th>"Name"</th><td>{viewer.name.clone()}</td></tr>
+                <tr><th>"Email"</th><td>{viewer.email.clone()}</td></tr>
+                <tr><th>"Roles"</th><td>{viewer.role.label()}</td></tr>
+                <tr><th>"Organisation"</th><td>{viewer.organisation.clone().unwrap_or_default()}</td></tr>
+                {row("Monthly Invoices email", "pref-monthly", monthly)}
+                {row("Weekly Accepted Declarations email", "pref-weekly", weekly)}
+                {row("Daily Schedules email", "pref-daily", daily)}
+            </table>
+            {move || match status.get() {
+                Some(Ok(())) => Some(view! { <p class="notice">"Saved."</p> }.into_any()),
+                Some(Err(e)) => Some(view! { <p class="error">{e}</p> }.into_any()),
+                None => None,
+            }}
+            <button class="primary" id="save-preferences" on:click=save>"Save"</button>
+            " "
+            <button on:click=move |_| {
+                spawn_local(async move {
+                    let _ = rest("POST", "/auth/logout", None).await;
+                    go("/login");
+                });
+            }>"Sign out"</button>
+        </section>
     }
 }

@@ -32,10 +32,33 @@ impl Role {
     derive(async_graphql::SimpleObject, utoipa::ToSchema)
 )]
 pub struct Viewer {
+    pub id: crate::PublicId,
     pub name: String,
+    pub email: String,
     pub role: Role,
     /// The FSP company or operator the user belongs to; none for platform admins.
     pub organisation: Option<String>,
+    pub preferences: EmailPreferences,
+}
+
+/// Which batch e-mails a user has opted in to (guide §4.0). All start opted out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "server",
+    derive(
+        async_graphql::SimpleObject,
+        async_graphql::InputObject,
+        utoipa::ToSchema
+    )
+)]
+#[cfg_attr(feature = "server", graphql(input_name = "EmailPreferencesInput"))]
+pub struct EmailPreferences {
+    /// 1st of each month, 04:00: the previous month's provisional statements.
+    pub monthly_invoices: bool,
+    /// Thursdays 12:05: the accepted availability declarations for the week ahead.
+    pub weekly_accepted_declarations: bool,
+    /// Daily 08:00: dispatches scheduled for the next 24 hours.
+    pub daily_schedules: bool,
 }
 
 /// What the client must do next to finish signing in.

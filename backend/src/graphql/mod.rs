@@ -9,7 +9,7 @@ use crate::app::{AppState, Clock};
 use crate::auth;
 use crate::rest::problem::Problem;
 use crate::services::{Actor, ServiceError};
-use async_graphql::{EmptyMutation, EmptySubscription, ErrorExtensions, MergedObject, Schema};
+use async_graphql::{EmptySubscription, ErrorExtensions, MergedObject, Schema};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -24,15 +24,22 @@ use tower_http::services::ServeDir;
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(assets::AssetsQuery, accounts::AccountsQuery);
 
-pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(accounts::AccountsMutation);
+
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 pub fn build_schema(db: DatabaseConnection, clock: Arc<dyn Clock>, dev_mode: bool) -> AppSchema {
-    let builder = Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
-        .data(db)
-        .data(clock)
-        .limit_complexity(5_000)
-        .limit_recursive_depth(32)
-        .limit_directives(8);
+    let builder = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .data(db)
+    .data(clock)
+    .limit_complexity(5_000)
+    .limit_recursive_depth(32)
+    .limit_directives(8);
     if dev_mode {
         // GraphiQL's introspection query nests `ofType` deeper than any real query.
         builder.limit_depth(20).finish()

@@ -16,7 +16,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     Set, TransactionTrait,
 };
-use shared::{NextStep, PublicId, Role, TotpEnrolment, Viewer};
+use shared::{EmailPreferences, NextStep, PublicId, Role, TotpEnrolment, Viewer};
 use totp_rs::{Algorithm, Totp};
 
 /// What account services need besides the caller and `now`.
@@ -824,25 +824,51 @@ async fn actor_for(db: &DatabaseConnection, user: users::Model) -> Result<Actor,
 }
 
 /// The signed-in user as shown in the top bar and on the account page.
-pub fn viewer(actor: &Actor) -> Viewer {
-    let (name, organisation) = match actor {
-        Actor::Participant {
-            user_name,
-            company_name,
-            ..
-        } => (user_name, Some(company_name)),
-        Actor::Operator {
-            user_name,
-            operator_name,
-            ..
-        } => (user_name, Some(operator_name)),
-        Actor::PlatformAdmin { user_name, .. } => (user_name, None),
+pub async fn me(db: &DatabaseConnection, actor: &Actor) -> Result<Viewer, ServiceError> {
+    let user = own_row(db, actor).await?;
+    let organisation = match actor {
+        Actor::Participant { company_name, .. } => Some(company_name.clone()),
+        Actor::Operator { operator_name, .. } => Some(operator_name.clone()),
+        Actor::PlatformAdmin { .. } => None,
     };
-    Viewer {
-        name: name.clone(),
+    Ok(Viewer {
+        id: PublicId::parse(&user.public_id)
+            .map_err(|_| ServiceError::Internal(sea_orm::DbErr::Custom("bad public id".into())))?,
+        name: user.name.clone(),
+        email: user.email.clone(),
         role: actor.role(),
-        organisation: organisation.cloned(),
+        organisation,
+        preferences: preferences(&user),
+    })
+}
+
+fn preferences(user: &users::Model) -> EmailPreferences {
+    EmailPreferences {
+        monthly_invoices: user.pref_monthly_invoices,
+        weekly_accepted_declarations: user.pref_weekly_declarations,
+        daily_schedules: user.pref_daily_schedules,
     }
+}
+
+async fn own_row(db: &DatabaseConnection, actor: &Actor) -> Result<users::Model, ServiceError> {
+    users::Entity::find_by_id(actor.user_id().ok_or(ServiceError::Unauthenticated)?)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::Unauthenticated)
+}
+
+/// Saves the caller's e-mail opt-ins.
+pub async fn update_my_preferences(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    wanted: EmailPreferences,
+) -> Result<EmailPreferences, ServiceError> {
+    let user = own_row(db, actor).await?;
+    let mut active: users::ActiveModel = user.into();
+    active.pref_monthly_invoices = Set(wanted.monthly_invoices);
+    active.pref_weekly_declarations = Set(wanted.weekly_accepted_declarations);
+    active.pref_daily_schedules = Set(wanted.daily_schedules);
+    Ok(preferences(&active.update(db).await?))
 }
 
 #[cfg(test)]

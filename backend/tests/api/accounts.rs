@@ -25,6 +25,7 @@ both_databases!(
     reset_link_sets_a_new_password_but_the_second_factor_stays,
     reset_link_expires_after_an_hour,
     reset_requests_are_limited_per_address,
+    e_mail_preferences_start_opted_out_and_can_be_saved,
 );
 
 async fn forgot(app: &TestApp, email: &str) -> (StatusCode, serde_json::Value) {
@@ -458,4 +459,40 @@ async fn reset_requests_are_limited_per_address(engine: Engine) {
         assert_eq!(forgot(&app, &user.email).await.0, StatusCode::ACCEPTED);
     }
     assert_eq!(smtp.messages().await.len(), before + 3);
+}
+
+async fn e_mail_preferences_start_opted_out_and_can_be_saved(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let user = app.sign_up_participant("prefs@example.com").await;
+    let me = app
+        .graphql_as(
+            &user.cookie,
+            "{ me { email role preferences { monthlyInvoices weeklyAcceptedDeclarations dailySchedules } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(me["data"]["me"]["email"], "prefs@example.com");
+    assert_eq!(
+        me["data"]["me"]["preferences"],
+        json!({"monthlyInvoices": false, "weeklyAcceptedDeclarations": false, "dailySchedules": false})
+    );
+    let saved = app
+        .graphql_as(
+            &user.cookie,
+            "mutation($p: EmailPreferencesInput!) { updateMyPreferences(preferences: $p) { monthlyInvoices dailySchedules } }",
+            json!({"p": {"monthlyInvoices": true, "weeklyAcceptedDeclarations": false, "dailySchedules": true}}),
+        )
+        .await;
+    assert!(saved["errors"].is_null(), "{saved}");
+    let me = app
+        .graphql_as(
+            &user.cookie,
+            "{ me { preferences { monthlyInvoices weeklyAcceptedDeclarations dailySchedules } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        me["data"]["me"]["preferences"],
+        json!({"monthlyInvoices": true, "weeklyAcceptedDeclarations": false, "dailySchedules": true})
+    );
 }

@@ -122,3 +122,51 @@ pub struct TotpEnrolment {
 pub struct ForgotPasswordRequest {
     pub email: String,
 }
+
+/// A user as operators and administrators manage them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "server",
+    derive(async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+pub struct UserSummary {
+    pub id: crate::PublicId,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+    /// FSP company or operator name; none for platform admins.
+    pub organisation: Option<String>,
+    /// Whether the user has a password (has followed the invitation link).
+    pub activated: bool,
+    /// Whether an authenticator app is enrolled.
+    pub second_factor_enrolled: bool,
+    pub disabled: bool,
+}
+
+/// A new user; an invitation e-mail follows.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(async_graphql::InputObject))]
+pub struct NewUserInput {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    /// FSP company name for participants, operator name for operator users.
+    pub organisation: Option<String>,
+}
+
+/// One security event (sign-in, failed 2FA, replayed code, password reset, 2FA reset,
+/// user created or disabled).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "server",
+    derive(async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+pub struct AuditEntry {
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub event: String,
+    /// Who acted, when it was a signed-in user.
+    pub actor_email: Option<String>,
+    /// Whom it concerned.
+    pub subject_email: Option<String>,
+    pub detail: String,
+}

@@ -1,9 +1,11 @@
 //! The signed-in user.
 
 use super::{caller, gql_error};
+use crate::app::AppState;
 use crate::services::accounts;
+use crate::services::accounts::{Creator, NewUser};
 use async_graphql::{Context, Object, Result};
-use shared::{EmailPreferences, Viewer};
+use shared::{AuditEntry, EmailPreferences, NewUserInput, UserSummary, Viewer};
 
 #[derive(Default)]
 pub struct AccountsQuery;
@@ -14,6 +16,26 @@ impl AccountsQuery {
     async fn me(&self, ctx: &Context<'_>) -> Result<Viewer> {
         let (db, actor, _) = caller(ctx)?;
         accounts::me(db, actor).await.map_err(gql_error)
+    }
+
+    /// Users the caller may see: own company (participants), own colleagues and the FSPs
+    /// contracted in own zones (operators), everyone (platform admins).
+    async fn users(&self, ctx: &Context<'_>) -> Result<Vec<UserSummary>> {
+        let (db, actor, _) = caller(ctx)?;
+        accounts::list_users(db, actor).await.map_err(gql_error)
+    }
+
+    /// Security events about the users the caller manages, newest first (operators and
+    /// platform admins).
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 200)] limit: u64,
+    ) -> Result<Vec<AuditEntry>> {
+        let (db, actor, _) = caller(ctx)?;
+        accounts::audit_log(db, actor, limit)
+            .await
+            .map_err(gql_error)
     }
 }
 
@@ -32,5 +54,51 @@ impl AccountsMutation {
         accounts::update_my_preferences(db, actor, preferences)
             .await
             .map_err(gql_error)
+    }
+
+    /// Creates a user and e-mails the invitation link (single use, 24 hours). Operators
+    /// create their colleagues and the users of FSPs contracted in their zones.
+    async fn create_user(&self, ctx: &Context<'_>, input: NewUserInput) -> Result<UserSummary> {
+        let (db, actor, now) = caller(ctx)?;
+        let state = ctx.data::<AppState>()?;
+        let created = accounts::create_user(
+            &state.accounts_env(),
+            Creator::Actor(actor),
+            NewUser {
+                email: input.email,
+                name: input.name,
+                role: input.role,
+                organisation: input.organisation,
+            },
+            now,
+        )
+        .await
+        .map_err(gql_error)?;
+        accounts::list_users(db, actor)
+            .await
+            .map_err(gql_error)?
+            .into_iter()
+            .find(|u| u.id == created.id)
+            .ok_or_else(|| gql_error(crate::services::ServiceError::NotFound("user")))
+    }
+
+    /// Disables a user; all of their sessions end at once.
+    async fn disable_user(&self, ctx: &Context<'_>, id: String) -> Result<bool> {
+        let (_, actor, now) = caller(ctx)?;
+        let state = ctx.data::<AppState>()?;
+        accounts::disable_user(&state.accounts_env(), actor, &id, now)
+            .await
+            .map_err(gql_error)?;
+        Ok(true)
+    }
+
+    /// Resets a user's two-factor authentication: they enrol again at the next sign-in.
+    async fn reset_second_factor(&self, ctx: &Context<'_>, id: String) -> Result<bool> {
+        let (_, actor, now) = caller(ctx)?;
+        let state = ctx.data::<AppState>()?;
+        accounts::reset_second_factor(&state.accounts_env(), actor, &id, now)
+            .await
+            .map_err(gql_error)?;
+        Ok(true)
     }
 }

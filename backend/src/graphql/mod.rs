@@ -156,7 +156,8 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
     };
     // Nothing in the schema is public: without a caller the request goes no further.
     let request = match auth::caller(&state, &headers).await {
-        Ok(actor) => request.data(actor),
+        // Mutations that send e-mail reach the mailer and keys through the state.
+        Ok(actor) => request.data(actor).data(state.clone()),
         Err(e) => return Problem::from(e).into_response(),
     };
     let response = state.schema.execute(request).await;

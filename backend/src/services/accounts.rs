@@ -16,7 +16,9 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     Set, TransactionTrait,
 };
-use shared::{EmailPreferences, NextStep, PublicId, Role, TotpEnrolment, Viewer};
+use shared::{
+    AuditEntry, EmailPreferences, NextStep, PublicId, Role, TotpEnrolment, UserSummary, Viewer,
+};
 use totp_rs::{Algorithm, Totp};
 
 /// What account services need besides the caller and `now`.
@@ -869,6 +871,243 @@ pub async fn update_my_preferences(
     active.pref_weekly_declarations = Set(wanted.weekly_accepted_declarations);
     active.pref_daily_schedules = Set(wanted.daily_schedules);
     Ok(preferences(&active.update(db).await?))
+}
+
+/// Users the caller may see: a participant its own company's, an operator its own
+/// colleagues and the users of the FSPs contracted in its zones, a platform admin all.
+fn visible_users(actor: &Actor) -> sea_orm::Condition {
+    use sea_orm::Condition;
+    match actor {
+        Actor::Participant { company_id, .. } => {
+            Condition::all().add(users::Column::CompanyId.eq(*company_id))
+        }
+        Actor::Operator { operator_id, .. } => Condition::any()
+            .add(users::Column::OperatorId.eq(*operator_id))
+            .add(
+                users::Column::CompanyId.in_subquery(
+                    Query::select()
+                        .column(dispatch_groups::Column::CompanyId)
+                        .from(dispatch_groups::Entity)
+                        .and_where(
+                            dispatch_groups::Column::ZoneId.in_subquery(
+                                Query::select()
+                                    .column(zones::Column::Id)
+                                    .from(zones::Entity)
+                                    .and_where(zones::Column::OperatorId.eq(*operator_id))
+                                    .to_owned(),
+                            ),
+                        )
+                        .to_owned(),
+                ),
+            ),
+        Actor::PlatformAdmin { .. } => Condition::all(),
+    }
+}
+
+fn role_of(code: &str) -> Role {
+    match code {
+        "operator" => Role::Operator,
+        "platform_admin" => Role::PlatformAdmin,
+        _ => Role::Participant,
+    }
+}
+
+/// The users the caller may see, by name.
+pub async fn list_users(
+    db: &DatabaseConnection,
+    actor: &Actor,
+) -> Result<Vec<UserSummary>, ServiceError> {
+    use sea_orm::QueryOrder;
+    let rows = users::Entity::find()
+        .filter(visible_users(actor))
+        .order_by_asc(users::Column::Name)
+        .all(db)
+        .await?;
+    let companies: std::collections::HashMap<i32, String> = fsp_companies::Entity::find()
+        .filter(fsp_companies::Column::Id.is_in(rows.iter().filter_map(|u| u.company_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c.name))
+        .collect();
+    let operators: std::collections::HashMap<i32, String> = operators::Entity::find()
+        .filter(operators::Column::Id.is_in(rows.iter().filter_map(|u| u.operator_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o.name))
+        .collect();
+    rows.into_iter()
+        .map(|u| {
+            let organisation = u
+                .company_id
+                .and_then(|c| companies.get(&c).cloned())
+                .or_else(|| u.operator_id.and_then(|o| operators.get(&o).cloned()));
+            Ok(UserSummary {
+                id: PublicId::parse(&u.public_id).map_err(|_| {
+                    ServiceError::Internal(sea_orm::DbErr::Custom("bad public id".into()))
+                })?,
+                role: role_of(&u.role),
+                activated: u.password_hash.is_some(),
+                second_factor_enrolled: u.totp_enabled,
+                disabled: u.disabled_at.is_some(),
+                name: u.name,
+                email: u.email,
+                organisation,
+            })
+        })
+        .collect()
+}
+
+/// A user an operator or platform admin may manage; not found otherwise.
+async fn managed_user(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: &str,
+) -> Result<users::Model, ServiceError> {
+    if matches!(actor, Actor::Participant { .. }) {
+        return Err(ServiceError::Forbidden(
+            "only operators and platform admins manage users".to_owned(),
+        ));
+    }
+    users::Entity::find()
+        .filter(users::Column::PublicId.eq(id))
+        .filter(visible_users(actor))
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("user"))
+}
+
+/// Disables a user: every session ends at once and sign-in is refused from then on.
+pub async fn disable_user(
+    env: &AccountsEnv<'_>,
+    actor: &Actor,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let user = managed_user(env.db, actor, id).await?;
+    if Some(user.id) == actor.user_id() {
+        return Err(ServiceError::invalid("id", "you cannot disable yourself"));
+    }
+    let txn = env.db.begin().await?;
+    let mut active: users::ActiveModel = user.clone().into();
+    active.disabled_at = Set(Some(now));
+    active.update(&txn).await?;
+    sessions::Entity::delete_many()
+        .filter(sessions::Column::UserId.eq(user.id))
+        .exec(&txn)
+        .await?;
+    audit(&txn, now, "user_disabled", actor.user_id(), Some(&user), "").await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Resets a user's second factor (guide §2.5): the authenticator is forgotten, sessions
+/// end, and the next sign-in enrols again. Audited; the user is e-mailed.
+pub async fn reset_second_factor(
+    env: &AccountsEnv<'_>,
+    actor: &Actor,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let user = managed_user(env.db, actor, id).await?;
+    let txn = env.db.begin().await?;
+    let mut active: users::ActiveModel = user.clone().into();
+    active.totp_enabled = Set(false);
+    active.totp_secret_enc = Set(None);
+    active.totp_last_step = Set(None);
+    active.failed_second_factor = Set(0);
+    active.second_factor_locked_until = Set(None);
+    active.update(&txn).await?;
+    sessions::Entity::delete_many()
+        .filter(sessions::Column::UserId.eq(user.id))
+        .exec(&txn)
+        .await?;
+    audit(
+        &txn,
+        now,
+        "second_factor_reset",
+        actor.user_id(),
+        Some(&user),
+        "",
+    )
+    .await?;
+    let text = format!(
+        "Hello {},\n\nAn operator has reset the two-factor authentication of your Openflex \
+         account ({}). The next time you sign in you will set up your authenticator app again.\n\n\
+         If you did not ask for this, contact your operator at once.\n\n{}/login\n",
+        user.name, user.email, env.public_url
+    );
+    let html = format!(
+        "<p>Hello {},</p><p>An operator has reset the two-factor authentication of your Openflex \
+         account ({}). The next time you <a href=\"{}/login\">sign in</a> you will set up your \
+         authenticator app again.</p><p>If you did not ask for this, contact your operator at once.</p>",
+        html_escape(&user.name),
+        html_escape(&user.email),
+        html_escape(env.public_url)
+    );
+    let mail = env
+        .mailer
+        .queue(
+            &txn,
+            &Email {
+                to: user.email.clone(),
+                subject: "Your Openflex two-factor authentication was reset".to_owned(),
+                text,
+                html,
+            },
+            now,
+        )
+        .await?;
+    txn.commit().await?;
+    env.mailer.deliver(env.db, mail, now).await?;
+    Ok(())
+}
+
+/// Security events about the users the caller manages, newest first.
+pub async fn audit_log(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    limit: u64,
+) -> Result<Vec<AuditEntry>, ServiceError> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    if matches!(actor, Actor::Participant { .. }) {
+        return Err(ServiceError::Forbidden(
+            "only operators and platform admins read the audit log".to_owned(),
+        ));
+    }
+    let subjects: Vec<users::Model> = users::Entity::find()
+        .filter(visible_users(actor))
+        .all(db)
+        .await?;
+    let ids: Vec<i32> = subjects.iter().map(|u| u.id).collect();
+    let events = audit_events::Entity::find()
+        .filter(audit_events::Column::SubjectUserId.is_in(ids))
+        .order_by_desc(audit_events::Column::At)
+        .order_by_desc(audit_events::Column::Id)
+        .limit(limit.min(1000))
+        .all(db)
+        .await?;
+    let actor_ids: Vec<i32> = events.iter().filter_map(|e| e.actor_user_id).collect();
+    let mut emails: std::collections::HashMap<i32, String> =
+        subjects.into_iter().map(|u| (u.id, u.email)).collect();
+    for u in users::Entity::find()
+        .filter(users::Column::Id.is_in(actor_ids))
+        .all(db)
+        .await?
+    {
+        emails.insert(u.id, u.email);
+    }
+    Ok(events
+        .into_iter()
+        .map(|e| AuditEntry {
+            at: e.at,
+            actor_email: e.actor_user_id.and_then(|id| emails.get(&id).cloned()),
+            subject_email: e.subject_user_id.and_then(|id| emails.get(&id).cloned()),
+            event: e.event,
+            detail: e.detail,
+        })
+        .collect())
 }
 
 #[cfg(test)]

@@ -367,6 +367,14 @@ impl TestApp {
         self.complete_sign_up(email, &link).await
     }
 
+    /// A signed-in operator user.
+    pub async fn sign_up_operator(&self, email: &str, operator: &str) -> SignedIn {
+        let link = self
+            .invite(email, shared::Role::Operator, Some(operator))
+            .await;
+        self.complete_sign_up(email, &link).await
+    }
+
     /// POSTs one GraphQL operation with a session cookie.
     pub async fn graphql_as(&self, cookie: &str, query: &str, variables: Value) -> Value {
         let body = serde_json::json!({"query": query, "variables": variables});

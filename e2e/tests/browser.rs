@@ -52,6 +52,10 @@ async fn wait_until(what: &str, mut ready: impl AsyncFnMut() -> bool) -> Result<
 }
 
 async fn start_server(db_url: &str) -> Result<(Child, u16)> {
+    start_server_with(db_url, &[]).await
+}
+
+async fn start_server_with(db_url: &str, extra_env: &[(&str, String)]) -> Result<(Child, u16)> {
     let root = workspace_root();
     let bin = root.join("target/debug/openflex");
     let static_dir = root.join("frontend/dist");
@@ -66,12 +70,20 @@ async fn start_server(db_url: &str) -> Result<(Child, u16)> {
         static_dir.display()
     );
     let port = free_port()?;
-    let child = Command::new(bin)
+    let mut command = Command::new(bin);
+    for (key, value) in extra_env {
+        command.env(key, value);
+    }
+    let child = command
         .arg("serve")
         .env("OPENFLEX_ADDR", format!("127.0.0.1:{port}"))
         .env("OPENFLEX_PUBLIC_URL", format!("http://localhost:{port}"))
         .env("DATABASE_URL", db_url)
         .env("OPENFLEX_DEV_MODE", "true")
+        .env(
+            "OPENFLEX_SECRET_KEY",
+            backend::crypto::SecretBox::generate_key()?,
+        )
         .env("OPENFLEX_STATIC_DIR", &static_dir)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
@@ -270,10 +282,14 @@ async fn meterable_units_page_shows_the_api_test_card(engine: Engine) -> Result<
 /// The app sends a signed-out visitor to the sign-in page; the demo FSP user signs in
 /// with password and authenticator code.
 async fn sign_in_as_demo_fsp(client: &Client) -> Result<()> {
+    sign_in_as_demo(client, shared::Role::Participant).await
+}
+
+async fn sign_in_as_demo(client: &Client, role: shared::Role) -> Result<()> {
     let demo = backend::seed::DEMO_LOGINS
         .iter()
-        .find(|l| l.role == shared::Role::Participant)
-        .context("a demo participant")?;
+        .find(|l| l.role == role)
+        .context("a demo login")?;
     let wait = || client.wait().at_most(Duration::from_secs(20));
     wait()
         .for_element(Locator::Css("input[name='email']"))
@@ -295,15 +311,7 @@ async fn sign_in_as_demo_fsp(client: &Client) -> Result<()> {
         .for_element(Locator::Css("input[name='code']"))
         .await
         .context("no second-factor page after the password")?;
-    let secret = totp_rs::Secret::try_from_base32(demo.totp_secret)?;
-    let totp = totp_rs::Builder::new()
-        .with_secret(secret.as_bytes().to_vec())
-        .with_account_name("e2e")
-        .build()?;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
-    code_box
-        .send_keys(&totp.generate(now.as_secs()).to_string())
-        .await?;
+    code_box.send_keys(&current_code(demo.totp_secret)?).await?;
     client
         .find(Locator::Css("button[type='submit']"))
         .await?
@@ -314,6 +322,201 @@ async fn sign_in_as_demo_fsp(client: &Client) -> Result<()> {
         .await
         .context("not signed in after the code")?;
     Ok(())
+}
+
+/// What an authenticator app shows now for a base32 secret.
+fn current_code(secret: &str) -> Result<String> {
+    let secret = totp_rs::Secret::try_from_base32(secret.trim())?;
+    let totp = totp_rs::Builder::new()
+        .with_secret(secret.as_bytes().to_vec())
+        .with_account_name("e2e")
+        .build()?;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
+    Ok(totp.generate(now.as_secs()).to_string())
+}
+
+/// Guide §2.3–§2.4 end to end: an operator invites an FSP user from the Users page, the
+/// e-mail reaches a real SMTP server, and the new user follows its link, sets a password,
+/// enrols an authenticator from the page's secret and arrives in the app.
+async fn invited_user_signs_up_in_the_browser(engine: Engine) -> Result<()> {
+    let smtp = backend::testing::SmtpSink::start().await?;
+    let database = TempDatabase::create(engine).await?;
+    let (mut server, port) =
+        start_server_with(&database.url, &[("OPENFLEX_SMTP_URL", smtp.url())]).await?;
+    let (mut driver, client, profile) = start_browser().await?;
+    let wait = || client.wait().at_most(Duration::from_secs(20));
+
+    let outcome = async {
+        client
+            .goto(&format!("http://localhost:{port}/users"))
+            .await?;
+        sign_in_as_demo(&client, shared::Role::Operator).await?;
+        client
+            .goto(&format!("http://localhost:{port}/users"))
+            .await?;
+        wait()
+            .for_element(Locator::Css("input[name='name']"))
+            .await?
+            .send_keys("Nina New")
+            .await?;
+        client
+            .find(Locator::Css("input[name='email']"))
+            .await?
+            .send_keys("nina@twilight.example")
+            .await?;
+        client
+            .find(Locator::Css("input[name='organisation']"))
+            .await?
+            .send_keys("Twilight Flex Ltd")
+            .await?;
+        client
+            .find(Locator::Css("form button[type='submit']"))
+            .await?
+            .click()
+            .await?;
+        wait()
+            .for_element(Locator::XPath("//p[contains(., 'Invitation sent.')]"))
+            .await
+            .context("the invitation was not confirmed")?;
+
+        let mut link = None;
+        for _ in 0..50 {
+            link = smtp.messages().await.iter().find_map(|m| {
+                let decoded = quoted_printable::decode(
+                    m.replace('\n', "\r\n"),
+                    quoted_printable::ParseMode::Robust,
+                )
+                .ok()?;
+                String::from_utf8_lossy(&decoded)
+                    .lines()
+                    .find(|l| l.contains("/activate?token="))
+                    .map(|l| l.trim().to_owned())
+            });
+            if link.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let link = link.context("no invitation e-mail reached the SMTP server")?;
+        ensure!(
+            link.starts_with(&format!("http://localhost:{port}/activate?token=")),
+            "link {link}"
+        );
+
+        client.delete_all_cookies().await?;
+        client.goto(&link).await?;
+        let password = "nina's long passphrase";
+        wait()
+            .for_element(Locator::Css("input[name='password']"))
+            .await?
+            .send_keys(password)
+            .await?;
+        client
+            .find(Locator::Css("input[name='confirm']"))
+            .await?
+            .send_keys(password)
+            .await?;
+        client
+            .find(Locator::Css("button[type='submit']"))
+            .await?
+            .click()
+            .await?;
+        wait()
+            .for_element(Locator::XPath("//p[contains(., 'Your password is set.')]"))
+            .await
+            .context("setting the password did not lead to sign-in")?;
+        client
+            .find(Locator::Css("input[name='email']"))
+            .await?
+            .send_keys("nina@twilight.example")
+            .await?;
+        client
+            .find(Locator::Css("input[name='password']"))
+            .await?
+            .send_keys(password)
+            .await?;
+        client
+            .find(Locator::Css("button[type='submit']"))
+            .await?
+            .click()
+            .await?;
+        let secret = wait()
+            .for_element(Locator::Css("#totp-secret"))
+            .await
+            .context("no 2FA set-up page on first sign-in")?
+            .text()
+            .await?;
+        ensure!(
+            client.find(Locator::Css(".qr svg")).await.is_ok(),
+            "the QR code is missing"
+        );
+        let shots = workspace_root().join("target/e2e");
+        std::fs::create_dir_all(&shots)?;
+        std::fs::write(
+            shots.join(format!("totp-setup-{}.png", engine.name())),
+            client.screenshot().await?,
+        )?;
+        client
+            .find(Locator::Css("input[name='code']"))
+            .await?
+            .send_keys(&current_code(&secret)?)
+            .await?;
+        client
+            .find(Locator::Css("button[type='submit']"))
+            .await?
+            .click()
+            .await?;
+        let name = wait()
+            .for_element(Locator::Css(".user-name[href='/account']"))
+            .await
+            .context("not in the app after enrolment")?
+            .text()
+            .await?;
+        ensure!(name == "Nina New", "signed in as {name:?}");
+
+        // The same link again is refused.
+        client.goto(&link).await?;
+        wait()
+            .for_element(Locator::Css("input[name='password']"))
+            .await?
+            .send_keys("another long passphrase")
+            .await?;
+        client
+            .find(Locator::Css("input[name='confirm']"))
+            .await?
+            .send_keys("another long passphrase")
+            .await?;
+        client
+            .find(Locator::Css("button[type='submit']"))
+            .await?
+            .click()
+            .await?;
+        wait()
+            .for_element(Locator::XPath(
+                "//p[contains(., 'expired or was already used')]",
+            ))
+            .await
+            .context("a used invitation link was not refused")?;
+        anyhow::Ok(())
+    }
+    .await;
+
+    client.close().await.ok();
+    driver.kill().await.ok();
+    server.kill().await.ok();
+    std::fs::remove_dir_all(profile).ok();
+    drop(database);
+    outcome
+}
+
+#[tokio::test]
+async fn invitation_in_chromium_on_sqlite() -> Result<()> {
+    invited_user_signs_up_in_the_browser(Engine::Sqlite).await
+}
+
+#[tokio::test]
+async fn invitation_in_chromium_on_postgres() -> Result<()> {
+    invited_user_signs_up_in_the_browser(Engine::Postgres).await
 }
 
 #[tokio::test]

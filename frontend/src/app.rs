@@ -4,6 +4,7 @@ use crate::api::{SIGNED_OUT, go, graphql, rest};
 use crate::pages::sign_in::{
     ActivatePage, ForgotPasswordPage, LoginPage, TotpSetupPage, VerifyPage,
 };
+use crate::pages::users::{AuditPage, UsersPage};
 use crate::pages::{meterable_units::MeterableUnitsPage, placeholder::Placeholder};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -26,6 +27,7 @@ struct MeName {
 #[derive(Deserialize, Clone)]
 struct NameOnly {
     name: String,
+    role: shared::Role,
 }
 
 #[component]
@@ -76,6 +78,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/activate") view=ActivatePage/>
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage/>
                     <Route path=path!("/account") view=Account/>
+                    <Route path=path!("/users") view=UsersPage/>
+                    <Route path=path!("/users/audit") view=AuditPage/>
                 </Routes>
             </main>
         </Router>
@@ -84,8 +88,9 @@ pub fn App() -> impl IntoView {
 
 #[component]
 fn TopBar() -> impl IntoView {
-    let me =
-        LocalResource::new(|| graphql::<MeName>("query Me { me { name } }", serde_json::json!({})));
+    let me = LocalResource::new(|| {
+        graphql::<MeName>("query Me { me { name role } }", serde_json::json!({}))
+    });
     let location = use_location();
     // Every page but the sign-in ones needs a signed-in user.
     Effect::new(move |_| {
@@ -133,6 +138,15 @@ fn TopBar() -> impl IntoView {
                 </div>
                 <div class=section("/api-testing")><A href="/api-testing/dispatch-settings">"API Testing"</A></div>
                 <div class=section("/documentation")><A href="/documentation">"Documentation"</A></div>
+                {move || {
+                    let manages = me
+                        .get()
+                        .and_then(Result::ok)
+                        .is_some_and(|m| m.me.role != shared::Role::Participant);
+                    manages.then(|| view! {
+                        <div class=section("/users")><A href="/users">"Users"</A></div>
+                    })
+                }}
             </nav>
             <div class="user">
                 {move || match me.get() {

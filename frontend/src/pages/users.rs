@@ -1,0 +1,157 @@
+//! Users (operators and platform admins): invite, disable, reset two-factor
+//! authentication (guide §2.2, §2.5), and the security audit log.
+
+use crate::api::graphql;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde::Deserialize;
+use serde_json::json;
+use shared::{AuditEntry, Role, UserSummary};
+
+#[derive(Deserialize, Clone)]
+struct UsersData {
+    users: Vec<UserSummary>,
+}
+
+#[derive(Deserialize, Clone)]
+struct AuditData {
+    audit_log: Vec<AuditEntry>,
+}
+
+const USERS_QUERY: &str = "query Users { users { id name email role organisation activated secondFactorEnrolled disabled } }";
+
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    let users = LocalResource::new(|| graphql::<UsersData>(USERS_QUERY, json!({})));
+    let status = RwSignal::new(None::<Result<String, String>>);
+    let act = move |mutation: &'static str, id: String, done: &'static str| {
+        spawn_local(async move {
+            let result = graphql::<serde_json::Value>(mutation, json!({ "id": id }))
+                .await
+                .map(|_| done.to_owned());
+            status.set(Some(result));
+            users.refetch();
+        });
+    };
+
+    let email = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let role = RwSignal::new("PARTICIPANT".to_owned());
+    let organisation = RwSignal::new(String::new());
+    let create = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let input = json!({"u": {
+            "email": email.get_untracked(), "name": name.get_untracked(),
+            "role": role.get_untracked(), "organisation": organisation.get_untracked(),
+        }});
+        spawn_local(async move {
+            let result = graphql::<serde_json::Value>(
+                "mutation Create($u: NewUserInput!) { createUser(input: $u) { id } }",
+                input,
+            )
+            .await
+            .map(|_| "Invitation sent.".to_owned());
+            status.set(Some(result));
+            users.refetch();
+        });
+    };
+
+    view! {
+        <h1>"Users"</h1>
+        <p><a href="/users/audit">"Security audit log"</a></p>
+        {move || match status.get() {
+            Some(Ok(m)) => Some(view! { <p class="notice">{m}</p> }.into_any()),
+            Some(Err(e)) => Some(view! { <p class="error">{e}</p> }.into_any()),
+            None => None,
+        }}
+        {move || match users.get() {
+            Some(Ok(data)) => view! {
+                <table class="grid" id="users">
+                    <thead><tr>
+                        <th>"Name"</th><th>"Email"</th><th>"Organisation"</th><th>"Role"</th>
+                        <th>"Status"</th><th>"2FA"</th><th></th>
+                    </tr></thead>
+                    <tbody>
+                        {data.users.into_iter().map(|u| {
+                            let status = if u.disabled { "Disabled" } else if u.activated { "Active" } else { "Invited" };
+                            let (reset_id, disable_id) = (u.id.to_string(), u.id.to_string());
+                            let disabled = u.disabled;
+                            let row_email = u.email.clone();
+                            view! {
+                                <tr data-email=row_email>
+                                    <td>{u.name}</td><td>{u.email}</td>
+                                    <td>{u.organisation.unwrap_or_default()}</td>
+                                    <td>{u.role.label()}</td><td>{status}</td>
+                                    <td>{if u.second_factor_enrolled { "Enrolled" } else { "Not set up" }}</td>
+                                    <td>
+                                        <button class="reset-2fa" on:click=move |_| act(
+                                            "mutation Reset($id: String!) { resetSecondFactor(id: $id) }",
+                                            reset_id.clone(), "Two-factor authentication reset; the user has been e-mailed.")>
+                                            "Reset 2FA"</button>
+                                        " "
+                                        <button class="disable" disabled=disabled on:click=move |_| act(
+                                            "mutation Disable($id: String!) { disableUser(id: $id) }",
+                                            disable_id.clone(), "User disabled; their sessions have ended.")>
+                                            "Disable"</button>
+                                    </td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any(),
+            Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
+            None => view! { <p>"Loading…"</p> }.into_any(),
+        }}
+        <section class="card narrow">
+            <h2>"Invite a user"</h2>
+            <form on:submit=create>
+                <label>"Name"<input name="name" required on:input=move |ev| name.set(event_target_value(&ev))/></label>
+                <label>"Email"<input type="email" name="email" required on:input=move |ev| email.set(event_target_value(&ev))/></label>
+                <label>"Role"
+                    <select name="role" on:change=move |ev| role.set(event_target_value(&ev))>
+                        <option value="PARTICIPANT">{Role::Participant.label()}</option>
+                        <option value="OPERATOR">{Role::Operator.label()}</option>
+                        <option value="PLATFORM_ADMIN">{Role::PlatformAdmin.label()}</option>
+                    </select>
+                </label>
+                <label>"Organisation (FSP company or operator)"
+                    <input name="organisation" on:input=move |ev| organisation.set(event_target_value(&ev))/></label>
+                <button type="submit" class="primary">"Send invitation"</button>
+            </form>
+        </section>
+    }
+}
+
+#[component]
+pub fn AuditPage() -> impl IntoView {
+    let log = LocalResource::new(|| {
+        graphql::<AuditData>(
+            "query Audit { auditLog(limit: 500) { at event actorEmail subjectEmail detail } }",
+            json!({}),
+        )
+    });
+    view! {
+        <h1>"Security audit log"</h1>
+        {move || match log.get() {
+            Some(Ok(data)) => view! {
+                <table class="grid">
+                    <thead><tr><th>"When (UTC)"</th><th>"Event"</th><th>"By"</th><th>"User"</th><th>"Detail"</th></tr></thead>
+                    <tbody>
+                        {data.audit_log.into_iter().map(|e| view! {
+                            <tr>
+                                <td>{e.at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                                <td>{e.event}</td>
+                                <td>{e.actor_email.unwrap_or_default()}</td>
+                                <td>{e.subject_email.unwrap_or_default()}</td>
+                                <td>{e.detail}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any(),
+            Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
+            None => view! { <p>"Loading…"</p> }.into_any(),
+        }}
+    }
+}

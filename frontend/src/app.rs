@@ -4,7 +4,7 @@ use crate::api::{SIGNED_OUT, go, graphql, rest};
 use crate::pages::sign_in::{
     ActivatePage, ForgotPasswordPage, LoginPage, TotpSetupPage, VerifyPage,
 };
-use crate::pages::users::{AuditPage, UsersPage};
+use crate::pages::users::{AuditPage, MailboxPage, UsersPage};
 use crate::pages::{meterable_units::MeterableUnitsPage, placeholder::Placeholder};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -80,6 +80,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account") view=Account/>
                     <Route path=path!("/users") view=UsersPage/>
                     <Route path=path!("/users/audit") view=AuditPage/>
+                    <Route path=path!("/dev/mailbox") view=MailboxPage/>
                 </Routes>
             </main>
         </Router>

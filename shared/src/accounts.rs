@@ -170,3 +170,18 @@ pub struct AuditEntry {
     pub subject_email: Option<String>,
     pub detail: String,
 }
+
+/// An e-mail the platform sent or kept (dev-mode mailbox).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "server",
+    derive(async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+pub struct MailboxMessage {
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    /// When the SMTP server took it; none when no SMTP server is configured.
+    pub sent_at: Option<chrono::DateTime<chrono::Utc>>,
+}

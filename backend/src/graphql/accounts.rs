@@ -5,7 +5,7 @@ use crate::app::AppState;
 use crate::services::accounts;
 use crate::services::accounts::{Creator, NewUser};
 use async_graphql::{Context, Object, Result};
-use shared::{AuditEntry, EmailPreferences, NewUserInput, UserSummary, Viewer};
+use shared::{AuditEntry, EmailPreferences, MailboxMessage, NewUserInput, UserSummary, Viewer};
 
 #[derive(Default)]
 pub struct AccountsQuery;
@@ -23,6 +23,16 @@ impl AccountsQuery {
     async fn users(&self, ctx: &Context<'_>) -> Result<Vec<UserSummary>> {
         let (db, actor, _) = caller(ctx)?;
         accounts::list_users(db, actor).await.map_err(gql_error)
+    }
+
+    /// Dev mode only: the latest e-mail the platform sent or kept, so invitations can be
+    /// followed without a mail server (operators and platform admins).
+    async fn dev_mailbox(&self, ctx: &Context<'_>) -> Result<Vec<MailboxMessage>> {
+        let (db, actor, _) = caller(ctx)?;
+        let state = ctx.data::<AppState>()?;
+        crate::services::notifications::dev_mailbox(db, actor, state.settings.dev_mode)
+            .await
+            .map_err(gql_error)
     }
 
     /// Security events about the users the caller manages, newest first (operators and

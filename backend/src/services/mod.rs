@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod assets;
+pub mod notifications;
 
 use shared::Role;
 

@@ -30,6 +30,7 @@ both_databases!(
     users_are_created_only_within_ones_own_tenancy,
     disabling_a_user_ends_their_sessions,
     second_factor_reset_forces_enrolment_and_is_audited_and_mailed,
+    dev_mailbox_shows_kept_mail_to_operators_in_dev_mode_only,
 );
 
 async fn forgot(app: &TestApp, email: &str) -> (StatusCode, serde_json::Value) {
@@ -679,4 +680,41 @@ async fn second_factor_reset_forces_enrolment_and_is_audited_and_mailed(engine: 
         .graphql_as(&by_fsp.cookie, "{ auditLog { event } }", json!({}))
         .await;
     assert_eq!(crate::helpers::error_code(&refused), Some("FORBIDDEN"));
+}
+
+async fn dev_mailbox_shows_kept_mail_to_operators_in_dev_mode_only(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let operator = app.sign_up_operator("mailbox@ssen.example", "SSEN").await;
+    app.invite(
+        "kept@example.com",
+        Role::Participant,
+        Some("Twilight Flex Ltd"),
+    )
+    .await;
+    let query = "{ devMailbox { to subject text sentAt } }";
+    let mailbox = app.graphql_as(&operator.cookie, query, json!({})).await;
+    let first = &mailbox["data"]["devMailbox"][0];
+    assert_eq!(first["to"], "kept@example.com", "{mailbox}");
+    assert_eq!(
+        first["sentAt"],
+        serde_json::Value::Null,
+        "no SMTP server: kept, not sent"
+    );
+    assert!(
+        first["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("/activate?token="))
+    );
+    let fsp = app.sign_up_participant("peek@example.com").await;
+    let refused = app.graphql_as(&fsp.cookie, query, json!({})).await;
+    assert_eq!(crate::helpers::error_code(&refused), Some("FORBIDDEN"));
+
+    let production = TestApp::spawn_with(engine, |s| s.dev_mode = false).await;
+    let operator = production
+        .sign_up_operator("prod@ssen.example", "SSEN")
+        .await;
+    let hidden = production
+        .graphql_as(&operator.cookie, query, json!({}))
+        .await;
+    assert_eq!(crate::helpers::error_code(&hidden), Some("NOT_FOUND"));
 }

@@ -58,7 +58,7 @@ pub fn UsersPage() -> impl IntoView {
 
     view! {
         <h1>"Users"</h1>
-        <p><a href="/users/audit">"Security audit log"</a></p>
+        <p><a href="/users/audit">"Security audit log"</a>" · "<a href="/dev/mailbox">"Mailbox (dev mode)"</a></p>
         {move || match status.get() {
             Some(Ok(m)) => Some(view! { <p class="notice">{m}</p> }.into_any()),
             Some(Err(e)) => Some(view! { <p class="error">{e}</p> }.into_any()),
@@ -150,6 +150,38 @@ pub fn AuditPage() -> impl IntoView {
                     </tbody>
                 </table>
             }.into_any(),
+            Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
+            None => view! { <p>"Loading…"</p> }.into_any(),
+        }}
+    }
+}
+
+#[derive(Deserialize, Clone)]
+struct MailboxData {
+    dev_mailbox: Vec<shared::MailboxMessage>,
+}
+
+/// Dev mode: the e-mail the platform kept, so invitations work without a mail server.
+#[component]
+pub fn MailboxPage() -> impl IntoView {
+    let mail = LocalResource::new(|| {
+        graphql::<MailboxData>(
+            "query Mailbox { devMailbox { createdAt to subject text sentAt } }",
+            json!({}),
+        )
+    });
+    view! {
+        <h1>"Mailbox (dev mode)"</h1>
+        <p class="muted">"E-mail the platform sent or, with no SMTP server configured, kept."</p>
+        {move || match mail.get() {
+            Some(Ok(data)) => data.dev_mailbox.into_iter().map(|m| view! {
+                <article class="card">
+                    <p><strong>{m.subject}</strong>" to "{m.to}" · "
+                        {m.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}
+                        {if m.sent_at.is_some() { " · sent" } else { " · kept (no SMTP server)" }}</p>
+                    <pre class="mail">{m.text}</pre>
+                </article>
+            }).collect_view().into_any(),
             Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
             None => view! { <p>"Loading…"</p> }.into_any(),
         }}

@@ -1,0 +1,38 @@
+//! E-mail the platform sends. The dev-mode mailbox lets a newcomer without a mail server
+//! follow an invitation link.
+
+use super::{Actor, ServiceError};
+use crate::db::entities::outgoing_mail;
+use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder, QuerySelect};
+use shared::MailboxMessage;
+
+/// The latest outgoing e-mail, newest first: dev mode only, for operators and platform
+/// admins.
+pub async fn dev_mailbox(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    dev_mode: bool,
+) -> Result<Vec<MailboxMessage>, ServiceError> {
+    if !dev_mode {
+        return Err(ServiceError::NotFound("mailbox"));
+    }
+    if matches!(actor, Actor::Participant { .. }) {
+        return Err(ServiceError::Forbidden(
+            "the dev mailbox is for operators and platform admins".to_owned(),
+        ));
+    }
+    Ok(outgoing_mail::Entity::find()
+        .order_by_desc(outgoing_mail::Column::Id)
+        .limit(100)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| MailboxMessage {
+            created_at: m.created_at,
+            to: m.to_address,
+            subject: m.subject,
+            text: m.text_body,
+            sent_at: m.sent_at,
+        })
+        .collect())
+}

@@ -42,6 +42,8 @@ pub struct AppState {
     pub secrets: SecretBox,
     /// Password-reset requests per client address.
     pub reset_limiter: Arc<RateLimiter>,
+    /// The WebAuthn relying party (passkeys), from the public URL.
+    pub webauthn: Arc<webauthn_rs::Webauthn>,
 }
 
 /// A fixed-window counter per key, in memory: enough to blunt abuse from one client; the
@@ -84,6 +86,8 @@ pub enum StateError {
     Mail(#[from] crate::mail::MailConfigError),
     #[error("secret_key: {0}")]
     Key(#[from] crate::crypto::CryptoError),
+    #[error("{0}")]
+    WebAuthn(String),
 }
 
 impl AppState {
@@ -100,8 +104,11 @@ impl AppState {
         };
         let secrets = SecretBox::from_base64(&key)?;
         let mailer = Mailer::new(settings.smtp_url.as_deref(), &settings.mail_from)?;
+        let webauthn = crate::services::passkeys::relying_party(&settings.public_url)
+            .map_err(StateError::WebAuthn)?;
         let schema = graphql::build_schema(db.clone(), clock.clone(), settings.dev_mode);
         Ok(Self {
+            webauthn: Arc::new(webauthn),
             db,
             settings: Arc::new(settings),
             clock,

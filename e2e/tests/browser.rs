@@ -40,6 +40,21 @@ async fn http_status(port: u16, path: &str) -> Option<u16> {
     std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
 }
 
+/// Status code of a JSON POST to a local server.
+async fn http_post_json(port: u16, path: &str, body: &serde_json::Value) -> Result<u16> {
+    let body = body.to_string();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).await?;
+    Ok(std::str::from_utf8(&head[9..12])?.parse()?)
+}
+
 async fn wait_until(what: &str, mut ready: impl AsyncFnMut() -> bool) -> Result<()> {
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
@@ -97,7 +112,7 @@ async fn start_server_with(db_url: &str, extra_env: &[(&str, String)]) -> Result
     Ok((child, port))
 }
 
-async fn start_browser() -> Result<(Child, Client, PathBuf)> {
+async fn start_browser() -> Result<(Child, Client, PathBuf, u16)> {
     let driver_port = free_port()?;
     let driver = Command::new("chromedriver")
         .arg(format!("--port={driver_port}"))
@@ -133,13 +148,13 @@ async fn start_browser() -> Result<(Child, Client, PathBuf)> {
         .connect(&format!("http://127.0.0.1:{driver_port}"))
         .await
         .context("connecting to chromedriver")?;
-    Ok((driver, client, profile))
+    Ok((driver, client, profile, driver_port))
 }
 
 async fn meterable_units_page_shows_the_api_test_card(engine: Engine) -> Result<()> {
     let database = TempDatabase::create(engine).await?;
     let (mut server, port) = start_server(&database.url).await?;
-    let (mut driver, client, profile) = start_browser().await?;
+    let (mut driver, client, profile, _) = start_browser().await?;
 
     let outcome = async {
         client
@@ -343,7 +358,7 @@ async fn invited_user_signs_up_in_the_browser(engine: Engine) -> Result<()> {
     let database = TempDatabase::create(engine).await?;
     let (mut server, port) =
         start_server_with(&database.url, &[("OPENFLEX_SMTP_URL", smtp.url())]).await?;
-    let (mut driver, client, profile) = start_browser().await?;
+    let (mut driver, client, profile, driver_port) = start_browser().await?;
     let wait = || client.wait().at_most(Duration::from_secs(20));
 
     let outcome = async {
@@ -473,6 +488,80 @@ async fn invited_user_signs_up_in_the_browser(engine: Engine) -> Result<()> {
             .text()
             .await?;
         ensure!(name == "Nina New", "signed in as {name:?}");
+
+        // A passkey, registered on the account page with Chromium's virtual authenticator,
+        // then used instead of the code at the next sign-in.
+        let session = client
+            .session_id()
+            .await?
+            .context("no WebDriver session id")?;
+        for (cmd, params) in [
+            ("WebAuthn.enable", serde_json::json!({})),
+            (
+                "WebAuthn.addVirtualAuthenticator",
+                serde_json::json!({"options": {
+                    "protocol": "ctap2", "transport": "internal", "hasResidentKey": true,
+                    "hasUserVerification": true, "isUserVerified": true
+                }}),
+            ),
+        ] {
+            let status = http_post_json(
+                driver_port,
+                &format!("/session/{session}/goog/cdp/execute"),
+                &serde_json::json!({"cmd": cmd, "params": params}),
+            )
+            .await?;
+            ensure!(status == 200, "{cmd} answered {status}");
+        }
+        client
+            .goto(&format!("http://localhost:{port}/account"))
+            .await?;
+        wait()
+            .for_element(Locator::Css("input[name='passkey-name']"))
+            .await?
+            .send_keys("e2e key")
+            .await?;
+        client
+            .find(Locator::Css("#add-passkey"))
+            .await?
+            .click()
+            .await?;
+        wait()
+            .for_element(Locator::XPath("//p[contains(., 'Passkey added.')]"))
+            .await
+            .context("registering a passkey failed")?;
+        client.delete_all_cookies().await?;
+        client
+            .goto(&format!("http://localhost:{port}/login"))
+            .await?;
+        wait()
+            .for_element(Locator::Css("input[name='email']"))
+            .await?
+            .send_keys("nina@twilight.example")
+            .await?;
+        client
+            .find(Locator::Css("input[name='password']"))
+            .await?
+            .send_keys(password)
+            .await?;
+        client
+            .find(Locator::Css("button[type='submit']"))
+            .await?
+            .click()
+            .await?;
+        wait()
+            .for_element(Locator::Css("#use-passkey"))
+            .await
+            .context("no second-factor page")?
+            .click()
+            .await?;
+        let name = wait()
+            .for_element(Locator::Css(".user-name[href='/account']"))
+            .await
+            .context("the passkey did not sign in")?
+            .text()
+            .await?;
+        ensure!(name == "Nina New", "signed in with a passkey as {name:?}");
 
         // The same link again is refused.
         client.goto(&link).await?;

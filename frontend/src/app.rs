@@ -273,5 +273,86 @@ fn AccountForm(viewer: Viewer) -> impl IntoView {
                 });
             }>"Sign out"</button>
         </section>
+        <Passkeys/>
+    }
+}
+
+#[derive(Deserialize, Clone)]
+struct PasskeysData {
+    passkeys: Vec<shared::PasskeySummary>,
+}
+
+/// The signed-in user's passkeys: add one, or remove one.
+#[component]
+fn Passkeys() -> impl IntoView {
+    let keys = LocalResource::new(|| {
+        graphql::<PasskeysData>(
+            "query Keys { passkeys { id name createdAt lastUsedAt } }",
+            serde_json::json!({}),
+        )
+    });
+    let name = RwSignal::new(String::new());
+    let status = RwSignal::new(None::<Result<String, String>>);
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let name = name.get_untracked();
+        spawn_local(async move {
+            let result = crate::passkeys::register(name)
+                .await
+                .map(|()| "Passkey added.".to_owned());
+            status.set(Some(result));
+            keys.refetch();
+        });
+    };
+    view! {
+        <section class="card">
+            <h2>"Passkeys"</h2>
+            <p class="muted">"Sign in with a passkey instead of the code from your authenticator app."</p>
+            {move || match keys.get() {
+                Some(Ok(data)) if data.passkeys.is_empty() => view! { <p>"No passkeys yet."</p> }.into_any(),
+                Some(Ok(data)) => view! {
+                    <table class="grid" id="passkeys">
+                        <thead><tr><th>"Name"</th><th>"Added"</th><th>"Last used"</th><th></th></tr></thead>
+                        <tbody>
+                            {data.passkeys.into_iter().map(|k| {
+                                let id = k.id.to_string();
+                                view! {
+                                    <tr>
+                                        <td>{k.name}</td>
+                                        <td>{k.created_at.format("%Y-%m-%d %H:%M UTC").to_string()}</td>
+                                        <td>{k.last_used_at.map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string()).unwrap_or_default()}</td>
+                                        <td><button on:click=move |_| {
+                                            let id = id.clone();
+                                            spawn_local(async move {
+                                                let result = graphql::<serde_json::Value>(
+                                                    "mutation Remove($id: String!) { removePasskey(id: $id) }",
+                                                    serde_json::json!({ "id": id }),
+                                                )
+                                                .await
+                                                .map(|_| "Passkey removed.".to_owned());
+                                                status.set(Some(result));
+                                                keys.refetch();
+                                            });
+                                        }>"Remove"</button></td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any(),
+                Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
+                None => view! { <p>"Loading…"</p> }.into_any(),
+            }}
+            {move || match status.get() {
+                Some(Ok(m)) => Some(view! { <p class="notice">{m}</p> }.into_any()),
+                Some(Err(e)) => Some(view! { <p class="error">{e}</p> }.into_any()),
+                None => None,
+            }}
+            <form on:submit=add>
+                <label>"Name for a new passkey"
+                    <input name="passkey-name" required on:input=move |ev| name.set(event_target_value(&ev))/></label>
+                <button type="submit" class="primary" id="add-passkey">"Add a passkey"</button>
+            </form>
+        </section>
     }
 }

@@ -3,6 +3,7 @@
 mod api;
 mod app;
 mod pages;
+mod passkeys;
 
 fn main() {
     console_error_panic_hook::set_once();

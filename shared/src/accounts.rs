@@ -185,3 +185,16 @@ pub struct MailboxMessage {
     /// When the SMTP server took it; none when no SMTP server is configured.
     pub sent_at: Option<chrono::DateTime<chrono::Utc>>,
 }
+
+/// A passkey registered by the signed-in user.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "server",
+    derive(async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+pub struct PasskeySummary {
+    pub id: crate::PublicId,
+    pub name: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+}

@@ -5,7 +5,9 @@ use crate::app::AppState;
 use crate::services::accounts;
 use crate::services::accounts::{Creator, NewUser};
 use async_graphql::{Context, Object, Result};
-use shared::{AuditEntry, EmailPreferences, MailboxMessage, NewUserInput, UserSummary, Viewer};
+use shared::{
+    AuditEntry, EmailPreferences, MailboxMessage, NewUserInput, PasskeySummary, UserSummary, Viewer,
+};
 
 #[derive(Default)]
 pub struct AccountsQuery;
@@ -16,6 +18,14 @@ impl AccountsQuery {
     async fn me(&self, ctx: &Context<'_>) -> Result<Viewer> {
         let (db, actor, _) = caller(ctx)?;
         accounts::me(db, actor).await.map_err(gql_error)
+    }
+
+    /// The signed-in user's passkeys.
+    async fn passkeys(&self, ctx: &Context<'_>) -> Result<Vec<PasskeySummary>> {
+        let (db, actor, _) = caller(ctx)?;
+        crate::services::passkeys::list(db, actor)
+            .await
+            .map_err(gql_error)
     }
 
     /// Users the caller may see: own company (participants), own colleagues and the FSPs
@@ -90,6 +100,15 @@ impl AccountsMutation {
             .into_iter()
             .find(|u| u.id == created.id)
             .ok_or_else(|| gql_error(crate::services::ServiceError::NotFound("user")))
+    }
+
+    /// Removes one of the signed-in user's passkeys.
+    async fn remove_passkey(&self, ctx: &Context<'_>, id: String) -> Result<bool> {
+        let (db, actor, now) = caller(ctx)?;
+        crate::services::passkeys::remove(db, actor, &id, now)
+            .await
+            .map_err(gql_error)?;
+        Ok(true)
     }
 
     /// Disables a user; all of their sessions end at once.

@@ -4,14 +4,14 @@
 use super::problem::{Problem, ProblemDetails};
 use crate::app::AppState;
 use crate::auth::{check_same_origin, session_cookie, session_token};
-use crate::services::{ServiceError, accounts};
+use crate::services::{ServiceError, accounts, passkeys};
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use shared::{
-    ActivateRequest, CodeRequest, ForgotPasswordRequest, LoginRequest, NextStep, SignInProgress,
-    TotpEnrolment,
+    ActivateRequest, CodeRequest, ForgotPasswordRequest, LoginRequest, NextStep, PasskeySummary,
+    SignInProgress, TotpEnrolment,
 };
 
 fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, Problem> {
@@ -235,4 +235,133 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
                 .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string()),
         ))
     }
+}
+
+/// Registers a passkey for the signed-in user, step one: the challenge for
+/// `navigator.credentials.create`.
+#[utoipa::path(post, path = "/auth/passkey/register/begin", tag = "auth",
+    responses(
+        (status = 200, description = "WebAuthn `CreationChallengeResponse`", body = Object),
+        (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn passkey_register_begin(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<webauthn_rs::prelude::CreationChallengeResponse>, Problem> {
+    check_same_origin(&state, &headers)?;
+    let token = pending_token(&state, &headers)?;
+    Ok(Json(
+        passkeys::begin_registration(
+            &state.accounts_env(),
+            &state.webauthn,
+            &token,
+            state.clock.now(),
+        )
+        .await?,
+    ))
+}
+
+/// The browser's new credential and a name for it.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct PasskeyRegistrationRequest {
+    /// A name to recognise the passkey by, e.g. "Work laptop".
+    pub name: String,
+    /// WebAuthn `RegisterPublicKeyCredential` from `navigator.credentials.create`.
+    #[schema(value_type = Object)]
+    pub credential: webauthn_rs::prelude::RegisterPublicKeyCredential,
+}
+
+/// Registers a passkey, step two: the credential the browser created.
+#[utoipa::path(post, path = "/auth/passkey/register/finish", tag = "auth",
+    request_body = PasskeyRegistrationRequest,
+    responses(
+        (status = 200, body = PasskeySummary),
+        (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "Refused credential or name", body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn passkey_register_finish(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    payload: Result<Json<PasskeyRegistrationRequest>, JsonRejection>,
+) -> Result<Json<PasskeySummary>, Problem> {
+    check_same_origin(&state, &headers)?;
+    let token = pending_token(&state, &headers)?;
+    let request = body(payload)?;
+    Ok(Json(
+        passkeys::finish_registration(
+            &state.accounts_env(),
+            &state.webauthn,
+            &token,
+            &request.name,
+            &request.credential,
+            state.clock.now(),
+        )
+        .await?,
+    ))
+}
+
+/// Sign in, step two with a passkey instead of the code: the challenge for
+/// `navigator.credentials.get`.
+#[utoipa::path(post, path = "/auth/passkey/begin", tag = "auth",
+    responses(
+        (status = 200, description = "WebAuthn `RequestChallengeResponse`", body = Object),
+        (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "The account has no passkey", body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn passkey_begin(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<webauthn_rs::prelude::RequestChallengeResponse>, Problem> {
+    check_same_origin(&state, &headers)?;
+    let token = pending_token(&state, &headers)?;
+    Ok(Json(
+        passkeys::begin_authentication(
+            &state.accounts_env(),
+            &state.webauthn,
+            &token,
+            state.clock.now(),
+        )
+        .await?,
+    ))
+}
+
+/// The browser's signed assertion.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct PasskeyAssertionRequest {
+    /// WebAuthn `PublicKeyCredential` from `navigator.credentials.get`.
+    #[schema(value_type = Object)]
+    pub credential: webauthn_rs::prelude::PublicKeyCredential,
+}
+
+/// Sign in, step two with a passkey: the assertion. Signs in.
+#[utoipa::path(post, path = "/auth/passkey/finish", tag = "auth",
+    request_body = PasskeyAssertionRequest,
+    responses(
+        (status = 200, body = SignInProgress),
+        (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "Refused assertion", body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn passkey_finish(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    payload: Result<Json<PasskeyAssertionRequest>, JsonRejection>,
+) -> Result<Response, Problem> {
+    check_same_origin(&state, &headers)?;
+    let token = pending_token(&state, &headers)?;
+    let request = body(payload)?;
+    let signed_in = passkeys::finish_authentication(
+        &state.accounts_env(),
+        &state.webauthn,
+        &token,
+        &request.credential,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(with_cookie(
+        &state,
+        Some(&signed_in),
+        Json(SignInProgress {
+            next: NextStep::Done,
+        }),
+    ))
 }

@@ -42,6 +42,10 @@ pub use problem::ProblemDetails;
         auth::activate,
         auth::logout,
         auth::forgot_password,
+        auth::passkey_register_begin,
+        auth::passkey_register_finish,
+        auth::passkey_begin,
+        auth::passkey_finish,
     ),
     components(schemas(ProblemDetails)),
     tags((name = "assets", description = "Zones, dispatch groups and meterable units"),
@@ -62,6 +66,16 @@ pub fn auth_router() -> Router<AppState> {
         .route("/activate", post(auth::activate))
         .route("/logout", post(auth::logout))
         .route("/password/forgot", post(auth::forgot_password))
+        .route(
+            "/passkey/register/begin",
+            post(auth::passkey_register_begin),
+        )
+        .route(
+            "/passkey/register/finish",
+            post(auth::passkey_register_finish),
+        )
+        .route("/passkey/begin", post(auth::passkey_begin))
+        .route("/passkey/finish", post(auth::passkey_finish))
 }
 
 pub fn router() -> Router<AppState> {

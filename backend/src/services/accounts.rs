@@ -40,8 +40,8 @@ pub const PENDING_SESSION: Duration = Duration::minutes(10);
 pub const FREE_ATTEMPTS: i32 = 5;
 
 const STAGE_TOTP_SETUP: &str = "totp_setup";
-const STAGE_SECOND_FACTOR: &str = "second_factor";
-const STAGE_COMPLETE: &str = "complete";
+pub(super) const STAGE_SECOND_FACTOR: &str = "second_factor";
+pub(super) const STAGE_COMPLETE: &str = "complete";
 
 /// Who is creating a user: the command line (an installation's first administrator) or a
 /// signed-in operator or platform admin.
@@ -112,7 +112,7 @@ fn check_password(password: &str, email: &str) -> Result<(), ServiceError> {
     Ok(())
 }
 
-async fn audit(
+pub(super) async fn audit(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
     event: &str,
@@ -135,7 +135,7 @@ async fn audit(
     Ok(())
 }
 
-fn crypto_error(e: crypto::CryptoError) -> ServiceError {
+pub(super) fn crypto_error(e: crypto::CryptoError) -> ServiceError {
     ServiceError::Internal(sea_orm::DbErr::Custom(e.to_string()))
 }
 
@@ -454,7 +454,7 @@ pub async fn login(
     Ok((token, next))
 }
 
-async fn new_session(
+pub(super) async fn new_session(
     db: &impl ConnectionTrait,
     user: &users::Model,
     stage: &str,
@@ -481,7 +481,7 @@ async fn new_session(
 }
 
 /// The live session behind a token, with its user, if it is at `stage`.
-async fn session_at(
+pub(super) async fn session_at(
     db: &DatabaseConnection,
     token: &str,
     stage: &str,

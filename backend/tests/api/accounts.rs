@@ -31,6 +31,7 @@ both_databases!(
     disabling_a_user_ends_their_sessions,
     second_factor_reset_forces_enrolment_and_is_audited_and_mailed,
     dev_mailbox_shows_kept_mail_to_operators_in_dev_mode_only,
+    passkey_ceremonies_need_the_right_session_and_a_pending_challenge,
 );
 
 async fn forgot(app: &TestApp, email: &str) -> (StatusCode, serde_json::Value) {
@@ -717,4 +718,49 @@ async fn dev_mailbox_shows_kept_mail_to_operators_in_dev_mode_only(engine: Engin
         .graphql_as(&operator.cookie, query, json!({}))
         .await;
     assert_eq!(crate::helpers::error_code(&hidden), Some("NOT_FOUND"));
+}
+
+async fn passkey_ceremonies_need_the_right_session_and_a_pending_challenge(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let user = app.sign_up_participant("keys@example.com").await;
+    let challenge = app
+        .post_json(
+            "/auth/passkey/register/begin",
+            json!({}),
+            Some(&user.cookie),
+        )
+        .await;
+    assert_eq!(challenge.status, StatusCode::OK, "{}", challenge.text());
+    let public_key = &challenge.json()["publicKey"];
+    assert_eq!(public_key["rp"]["id"], "localhost");
+    assert!(public_key["challenge"].is_string());
+
+    app.clock.advance(Duration::seconds(30));
+    let pending = sign_in(&app, &user.email).await;
+    // A half-signed-in session cannot register a passkey...
+    assert_eq!(
+        app.post_json("/auth/passkey/register/begin", json!({}), Some(&pending))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    // ...and an account without one is told to use its code.
+    let none = app
+        .post_json("/auth/passkey/begin", json!({}), Some(&pending))
+        .await;
+    assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(none.text().contains("no passkey"), "{}", none.text());
+
+    let keys = app
+        .graphql_as(&user.cookie, "{ passkeys { id } }", json!({}))
+        .await;
+    assert_eq!(keys["data"]["passkeys"], json!([]));
+    let removed = app
+        .graphql_as(
+            &user.cookie,
+            "mutation { removePasskey(id: \"AAAAAAAAAAAAAAAAAAAA\") }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(crate::helpers::error_code(&removed), Some("NOT_FOUND"));
 }

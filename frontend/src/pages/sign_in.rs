@@ -119,6 +119,16 @@ pub fn VerifyPage() -> impl IntoView {
                 {move || error.get().map(|e| view! { <p class="error">{e}</p> })}
                 <button type="submit" class="primary">"Verify"</button>
             </form>
+            <p>
+                <button id="use-passkey" on:click=move |_| {
+                    spawn_local(async move {
+                        match crate::passkeys::sign_in().await {
+                            Ok(result) => after_step(&result),
+                            Err(e) => error.set(Some(e)),
+                        }
+                    });
+                }>"Use a passkey instead"</button>
+            </p>
             <p class="muted">"Lost your authenticator? Ask your operator to reset your two-factor authentication."</p>
         </section>
     }

@@ -8,6 +8,8 @@ pub mod marketplace_units;
 pub mod meterable_units;
 pub mod operators;
 pub mod outgoing_mail;
+pub mod passkey_ceremonies;
+pub mod passkeys;
 pub mod prices;
 pub mod programmes;
 pub mod sessions;

@@ -1,0 +1,20 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "passkeys")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    pub public_id: String,
+    pub user_id: i32,
+    pub credential_id: String,
+    pub name: String,
+    pub passkey_json: String,
+    pub created_at: DateTimeUtc,
+    pub last_used_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

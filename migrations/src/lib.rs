@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_foundation;
 mod m20261126_000002_accounts;
 mod m20261126_000003_passkeys;
+mod m20261126_000004_operator_companies;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_foundation::Migration),
             Box::new(m20261126_000002_accounts::Migration),
             Box::new(m20261126_000003_passkeys::Migration),
+            Box::new(m20261126_000004_operator_companies::Migration),
         ]
     }
 }

@@ -6,9 +6,11 @@
 pub mod accounts;
 pub mod assets;
 pub mod ids;
+pub mod organisations;
 pub mod time;
 
 pub use accounts::*;
 pub use assets::*;
 pub use ids::*;
+pub use organisations::*;
 pub use time::*;

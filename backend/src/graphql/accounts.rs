@@ -4,9 +4,11 @@ use super::{caller, gql_error};
 use crate::app::AppState;
 use crate::services::accounts;
 use crate::services::accounts::{Creator, NewUser};
+use crate::services::organisations;
 use async_graphql::{Context, Object, Result};
 use shared::{
-    AuditEntry, EmailPreferences, MailboxMessage, NewUserInput, PasskeySummary, UserSummary, Viewer,
+    AuditEntry, Company, EmailPreferences, MailboxMessage, NewCompanyInput, NewUserInput,
+    OperatorSummary, PasskeySummary, UserSummary, Viewer,
 };
 
 #[derive(Default)]
@@ -18,6 +20,22 @@ impl AccountsQuery {
     async fn me(&self, ctx: &Context<'_>) -> Result<Viewer> {
         let (db, actor, _) = caller(ctx)?;
         accounts::me(db, actor).await.map_err(gql_error)
+    }
+
+    /// FSP companies the caller may see.
+    async fn companies(&self, ctx: &Context<'_>) -> Result<Vec<Company>> {
+        let (db, actor, _) = caller(ctx)?;
+        organisations::list_companies(db, actor)
+            .await
+            .map_err(gql_error)
+    }
+
+    /// Network operators the caller may see.
+    async fn operators(&self, ctx: &Context<'_>) -> Result<Vec<OperatorSummary>> {
+        let (db, actor, _) = caller(ctx)?;
+        organisations::list_operators(db, actor)
+            .await
+            .map_err(gql_error)
     }
 
     /// The signed-in user's passkeys.
@@ -100,6 +118,23 @@ impl AccountsMutation {
             .into_iter()
             .find(|u| u.id == created.id)
             .ok_or_else(|| gql_error(crate::services::ServiceError::NotFound("user")))
+    }
+
+    /// Registers an FSP company (operators; platform admins name the operator). Every
+    /// field is validated and refused fields are named.
+    async fn create_company(&self, ctx: &Context<'_>, input: NewCompanyInput) -> Result<Company> {
+        let (db, actor, now) = caller(ctx)?;
+        organisations::create_company(db, actor, input, now)
+            .await
+            .map_err(gql_error)
+    }
+
+    /// Registers a network operator (platform admins).
+    async fn create_operator(&self, ctx: &Context<'_>, name: String) -> Result<OperatorSummary> {
+        let (db, actor, now) = caller(ctx)?;
+        organisations::create_operator(db, actor, &name, now)
+            .await
+            .map_err(gql_error)
     }
 
     /// Removes one of the signed-in user's passkeys.

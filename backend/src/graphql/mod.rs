@@ -102,6 +102,11 @@ pub(crate) fn gql_error(e: ServiceError) -> async_graphql::Error {
             && let Some(first) = errors.first()
         {
             ext.set("field", first.field.clone());
+            let all: Vec<async_graphql::Value> = errors
+                .iter()
+                .map(|f| async_graphql::Value::String(f.field.clone()))
+                .collect();
+            ext.set("fields", async_graphql::Value::List(all));
         }
     })
 }

@@ -5,13 +5,11 @@
 
 use super::{Actor, ServiceError};
 use crate::crypto::{self, SecretBox};
-use crate::db::entities::{
-    audit_events, auth_tokens, dispatch_groups, fsp_companies, operators, sessions, users, zones,
-};
+use crate::db::entities::{audit_events, auth_tokens, fsp_companies, operators, sessions, users};
 use crate::ids::new_public_id;
 use crate::mail::{Email, Mailer, html_escape};
 use chrono::{DateTime, Duration, Utc};
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     Set, TransactionTrait,
@@ -291,18 +289,13 @@ async fn authorise_user_creation(
             },
             Role::Participant,
         ) => {
-            // An operator manages the FSPs contracted in its own zones.
-            let contracted = dispatch_groups::Entity::find()
-                .filter(dispatch_groups::Column::CompanyId.eq(company_id))
-                .filter(
-                    dispatch_groups::Column::ZoneId.in_subquery(
-                        Query::select()
-                            .column(zones::Column::Id)
-                            .from(zones::Entity)
-                            .and_where(zones::Column::OperatorId.eq(*own))
-                            .to_owned(),
-                    ),
-                )
+            // An operator manages the FSPs it contracts.
+            let contracted = fsp_companies::Entity::find()
+                .filter(fsp_companies::Column::Id.eq(company_id))
+                .filter(super::organisations::contracted_by(
+                    fsp_companies::Column::Id,
+                    *own,
+                ))
                 .one(db)
                 .await?
                 .is_some();
@@ -883,23 +876,10 @@ fn visible_users(actor: &Actor) -> sea_orm::Condition {
         }
         Actor::Operator { operator_id, .. } => Condition::any()
             .add(users::Column::OperatorId.eq(*operator_id))
-            .add(
-                users::Column::CompanyId.in_subquery(
-                    Query::select()
-                        .column(dispatch_groups::Column::CompanyId)
-                        .from(dispatch_groups::Entity)
-                        .and_where(
-                            dispatch_groups::Column::ZoneId.in_subquery(
-                                Query::select()
-                                    .column(zones::Column::Id)
-                                    .from(zones::Entity)
-                                    .and_where(zones::Column::OperatorId.eq(*operator_id))
-                                    .to_owned(),
-                            ),
-                        )
-                        .to_owned(),
-                ),
-            ),
+            .add(super::organisations::contracted_by(
+                users::Column::CompanyId,
+                *operator_id,
+            )),
         Actor::PlatformAdmin { .. } => Condition::all(),
     }
 }

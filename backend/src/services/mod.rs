@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod assets;
 pub mod notifications;
+pub mod organisations;
 pub mod passkeys;
 
 use shared::Role;

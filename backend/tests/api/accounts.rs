@@ -32,6 +32,10 @@ both_databases!(
     second_factor_reset_forces_enrolment_and_is_audited_and_mailed,
     dev_mailbox_shows_kept_mail_to_operators_in_dev_mode_only,
     passkey_ceremonies_need_the_right_session_and_a_pending_challenge,
+    operator_registers_a_company_and_invites_its_users,
+    company_fields_are_validated_with_every_bad_field_named,
+    only_platform_admins_register_operators,
+    user_create_command_prints_an_invitation_link,
 );
 
 async fn forgot(app: &TestApp, email: &str) -> (StatusCode, serde_json::Value) {
@@ -763,4 +767,176 @@ async fn passkey_ceremonies_need_the_right_session_and_a_pending_challenge(engin
         )
         .await;
     assert_eq!(crate::helpers::error_code(&removed), Some("NOT_FOUND"));
+}
+
+const CREATE_COMPANY: &str = "mutation($c: NewCompanyInput!) { createCompany(input: $c) { id name companiesHouseNumber vatNumber } }";
+
+async fn operator_registers_a_company_and_invites_its_users(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let ssen = app.sign_up_operator("reg@ssen.example", "SSEN").await;
+    let created = app
+        .graphql_as(
+            &ssen.cookie,
+            CREATE_COMPANY,
+            json!({"c": {"name": "Newco Flex Ltd", "companiesHouseNumber": "sc654987",
+                "vatNumber": "GB 987 6543 21", "billingAddress": "3 New Street\nAberdeen"}}),
+        )
+        .await;
+    assert!(created["errors"].is_null(), "{created}");
+    assert_eq!(
+        created["data"]["createCompany"]["companiesHouseNumber"],
+        "SC654987"
+    );
+    assert_eq!(created["data"]["createCompany"]["vatNumber"], "GB987654321");
+    let invited = app
+        .graphql_as(
+            &ssen.cookie,
+            CREATE_USER,
+            new_user("first@newco.example", "PARTICIPANT", "Newco Flex Ltd"),
+        )
+        .await;
+    assert!(invited["errors"].is_null(), "{invited}");
+
+    let npg = app
+        .sign_up_operator("reg@npg.example", "Northern Powergrid")
+        .await;
+    let seen = app
+        .graphql_as(&npg.cookie, "{ companies { name } }", json!({}))
+        .await;
+    let names: Vec<&str> = seen["data"]["companies"]
+        .as_array()
+        .expect("companies")
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["Other Flex Ltd"],
+        "NPG contracts only Other Flex Ltd"
+    );
+}
+
+async fn company_fields_are_validated_with_every_bad_field_named(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let ssen = app.sign_up_operator("val@ssen.example", "SSEN").await;
+    let refused = app
+        .graphql_as(
+            &ssen.cookie,
+            CREATE_COMPANY,
+            json!({"c": {"name": "Twilight Flex Ltd", "companiesHouseNumber": "123",
+                "vatNumber": "FR123", "billingAddress": "  "}}),
+        )
+        .await;
+    assert_eq!(crate::helpers::error_code(&refused), Some("BAD_USER_INPUT"));
+    let mut fields: Vec<&str> = refused["errors"][0]["extensions"]["fields"]
+        .as_array()
+        .expect("every refused field")
+        .iter()
+        .filter_map(|f| f.as_str())
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        [
+            "billingAddress",
+            "companiesHouseNumber",
+            "name",
+            "vatNumber"
+        ],
+        "{refused}"
+    );
+    let fsp = app.sign_up_participant("val@fsp.example").await;
+    let forbidden = app
+        .graphql_as(
+            &fsp.cookie,
+            CREATE_COMPANY,
+            json!({"c": {"name": "X Ltd", "companiesHouseNumber": "12345678",
+                "vatNumber": "GB123456789", "billingAddress": "Somewhere"}}),
+        )
+        .await;
+    assert_eq!(crate::helpers::error_code(&forbidden), Some("FORBIDDEN"));
+}
+
+async fn only_platform_admins_register_operators(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let operator = app.sign_up_operator("op@ssen.example", "SSEN").await;
+    let mutation = "mutation($n: String!) { createOperator(name: $n) { id name } }";
+    let refused = app
+        .graphql_as(&operator.cookie, mutation, json!({"n": "UKPN"}))
+        .await;
+    assert_eq!(crate::helpers::error_code(&refused), Some("FORBIDDEN"));
+    let link = app
+        .invite("root@example.com", Role::PlatformAdmin, None)
+        .await;
+    let admin = app.complete_sign_up("root@example.com", &link).await;
+    let created = app
+        .graphql_as(&admin.cookie, mutation, json!({"n": "UKPN"}))
+        .await;
+    assert_eq!(
+        created["data"]["createOperator"]["name"], "UKPN",
+        "{created}"
+    );
+    let again = app
+        .graphql_as(&admin.cookie, mutation, json!({"n": "UKPN"}))
+        .await;
+    assert_eq!(crate::helpers::error_code(&again), Some("BAD_USER_INPUT"));
+    let invited = app
+        .graphql_as(
+            &admin.cookie,
+            CREATE_USER,
+            new_user("ops@ukpn.example", "OPERATOR", "UKPN"),
+        )
+        .await;
+    assert!(invited["errors"].is_null(), "{invited}");
+}
+
+async fn user_create_command_prints_an_invitation_link(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_openflex"))
+            .args(args)
+            .env("DATABASE_URL", app.database_url())
+            .env(
+                "OPENFLEX_SECRET_KEY",
+                backend::crypto::SecretBox::generate_key().expect("key"),
+            )
+            .env("OPENFLEX_PUBLIC_URL", "https://flex.example.com")
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("the openflex binary runs")
+    };
+    let ok = run(&[
+        "user",
+        "create",
+        "--email",
+        "first-admin@example.com",
+        "--name",
+        "First Admin",
+        "--role",
+        "platform-admin",
+    ]);
+    let stdout = String::from_utf8_lossy(&ok.stdout);
+    assert!(
+        ok.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let link = stdout
+        .lines()
+        .find(|l| l.starts_with("https://flex.example.com/activate?token="))
+        .unwrap_or_else(|| panic!("no link in: {stdout}"));
+    app.complete_sign_up("first-admin@example.com", link).await;
+
+    let bad = run(&[
+        "user",
+        "create",
+        "--email",
+        "nope",
+        "--name",
+        "X",
+        "--role",
+        "participant",
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("email: is not a valid e-mail address"));
 }

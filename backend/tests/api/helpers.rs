@@ -286,6 +286,10 @@ pub fn link_token(url: &str) -> String {
 }
 
 impl TestApp {
+    pub fn database_url(&self) -> &str {
+        &self._database.url
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
         self.state.clock.now()
     }

@@ -6,6 +6,7 @@ pub mod dispatch_groups;
 pub mod fsp_companies;
 pub mod marketplace_units;
 pub mod meterable_units;
+pub mod operator_companies;
 pub mod operators;
 pub mod outgoing_mail;
 pub mod passkey_ceremonies;

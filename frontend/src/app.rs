@@ -1,6 +1,7 @@
 //! Layout, top navigation and routes.
 
 use crate::api::{SIGNED_OUT, go, graphql, rest};
+use crate::pages::organisations::OrganisationsPage;
 use crate::pages::sign_in::{
     ActivatePage, ForgotPasswordPage, LoginPage, TotpSetupPage, VerifyPage,
 };
@@ -79,6 +80,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage/>
                     <Route path=path!("/account") view=Account/>
                     <Route path=path!("/users") view=UsersPage/>
+                    <Route path=path!("/organisations") view=OrganisationsPage/>
                     <Route path=path!("/users/audit") view=AuditPage/>
                     <Route path=path!("/dev/mailbox") view=MailboxPage/>
                 </Routes>
@@ -146,6 +148,7 @@ fn TopBar() -> impl IntoView {
                         .is_some_and(|m| m.me.role != shared::Role::Participant);
                     manages.then(|| view! {
                         <div class=section("/users")><A href="/users">"Users"</A></div>
+                        <div class=section("/organisations")><A href="/organisations">"Organisations"</A></div>
                     })
                 }}
             </nav>

@@ -36,6 +36,7 @@ both_databases!(
     company_fields_are_validated_with_every_bad_field_named,
     only_platform_admins_register_operators,
     user_create_command_prints_an_invitation_link,
+    sessions_end_after_twelve_hours_however_busy,
 );
 
 async fn forgot(app: &TestApp, email: &str) -> (StatusCode, serde_json::Value) {
@@ -939,4 +940,22 @@ async fn user_create_command_prints_an_invitation_link(engine: Engine) {
     ]);
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("email: is not a valid e-mail address"));
+}
+
+async fn sessions_end_after_twelve_hours_however_busy(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let user = app.sign_up_participant("busy@example.com").await;
+    for _ in 0..24 {
+        app.clock.advance(Duration::minutes(29));
+        assert_eq!(
+            app.get_with("/api/v2/zones", &user.cookie).await.status,
+            StatusCode::OK
+        );
+    }
+    app.clock.advance(Duration::minutes(29));
+    assert_eq!(
+        app.get_with("/api/v2/zones", &user.cookie).await.status,
+        StatusCode::UNAUTHORIZED,
+        "the absolute timeout ends even an active session"
+    );
 }

@@ -1,0 +1,109 @@
+//! FSP companies (operators register them, guide §2.2) and network operators (platform
+//! admins register them).
+
+use crate::api::graphql;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde::Deserialize;
+use serde_json::json;
+use shared::{Company, OperatorSummary};
+
+#[derive(Deserialize, Clone)]
+struct OrganisationsData {
+    companies: Vec<Company>,
+    operators: Vec<OperatorSummary>,
+}
+
+#[component]
+pub fn OrganisationsPage() -> impl IntoView {
+    let data = LocalResource::new(|| {
+        graphql::<OrganisationsData>(
+            "query Orgs { companies { id name companiesHouseNumber vatNumber billingAddress } operators { id name } }",
+            json!({}),
+        )
+    });
+    let status = RwSignal::new(None::<Result<String, String>>);
+    let field = || RwSignal::new(String::new());
+    let (name, number, vat, address, operator) = (field(), field(), field(), field(), field());
+    let register = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let operator = operator.get_untracked();
+        let input = json!({"c": {
+            "name": name.get_untracked(), "companiesHouseNumber": number.get_untracked(),
+            "vatNumber": vat.get_untracked(), "billingAddress": address.get_untracked(),
+            "operator": if operator.trim().is_empty() { None } else { Some(operator) },
+        }});
+        spawn_local(async move {
+            let result = graphql::<serde_json::Value>(
+                "mutation Register($c: NewCompanyInput!) { createCompany(input: $c) { id } }",
+                input,
+            )
+            .await
+            .map(|_| "Company registered.".to_owned());
+            status.set(Some(result));
+            data.refetch();
+        });
+    };
+    let operator_name = field();
+    let add_operator = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let name = operator_name.get_untracked();
+        spawn_local(async move {
+            let result = graphql::<serde_json::Value>(
+                "mutation AddOperator($n: String!) { createOperator(name: $n) { id } }",
+                json!({ "n": name }),
+            )
+            .await
+            .map(|_| "Operator registered.".to_owned());
+            status.set(Some(result));
+            data.refetch();
+        });
+    };
+    view! {
+        <h1>"Organisations"</h1>
+        {move || match status.get() {
+            Some(Ok(m)) => Some(view! { <p class="notice">{m}</p> }.into_any()),
+            Some(Err(e)) => Some(view! { <p class="error">{e}</p> }.into_any()),
+            None => None,
+        }}
+        <h2>"FSP companies"</h2>
+        {move || match data.get() {
+            Some(Ok(d)) => view! {
+                <table class="grid" id="companies">
+                    <thead><tr><th>"Company"</th><th>"Companies House"</th><th>"VAT"</th><th>"Billing address"</th></tr></thead>
+                    <tbody>
+                        {d.companies.into_iter().map(|c| view! {
+                            <tr>
+                                <td>{c.name}</td><td>{c.companies_house_number}</td>
+                                <td>{c.vat_number.unwrap_or_default()}</td>
+                                <td class="address">{c.billing_address}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+                <h2>"Operators"</h2>
+                <ul>{d.operators.into_iter().map(|o| view! { <li>{o.name}</li> }).collect_view()}</ul>
+            }.into_any(),
+            Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
+            None => view! { <p>"Loading…"</p> }.into_any(),
+        }}
+        <section class="card narrow">
+            <h2>"Register an FSP company"</h2>
+            <form on:submit=register>
+                <label>"Company name"<input name="company-name" required on:input=move |ev| name.set(event_target_value(&ev))/></label>
+                <label>"Company Registration Number (Companies House)"<input name="companies-house" required on:input=move |ev| number.set(event_target_value(&ev))/></label>
+                <label>"Company VAT Number"<input name="vat" required on:input=move |ev| vat.set(event_target_value(&ev))/></label>
+                <label>"Company Billing Address"<textarea name="billing-address" required rows="3" on:input=move |ev| address.set(event_target_value(&ev))></textarea></label>
+                <label>"Operator (platform admins only)"<input name="operator" on:input=move |ev| operator.set(event_target_value(&ev))/></label>
+                <button type="submit" class="primary">"Register company"</button>
+            </form>
+        </section>
+        <section class="card narrow">
+            <h2>"Register an operator (platform admins)"</h2>
+            <form on:submit=add_operator>
+                <label>"Operator name"<input name="operator-name" required on:input=move |ev| operator_name.set(event_target_value(&ev))/></label>
+                <button type="submit" class="primary">"Register operator"</button>
+            </form>
+        </section>
+    }
+}

@@ -11,8 +11,18 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 const SECURE_COOKIE: &str = "__Host-openflex_session";
 const DEV_COOKIE: &str = "openflex_session";
 
+/// Only a dev-mode deployment served over plain http on this machine drops `Secure`
+/// (browsers would not store a Secure cookie there); everything else keeps it.
 fn secure_cookies(state: &AppState) -> bool {
-    !(state.settings.dev_mode && state.settings.public_url.starts_with("http://"))
+    let url = state.settings.public_url.as_str();
+    let local_http = ["http://localhost", "http://127.0.0.1", "http://[::1]"]
+        .iter()
+        .any(|prefix| {
+            url.strip_prefix(prefix).is_some_and(|rest| {
+                rest.is_empty() || rest.starts_with(':') || rest.starts_with('/')
+            })
+        });
+    !(state.settings.dev_mode && local_http)
 }
 
 fn cookie_name(state: &AppState) -> &'static str {

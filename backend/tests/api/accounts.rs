@@ -37,6 +37,7 @@ both_databases!(
     only_platform_admins_register_operators,
     user_create_command_prints_an_invitation_link,
     sessions_end_after_twelve_hours_however_busy,
+    session_cookie_is_host_only_http_only_and_secure_off_localhost,
 );
 
 async fn forgot(app: &TestApp, email: &str) -> (StatusCode, serde_json::Value) {
@@ -957,5 +958,37 @@ async fn sessions_end_after_twelve_hours_however_busy(engine: Engine) {
         app.get_with("/api/v2/zones", &user.cookie).await.status,
         StatusCode::UNAUTHORIZED,
         "the absolute timeout ends even an active session"
+    );
+}
+
+async fn session_cookie_is_host_only_http_only_and_secure_off_localhost(engine: Engine) {
+    let cookie_of = |app: &TestApp| {
+        let app_state = app.state.clone();
+        backend::auth::session_cookie(&app_state, Some("t"))
+            .to_str()
+            .expect("ascii")
+            .to_owned()
+    };
+    let dev = TestApp::spawn(engine, None).await;
+    let local = cookie_of(&dev);
+    assert!(local.starts_with("openflex_session=t;"), "{local}");
+    assert!(
+        local.contains("HttpOnly") && local.contains("SameSite=Lax"),
+        "{local}"
+    );
+    assert!(
+        !local.contains("Secure"),
+        "plain-http localhost in dev mode: {local}"
+    );
+
+    let remote = TestApp::spawn_with(engine, |s| {
+        s.public_url = "http://flex.example.com".to_owned()
+    })
+    .await;
+    let cookie = cookie_of(&remote);
+    assert!(cookie.starts_with("__Host-openflex_session=t;"), "{cookie}");
+    assert!(
+        cookie.contains("; Secure") && cookie.contains("Path=/"),
+        "{cookie}"
     );
 }

@@ -261,11 +261,7 @@ async fn meterable_units_page_shows_the_api_test_card(engine: Engine) -> Result<
             "preferences must start opted out"
         );
         monthly.click().await?;
-        client
-            .find(Locator::Css("#save-preferences"))
-            .await?
-            .click()
-            .await?;
+        click(&client, "#save-preferences").await?;
         client
             .wait()
             .at_most(Duration::from_secs(20))
@@ -312,30 +308,44 @@ async fn sign_in_as_demo(client: &Client, role: shared::Role) -> Result<()> {
         .context("not sent to the sign-in page")?
         .send_keys(demo.email)
         .await?;
-    client
-        .find(Locator::Css("input[name='password']"))
-        .await?
-        .send_keys(demo.password)
-        .await?;
-    client
-        .find(Locator::Css("button[type='submit']"))
-        .await?
-        .click()
-        .await?;
+    fill(client, "input[name='password']", demo.password).await?;
+    click(client, "button[type='submit']").await?;
     let code_box = wait()
         .for_element(Locator::Css("input[name='code']"))
         .await
         .context("no second-factor page after the password")?;
     code_box.send_keys(&current_code(demo.totp_secret)?).await?;
-    client
-        .find(Locator::Css("button[type='submit']"))
-        .await?
-        .click()
-        .await?;
+    click(client, "button[type='submit']").await?;
     wait()
         .for_element(Locator::Css(".user-name[href='/account']"))
         .await
         .context("not signed in after the code")?;
+    Ok(())
+}
+
+/// Waits for the element, then types into it.
+async fn fill(client: &Client, css: &str, text: &str) -> Result<()> {
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(css))
+        .await
+        .with_context(|| format!("no {css} on the page"))?
+        .send_keys(text)
+        .await?;
+    Ok(())
+}
+
+/// Waits for the element, then clicks it.
+async fn click(client: &Client, css: &str) -> Result<()> {
+    client
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(css))
+        .await
+        .with_context(|| format!("no {css} on the page"))?
+        .click()
+        .await?;
     Ok(())
 }
 
@@ -369,26 +379,10 @@ async fn invited_user_signs_up_in_the_browser(engine: Engine) -> Result<()> {
         client
             .goto(&format!("http://localhost:{port}/users"))
             .await?;
-        wait()
-            .for_element(Locator::Css("input[name='name']"))
-            .await?
-            .send_keys("Nina New")
-            .await?;
-        client
-            .find(Locator::Css("input[name='email']"))
-            .await?
-            .send_keys("nina@twilight.example")
-            .await?;
-        client
-            .find(Locator::Css("input[name='organisation']"))
-            .await?
-            .send_keys("Twilight Flex Ltd")
-            .await?;
-        client
-            .find(Locator::Css("form button[type='submit']"))
-            .await?
-            .click()
-            .await?;
+        fill(&client, "input[name='name']", "Nina New").await?;
+        fill(&client, "input[name='email']", "nina@twilight.example").await?;
+        fill(&client, "input[name='organisation']", "Twilight Flex Ltd").await?;
+        click(&client, "form button[type='submit']").await?;
         wait()
             .for_element(Locator::XPath("//p[contains(., 'Invitation sent.')]"))
             .await
@@ -421,40 +415,16 @@ async fn invited_user_signs_up_in_the_browser(engine: Engine) -> Result<()> {
         client.delete_all_cookies().await?;
         client.goto(&link).await?;
         let password = "nina's long passphrase";
-        wait()
-            .for_element(Locator::Css("input[name='password']"))
-            .await?
-            .send_keys(password)
-            .await?;
-        client
-            .find(Locator::Css("input[name='confirm']"))
-            .await?
-            .send_keys(password)
-            .await?;
-        client
-            .find(Locator::Css("button[type='submit']"))
-            .await?
-            .click()
-            .await?;
+        fill(&client, "input[name='password']", password).await?;
+        fill(&client, "input[name='confirm']", password).await?;
+        click(&client, "button[type='submit']").await?;
         wait()
             .for_element(Locator::XPath("//p[contains(., 'Your password is set.')]"))
             .await
             .context("setting the password did not lead to sign-in")?;
-        client
-            .find(Locator::Css("input[name='email']"))
-            .await?
-            .send_keys("nina@twilight.example")
-            .await?;
-        client
-            .find(Locator::Css("input[name='password']"))
-            .await?
-            .send_keys(password)
-            .await?;
-        client
-            .find(Locator::Css("button[type='submit']"))
-            .await?
-            .click()
-            .await?;
+        fill(&client, "input[name='email']", "nina@twilight.example").await?;
+        fill(&client, "input[name='password']", password).await?;
+        click(&client, "button[type='submit']").await?;
         let secret = wait()
             .for_element(Locator::Css("#totp-secret"))
             .await
@@ -471,16 +441,8 @@ async fn invited_user_signs_up_in_the_browser(engine: Engine) -> Result<()> {
             shots.join(format!("totp-setup-{}.png", engine.name())),
             client.screenshot().await?,
         )?;
-        client
-            .find(Locator::Css("input[name='code']"))
-            .await?
-            .send_keys(&current_code(&secret)?)
-            .await?;
-        client
-            .find(Locator::Css("button[type='submit']"))
-            .await?
-            .click()
-            .await?;
+        fill(&client, "input[name='code']", &current_code(&secret)?).await?;
+        click(&client, "button[type='submit']").await?;
         let name = wait()
             .for_element(Locator::Css(".user-name[href='/account']"))
             .await
@@ -516,16 +478,8 @@ async fn invited_user_signs_up_in_the_browser(engine: Engine) -> Result<()> {
         client
             .goto(&format!("http://localhost:{port}/account"))
             .await?;
-        wait()
-            .for_element(Locator::Css("input[name='passkey-name']"))
-            .await?
-            .send_keys("e2e key")
-            .await?;
-        client
-            .find(Locator::Css("#add-passkey"))
-            .await?
-            .click()
-            .await?;
+        fill(&client, "input[name='passkey-name']", "e2e key").await?;
+        click(&client, "#add-passkey").await?;
         wait()
             .for_element(Locator::XPath("//p[contains(., 'Passkey added.')]"))
             .await
@@ -534,21 +488,9 @@ async fn invited_user_signs_up_in_the_browser(engine: Engine) -> Result<()> {
         client
             .goto(&format!("http://localhost:{port}/login"))
             .await?;
-        wait()
-            .for_element(Locator::Css("input[name='email']"))
-            .await?
-            .send_keys("nina@twilight.example")
-            .await?;
-        client
-            .find(Locator::Css("input[name='password']"))
-            .await?
-            .send_keys(password)
-            .await?;
-        client
-            .find(Locator::Css("button[type='submit']"))
-            .await?
-            .click()
-            .await?;
+        fill(&client, "input[name='email']", "nina@twilight.example").await?;
+        fill(&client, "input[name='password']", password).await?;
+        click(&client, "button[type='submit']").await?;
         wait()
             .for_element(Locator::Css("#use-passkey"))
             .await
@@ -565,21 +507,9 @@ async fn invited_user_signs_up_in_the_browser(engine: Engine) -> Result<()> {
 
         // The same link again is refused.
         client.goto(&link).await?;
-        wait()
-            .for_element(Locator::Css("input[name='password']"))
-            .await?
-            .send_keys("another long passphrase")
-            .await?;
-        client
-            .find(Locator::Css("input[name='confirm']"))
-            .await?
-            .send_keys("another long passphrase")
-            .await?;
-        client
-            .find(Locator::Css("button[type='submit']"))
-            .await?
-            .click()
-            .await?;
+        fill(&client, "input[name='password']", "another long passphrase").await?;
+        fill(&client, "input[name='confirm']", "another long passphrase").await?;
+        click(&client, "button[type='submit']").await?;
         wait()
             .for_element(Locator::XPath(
                 "//p[contains(., 'expired or was already used')]",

@@ -133,6 +133,20 @@ pub(super) async fn audit(
     Ok(())
 }
 
+/// Commits `txn` with `email` recorded in it, then sends the e-mail: a message is never
+/// sent for a change that did not happen, and never lost for one that did.
+async fn commit_with_mail(
+    env: &AccountsEnv<'_>,
+    txn: sea_orm::DatabaseTransaction,
+    email: &Email,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let queued = env.mailer.queue(&txn, email, now).await?;
+    txn.commit().await?;
+    env.mailer.deliver(env.db, queued, now).await?;
+    Ok(())
+}
+
 pub(super) fn crypto_error(e: crypto::CryptoError) -> ServiceError {
     ServiceError::Internal(sea_orm::DbErr::Custom(e.to_string()))
 }
@@ -252,16 +266,8 @@ pub async fn create_user(
         format!("role {}", user.role),
     )
     .await?;
-    let mail = env
-        .mailer
-        .queue(
-            &txn,
-            &invitation_email(&name, &email, &invitation_url, env.public_url),
-            now,
-        )
-        .await?;
-    txn.commit().await?;
-    env.mailer.deliver(env.db, mail, now).await?;
+    let mail = invitation_email(&name, &email, &invitation_url, env.public_url);
+    commit_with_mail(env, txn, &mail, now).await?;
     Ok(CreatedUser {
         id: public_id,
         invitation_url,
@@ -741,21 +747,13 @@ pub async fn request_password_reset(
         html_escape(&user.email),
         html_escape(&url)
     );
-    let mail = env
-        .mailer
-        .queue(
-            &txn,
-            &Email {
-                to: user.email.clone(),
-                subject: "Reset your Openflex password".to_owned(),
-                text,
-                html,
-            },
-            now,
-        )
-        .await?;
-    txn.commit().await?;
-    env.mailer.deliver(env.db, mail, now).await?;
+    let email = Email {
+        to: user.email.clone(),
+        subject: "Reset your Openflex password".to_owned(),
+        text,
+        html,
+    };
+    commit_with_mail(env, txn, &email, now).await?;
     Ok(())
 }
 
@@ -1026,21 +1024,13 @@ pub async fn reset_second_factor(
         html_escape(&user.email),
         html_escape(env.public_url)
     );
-    let mail = env
-        .mailer
-        .queue(
-            &txn,
-            &Email {
-                to: user.email.clone(),
-                subject: "Your Openflex two-factor authentication was reset".to_owned(),
-                text,
-                html,
-            },
-            now,
-        )
-        .await?;
-    txn.commit().await?;
-    env.mailer.deliver(env.db, mail, now).await?;
+    let email = Email {
+        to: user.email.clone(),
+        subject: "Your Openflex two-factor authentication was reset".to_owned(),
+        text,
+        html,
+    };
+    commit_with_mail(env, txn, &email, now).await?;
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 
 use crate::app::AppState;
 use crate::rest::problem::Problem;
-use crate::services::{Actor, ServiceError, accounts};
+use crate::services::{Actor, ServiceError, accounts, api_tokens};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 
 /// `__Host-` pins the cookie to this origin; browsers accept the prefix only with Secure,
@@ -66,8 +66,17 @@ pub fn session_cookie(state: &AppState, token: Option<&str>) -> HeaderValue {
     HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// Resolves the caller of a request from its session cookie.
+/// Resolves the caller of a request: an FSP system's `Authorization: Bearer oflx_…`
+/// token, or a browser's session cookie.
 pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Actor, ServiceError> {
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(ServiceError::Unauthenticated)?;
+        return api_tokens::authenticate(&state.db, token.trim(), state.clock.now()).await;
+    }
     let token = session_token(state, headers).ok_or(ServiceError::Unauthenticated)?;
     accounts::session_actor(&state.db, &token, state.clock.now()).await
 }

@@ -31,9 +31,19 @@ fn free_port() -> Result<u16> {
 
 /// Status code of `GET path`, or None while nothing listens.
 async fn http_status(port: u16, path: &str) -> Option<u16> {
+    http_status_with(port, path, "").await
+}
+
+/// Status code of `GET path` with an `Authorization` header (none when empty).
+async fn http_status_with(port: u16, path: &str, authorization: &str) -> Option<u16> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+    let auth = if authorization.is_empty() {
+        String::new()
+    } else {
+        format!("Authorization: {authorization}\r\n")
+    };
     let request =
-        format!("GET {path} HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n");
+        format!("GET {path} HTTP/1.1\r\nHost: localhost:{port}\r\n{auth}Connection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await.ok()?;
     let mut head = [0u8; 12];
     stream.read_exact(&mut head).await.ok()?;
@@ -278,6 +288,28 @@ async fn meterable_units_page_shows_the_api_test_card(engine: Engine) -> Result<
             monthly.prop("checked").await?.as_deref() == Some("true"),
             "the opt-in was not kept"
         );
+
+        // My API Access Tokens (guide §3.1): create one, confirm the revocation warning,
+        // and use the token shown once as an FSP system would.
+        client
+            .goto(&format!("http://localhost:{port}/api-testing/tokens"))
+            .await?;
+        click(&client, "#create-token").await?;
+        client
+            .accept_alert()
+            .await
+            .context("no revocation warning")?;
+        let token = client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("#new-token"))
+            .await
+            .context("the new token was not shown")?
+            .text()
+            .await?;
+        ensure!(token.starts_with("oflx_"), "token {token:?}");
+        let status = http_status_with(port, "/api/v2/zones", &format!("Bearer {token}")).await;
+        ensure!(status == Some(200), "the token was refused: {status:?}");
         anyhow::Ok(())
     }
     .await;

@@ -5,6 +5,7 @@ use crate::pages::organisations::OrganisationsPage;
 use crate::pages::sign_in::{
     ActivatePage, ForgotPasswordPage, LoginPage, TotpSetupPage, VerifyPage,
 };
+use crate::pages::tokens::TokensPage;
 use crate::pages::users::{AuditPage, MailboxPage, UsersPage};
 use crate::pages::{meterable_units::MeterableUnitsPage, placeholder::Placeholder};
 use leptos::prelude::*;
@@ -66,7 +67,7 @@ pub fn App() -> impl IntoView {
                     }/>
                     <Route path=path!("/api-testing/tokens") view=|| view! {
                         <ApiTestingTabs/>
-                        <Placeholder title="My API Access Tokens" what="API access tokens"/>
+                        <TokensPage/>
                     }/>
                     <Route path=path!("/api-testing/sample-reports") view=|| view! {
                         <ApiTestingTabs/>

@@ -6,6 +6,7 @@ mod m20261126_000001_foundation;
 mod m20261126_000002_accounts;
 mod m20261126_000003_passkeys;
 mod m20261126_000004_operator_companies;
+mod m20261126_000005_api_tokens;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_accounts::Migration),
             Box::new(m20261126_000003_passkeys::Migration),
             Box::new(m20261126_000004_operator_companies::Migration),
+            Box::new(m20261126_000005_api_tokens::Migration),
         ]
     }
 }

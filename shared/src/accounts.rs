@@ -198,3 +198,28 @@ pub struct PasskeySummary {
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
 }
+
+/// The company's API access token as its owner may see it again: never the secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "server",
+    derive(async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+pub struct ApiTokenInfo {
+    /// `oflx_…` and the token's last four characters.
+    pub hint: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// A new API access token: shown once, never again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "server",
+    derive(async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+pub struct NewApiToken {
+    /// Send as `Authorization: Bearer <token>`. Store it securely; it is not shown again.
+    pub token: String,
+    pub info: ApiTokenInfo,
+}

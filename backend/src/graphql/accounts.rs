@@ -7,8 +7,8 @@ use crate::services::accounts::{Creator, NewUser};
 use crate::services::organisations;
 use async_graphql::{Context, Object, Result};
 use shared::{
-    AuditEntry, Company, EmailPreferences, MailboxMessage, NewCompanyInput, NewUserInput,
-    OperatorSummary, PasskeySummary, UserSummary, Viewer,
+    ApiTokenInfo, AuditEntry, Company, EmailPreferences, MailboxMessage, NewApiToken,
+    NewCompanyInput, NewUserInput, OperatorSummary, PasskeySummary, UserSummary, Viewer,
 };
 
 #[derive(Default)]
@@ -34,6 +34,14 @@ impl AccountsQuery {
     async fn operators(&self, ctx: &Context<'_>) -> Result<Vec<OperatorSummary>> {
         let (db, actor, _) = caller(ctx)?;
         organisations::list_operators(db, actor)
+            .await
+            .map_err(gql_error)
+    }
+
+    /// The company's live API access token, if any (participants).
+    async fn api_token(&self, ctx: &Context<'_>) -> Result<Option<ApiTokenInfo>> {
+        let (db, actor, _) = caller(ctx)?;
+        crate::services::api_tokens::current(db, actor)
             .await
             .map_err(gql_error)
     }
@@ -133,6 +141,15 @@ impl AccountsMutation {
     async fn create_operator(&self, ctx: &Context<'_>, name: String) -> Result<OperatorSummary> {
         let (db, actor, now) = caller(ctx)?;
         organisations::create_operator(db, actor, &name, now)
+            .await
+            .map_err(gql_error)
+    }
+
+    /// Creates a new API access token for the caller's company and revokes the old one
+    /// at once. The token is in this answer only.
+    async fn create_api_token(&self, ctx: &Context<'_>) -> Result<NewApiToken> {
+        let (db, actor, now) = caller(ctx)?;
+        crate::services::api_tokens::create(db, actor, now)
             .await
             .map_err(gql_error)
     }

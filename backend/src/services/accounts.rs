@@ -110,7 +110,7 @@ fn check_password(password: &str, email: &str) -> Result<(), ServiceError> {
     Ok(())
 }
 
-pub(super) async fn audit(
+pub(crate) async fn audit(
     db: &impl ConnectionTrait,
     now: DateTime<Utc>,
     event: &str,
@@ -147,7 +147,7 @@ async fn commit_with_mail(
     Ok(())
 }
 
-pub(super) fn crypto_error(e: crypto::CryptoError) -> ServiceError {
+pub(crate) fn crypto_error(e: crypto::CryptoError) -> ServiceError {
     ServiceError::Internal(sea_orm::DbErr::Custom(e.to_string()))
 }
 

@@ -12,3 +12,4 @@ mod assets;
 mod graphql;
 mod helpers;
 mod platform;
+mod tokens;

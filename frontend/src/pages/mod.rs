@@ -2,4 +2,5 @@ pub mod meterable_units;
 pub mod organisations;
 pub mod placeholder;
 pub mod sign_in;
+pub mod tokens;
 pub mod users;

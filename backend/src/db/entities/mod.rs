@@ -1,5 +1,6 @@
 //! SeaORM entities, one per table. Never exposed on GraphQL or REST.
 
+pub mod api_tokens;
 pub mod audit_events;
 pub mod auth_tokens;
 pub mod dispatch_groups;

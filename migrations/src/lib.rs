@@ -7,6 +7,7 @@ mod m20261126_000002_accounts;
 mod m20261126_000003_passkeys;
 mod m20261126_000004_operator_companies;
 mod m20261126_000005_api_tokens;
+mod m20261126_000006_readings;
 
 pub struct Migrator;
 
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_passkeys::Migration),
             Box::new(m20261126_000004_operator_companies::Migration),
             Box::new(m20261126_000005_api_tokens::Migration),
+            Box::new(m20261126_000006_readings::Migration),
         ]
     }
 }

@@ -7,10 +7,12 @@ pub mod accounts;
 pub mod assets;
 pub mod ids;
 pub mod organisations;
+pub mod readings;
 pub mod time;
 
 pub use accounts::*;
 pub use assets::*;
 pub use ids::*;
 pub use organisations::*;
+pub use readings::*;
 pub use time::*;

@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod auth;
 pub mod problem;
+pub mod readings;
 
 use crate::app::AppState;
 
@@ -34,6 +35,8 @@ pub use problem::ProblemDetails;
         assets::meterable_units,
         assets::dispatch_group,
         assets::meterable_unit,
+        readings::ingest,
+        readings::latest,
         openapi_json,
         auth::login,
         auth::totp_setup,
@@ -49,6 +52,7 @@ pub use problem::ProblemDetails;
     ),
     components(schemas(ProblemDetails)),
     tags((name = "assets", description = "Zones, dispatch groups and meterable units"),
+         (name = "readings", description = "Meter readings from FSP systems"),
          (name = "auth", description = "Signing in: password, then an authenticator code"),
          (name = "meta", description = "The API's own description"))
 )]
@@ -85,6 +89,8 @@ pub fn router() -> Router<AppState> {
         .route("/meterable-units", get(assets::meterable_units))
         .route("/dispatch-groups/{id}", get(assets::dispatch_group))
         .route("/meterable-units/{id}", get(assets::meterable_unit))
+        .route("/readings", post(readings::ingest))
+        .route("/readings/latest", get(readings::latest))
         .route("/openapi.json", get(openapi_json))
         .fallback(|| async {
             Problem::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such API route")

@@ -30,6 +30,9 @@ pub struct ProblemDetails {
 /// One refused field or parameter.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ProblemField {
+    /// For batches: the refused item's position (0-based), or its line in a CSV upload.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<usize>,
     /// Field, parameter or column name.
     pub field: String,
     pub reason: String,
@@ -61,6 +64,7 @@ impl Problem {
             code: "INVALID_PARAMETER",
             detail: format!("query parameter `{name}` {reason}"),
             errors: vec![FieldError {
+                index: None,
                 field: name.to_owned(),
                 reason,
             }],
@@ -91,7 +95,10 @@ impl From<ServiceError> for Problem {
                 code: "INVALID_INPUT",
                 detail: errors
                     .iter()
-                    .map(|e| format!("{}: {}", e.field, e.reason))
+                    .map(|e| match e.index {
+                        Some(i) => format!("row {i}, {}: {}", e.field, e.reason),
+                        None => format!("{}: {}", e.field, e.reason),
+                    })
                     .collect::<Vec<_>>()
                     .join("; "),
                 errors,
@@ -112,6 +119,7 @@ impl From<ServiceError> for Problem {
                     "the server could not complete the request",
                 );
                 p.errors = vec![FieldError {
+                    index: None,
                     field: String::new(),
                     reason: err.to_string(),
                 }];
@@ -132,6 +140,7 @@ impl IntoResponse for Problem {
             self.errors
                 .into_iter()
                 .map(|e| ProblemField {
+                    index: e.index,
                     field: e.field,
                     reason: e.reason,
                 })

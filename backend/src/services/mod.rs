@@ -7,6 +7,7 @@ pub mod assets;
 pub mod notifications;
 pub mod organisations;
 pub mod passkeys;
+pub mod readings;
 
 use shared::Role;
 
@@ -53,6 +54,8 @@ impl Actor {
 /// A field of the caller's input and why it was refused.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FieldError {
+    /// The position of the refused item in a batch (0-based), or its CSV line.
+    pub index: Option<usize>,
     pub field: String,
     pub reason: String,
 }
@@ -82,6 +85,7 @@ pub enum ServiceError {
 impl ServiceError {
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::Invalid(vec![FieldError {
+            index: None,
             field: field.into(),
             reason: reason.into(),
         }])

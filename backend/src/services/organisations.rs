@@ -98,6 +98,7 @@ pub async fn create_company(
     let mut errors = Vec::new();
     let mut reject = |field: &str, reason: &str| {
         errors.push(super::FieldError {
+            index: None,
             field: field.to_owned(),
             reason: reason.to_owned(),
         });

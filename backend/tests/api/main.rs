@@ -12,4 +12,5 @@ mod assets;
 mod graphql;
 mod helpers;
 mod platform;
+mod readings;
 mod tokens;

@@ -14,6 +14,7 @@ pub mod passkey_ceremonies;
 pub mod passkeys;
 pub mod prices;
 pub mod programmes;
+pub mod readings;
 pub mod sessions;
 pub mod users;
 pub mod zones;

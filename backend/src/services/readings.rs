@@ -68,6 +68,11 @@ async fn own_units(
         .collect()
 }
 
+/// A reading's key: the unit and the end of its interval.
+type Key = (i32, DateTime<Utc>);
+/// A reading's values: power (per-minute units) or energy (half-hourly units).
+type Values = (Option<f64>, Option<f64>);
+
 /// A validated reading.
 #[derive(Clone, Copy)]
 struct Row {
@@ -201,13 +206,13 @@ pub async fn ingest(
     }
     // The same (unit, time) twice in one batch: the later row wins, as it would have
     // across two requests.
-    let mut latest: HashMap<(i32, DateTime<Utc>), Row> = HashMap::new();
+    let mut latest: HashMap<Key, Row> = HashMap::new();
     for row in rows {
         latest.insert((row.unit, row.at), row);
     }
 
     let txn = db.begin().await?;
-    let mut existing: HashMap<(i32, DateTime<Utc>), (Option<f64>, Option<f64>)> = HashMap::new();
+    let mut existing: HashMap<Key, Values> = HashMap::new();
     let (from, to) = latest.keys().fold(
         (None::<DateTime<Utc>>, None::<DateTime<Utc>>),
         |(lo, hi), (_, at)| {

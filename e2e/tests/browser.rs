@@ -51,11 +51,21 @@ async fn http_status_with(port: u16, path: &str, authorization: &str) -> Option<
 }
 
 /// Status code of a JSON POST to a local server.
-async fn http_post_json(port: u16, path: &str, body: &serde_json::Value) -> Result<u16> {
+async fn http_post_json(
+    port: u16,
+    path: &str,
+    body: &serde_json::Value,
+    authorization: &str,
+) -> Result<u16> {
     let body = body.to_string();
     let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
+    let auth = if authorization.is_empty() {
+        String::new()
+    } else {
+        format!("Authorization: {authorization}\r\n")
+    };
     let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n\
+        "POST {path} HTTP/1.1\r\nHost: localhost:{port}\r\n{auth}Content-Type: application/json\r\n\
          Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
@@ -310,6 +320,48 @@ async fn meterable_units_page_shows_the_api_test_card(engine: Engine) -> Result<
         ensure!(token.starts_with("oflx_"), "token {token:?}");
         let status = http_status_with(port, "/api/v2/zones", &format!("Bearer {token}")).await;
         ensure!(status == Some(200), "the token was refused: {status:?}");
+
+        // An FSP system posts a reading with that token; API Testing › Readings shows it.
+        let reading = serde_json::json!({"readings": [{
+            "meterable_unit_id": backend::seed::API_TEST_UNIT_ID,
+            "timestamp": "2025-02-01T02:00:00Z",
+            "power_kw": -907.99
+        }]});
+        let posted = http_post_json(
+            port,
+            "/api/v2/readings",
+            &reading,
+            &format!("Bearer {token}"),
+        )
+        .await?;
+        ensure!(posted == 200, "posting a reading answered {posted}");
+        client
+            .goto(&format!("http://localhost:{port}/api-testing/readings"))
+            .await?;
+        let table = client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(&format!(
+                "section[data-unit='{}'] table",
+                backend::seed::API_TEST_UNIT_ID
+            )))
+            .await
+            .context("no readings table for the API Test unit")?
+            .text()
+            .await?;
+        ensure!(
+            table.contains("2025-02-01T02:00:00Z") && table.contains("-907.99"),
+            "the posted reading is not listed: {table}"
+        );
+        let curl = client
+            .find(Locator::Css("#curl-example"))
+            .await?
+            .text()
+            .await?;
+        ensure!(
+            curl.contains("/api/v2/readings") && curl.contains("Bearer"),
+            "curl example: {curl}"
+        );
         anyhow::Ok(())
     }
     .await;
@@ -503,6 +555,7 @@ async fn invited_user_signs_up_in_the_browser(engine: Engine) -> Result<()> {
                 driver_port,
                 &format!("/session/{session}/goog/cdp/execute"),
                 &serde_json::json!({"cmd": cmd, "params": params}),
+                "",
             )
             .await?;
             ensure!(status == 200, "{cmd} answered {status}");

@@ -2,6 +2,7 @@
 
 use crate::api::{SIGNED_OUT, go, graphql, rest};
 use crate::pages::organisations::OrganisationsPage;
+use crate::pages::readings::ReadingsPage;
 use crate::pages::sign_in::{
     ActivatePage, ForgotPasswordPage, LoginPage, TotpSetupPage, VerifyPage,
 };
@@ -63,7 +64,7 @@ pub fn App() -> impl IntoView {
                     }/>
                     <Route path=path!("/api-testing/readings") view=|| view! {
                         <ApiTestingTabs/>
-                        <Placeholder title="Readings" what="Meter readings"/>
+                        <ReadingsPage/>
                     }/>
                     <Route path=path!("/api-testing/tokens") view=|| view! {
                         <ApiTestingTabs/>

@@ -362,6 +362,30 @@ async fn meterable_units_page_shows_the_api_test_card(engine: Engine) -> Result<
             curl.contains("/api/v2/readings") && curl.contains("Bearer"),
             "curl example: {curl}"
         );
+
+        // Upload CSV: the same readings API, from a file the browser reads.
+        let csv = std::env::temp_dir().join(format!("openflex-e2e-{}.csv", engine.name()));
+        std::fs::write(
+            &csv,
+            format!(
+                "meterable_unit_id,timestamp,power_kw\n{},2025-02-01T01:59:00Z,-900\n",
+                backend::seed::API_TEST_UNIT_ID
+            ),
+        )?;
+        fill(&client, "#upload-csv", &csv.display().to_string()).await?;
+        let result = client
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css("#upload-result"))
+            .await
+            .context("no upload result")?
+            .text()
+            .await?;
+        std::fs::remove_file(&csv).ok();
+        ensure!(
+            result.contains("Uploaded: 1 readings (1 new"),
+            "upload result: {result}"
+        );
         anyhow::Ok(())
     }
     .await;

@@ -99,6 +99,28 @@ pub async fn rest(method: &str, url: &str, body: Option<Value>) -> Result<Value,
     }
 }
 
+/// POSTs a CSV document; problem details come back as their `detail` text.
+pub async fn post_csv(url: &str, csv: String) -> Result<Value, String> {
+    let response = Request::post(url)
+        .header("content-type", "text/csv")
+        .body(csv)
+        .map_err(|e| e.to_string())?
+        .send()
+        .await
+        .map_err(|e| format!("the server could not be reached: {e}"))?;
+    let ok = response.ok();
+    let json: Value = response.json().await.unwrap_or(Value::Null);
+    if ok {
+        Ok(json)
+    } else {
+        Err(json
+            .get("detail")
+            .and_then(Value::as_str)
+            .unwrap_or("the upload was refused")
+            .to_owned())
+    }
+}
+
 /// Leaves the single-page app for `path`, so that everything reloads as the new user.
 pub fn go(path: &str) {
     if let Some(window) = web_sys::window() {

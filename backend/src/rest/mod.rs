@@ -36,6 +36,7 @@ pub use problem::ProblemDetails;
         assets::dispatch_group,
         assets::meterable_unit,
         readings::ingest,
+        readings::ingest_csv,
         readings::latest,
         openapi_json,
         auth::login,
@@ -91,6 +92,7 @@ pub fn router() -> Router<AppState> {
         .route("/meterable-units/{id}", get(assets::meterable_unit))
         .route("/readings", post(readings::ingest))
         .route("/readings/latest", get(readings::latest))
+        .route("/readings/csv", post(readings::ingest_csv))
         .route("/openapi.json", get(openapi_json))
         .fallback(|| async {
             Problem::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such API route")

@@ -62,3 +62,40 @@ pub async fn latest(
         .ok_or_else(|| Problem::bad_parameter("meterable_unit_id", "is required"))?;
     Ok(Json(readings::latest(&state.db, &actor, &unit).await?))
 }
+
+/// Sends meter readings as CSV (`Content-Type: text/csv`): header
+/// `meterable_unit_id,timestamp,power_kw` (per-minute units) or
+/// `meterable_unit_id,timestamp,energy_kwh` (half-hourly units), then one reading per
+/// line. The same rules as the JSON batch; errors name the CSV line (`index`, the header
+/// being line 1) and column.
+#[utoipa::path(post, path = "/api/v2/readings/csv", tag = "readings",
+    request_body(content = String, content_type = "text/csv",
+        example = "meterable_unit_id,timestamp,power_kw\nLuHmGc49c30Hsb872q2d,2025-02-01T02:00:00Z,-907.99\n"),
+    responses(
+        (status = 200, body = IngestSummary),
+        (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 415, description = "Not text/csv", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "Bad lines; nothing was stored", body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn ingest_csv(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    headers: axum::http::HeaderMap,
+    body: String,
+) -> Result<Json<IngestSummary>, Problem> {
+    let is_csv = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("text/csv"));
+    if !is_csv {
+        return Err(Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+            "send the CSV with Content-Type: text/csv",
+        ));
+    }
+    Ok(Json(
+        readings::ingest_csv(&state.db, &actor, state.clock.now(), &body).await?,
+    ))
+}

@@ -323,3 +323,90 @@ pub async fn latest(
         })
         .collect())
 }
+
+/// Parses a readings CSV (`meterable_unit_id,timestamp,power_kw` or
+/// `meterable_unit_id,timestamp,energy_kwh`) and ingests it like a JSON batch. Errors name
+/// the CSV line (the header is line 1) and column.
+pub async fn ingest_csv(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    text: &str,
+) -> Result<IngestSummary, ServiceError> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let header = reader
+        .headers()
+        .map_err(|e| ServiceError::invalid("header", e.to_string()))?
+        .clone();
+    let columns: Vec<&str> = header.iter().collect();
+    let value_column = match columns.as_slice() {
+        ["meterable_unit_id", "timestamp", "power_kw"] => "power_kw",
+        ["meterable_unit_id", "timestamp", "energy_kwh"] => "energy_kwh",
+        _ => {
+            return Err(ServiceError::Invalid(vec![FieldError {
+                index: Some(1),
+                field: "header".to_owned(),
+                reason: "must be meterable_unit_id,timestamp,power_kw or meterable_unit_id,timestamp,energy_kwh".to_owned(),
+            }]));
+        }
+    };
+    let mut rows = Vec::new();
+    let mut errors = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let line = i + 2;
+        let record = match record {
+            Ok(r) if r.len() == 3 => r,
+            Ok(r) => {
+                errors.push(FieldError {
+                    index: Some(line),
+                    field: "row".to_owned(),
+                    reason: format!("has {} columns; expected 3", r.len()),
+                });
+                continue;
+            }
+            Err(e) => {
+                errors.push(FieldError {
+                    index: Some(line),
+                    field: "row".to_owned(),
+                    reason: e.to_string(),
+                });
+                continue;
+            }
+        };
+        let value = match record[2].parse::<f64>() {
+            Ok(v) => Some(v),
+            Err(_) => {
+                errors.push(FieldError {
+                    index: Some(line),
+                    field: value_column.to_owned(),
+                    reason: "must be a number".to_owned(),
+                });
+                continue;
+            }
+        };
+        rows.push(ReadingInput {
+            meterable_unit_id: record[0].to_owned(),
+            timestamp: record[1].to_owned(),
+            power_kw: value.filter(|_| value_column == "power_kw"),
+            energy_kwh: value.filter(|_| value_column == "energy_kwh"),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    // Row indexes of the batch become CSV line numbers.
+    ingest(db, actor, now, &rows).await.map_err(|e| match e {
+        ServiceError::Invalid(errors) => ServiceError::Invalid(
+            errors
+                .into_iter()
+                .map(|mut f| {
+                    f.index = f.index.map(|i| i + 2);
+                    f
+                })
+                .collect(),
+        ),
+        other => other,
+    })
+}

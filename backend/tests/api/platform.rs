@@ -55,6 +55,7 @@ async fn openapi_document_is_3_1_and_lists_every_route(engine: Engine) {
             "/api/v2/meterable-units/{id}",
             "/api/v2/openapi.json",
             "/api/v2/readings",
+            "/api/v2/readings/csv",
             "/api/v2/readings/latest",
             "/api/v2/zones",
             "/auth/activate",

@@ -10,7 +10,18 @@ both_databases!(
     any_bad_row_refuses_the_whole_batch_naming_every_bad_row,
     another_companys_unit_reads_as_unknown,
     oversized_and_empty_batches_are_refused,
+    csv_upload_is_stored_and_its_errors_name_line_and_column,
 );
+
+async fn post_csv(app: &TestApp, content_type: &str, body: &str) -> crate::helpers::TestResponse {
+    app.request(
+        axum::http::Request::post("/api/v2/readings/csv")
+            .header("content-type", content_type)
+            .body(axum::body::Body::from(body.to_owned()))
+            .expect("request"),
+    )
+    .await
+}
 
 /// The Twilight half-hourly unit's id.
 async fn half_hourly_unit(app: &TestApp) -> String {
@@ -184,4 +195,50 @@ async fn oversized_and_empty_batches_are_refused(engine: Engine) {
         .post_json("/api/v2/readings", json!({"rows": 1}), None)
         .await;
     assert_eq!(garbage.status, StatusCode::BAD_REQUEST);
+}
+
+async fn csv_upload_is_stored_and_its_errors_name_line_and_column(engine: Engine) {
+    let app = TestApp::spawn(engine, Some(TWILIGHT)).await;
+    let good = format!(
+        "meterable_unit_id,timestamp,power_kw\n{API_TEST_UNIT_ID},2025-02-01T01:59:00Z,-907.99\n{API_TEST_UNIT_ID},2025-02-01T02:00:00Z,-900\n"
+    );
+    let stored = post_csv(&app, "text/csv", &good).await;
+    assert_eq!(stored.status, StatusCode::OK, "{}", stored.text());
+    assert_eq!(stored.json()["inserted"], 2);
+
+    let bad = format!(
+        "meterable_unit_id,timestamp,power_kw\n{API_TEST_UNIT_ID},2025-02-01T02:01:00Z,lots\n{API_TEST_UNIT_ID},2025-02-01T02:02:00Z,1\n"
+    );
+    let refused = post_csv(&app, "text/csv", &bad).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let problem = refused.json();
+    assert_eq!(problem["errors"][0]["index"], 2, "CSV line 2: {problem}");
+    assert_eq!(problem["errors"][0]["field"], "power_kw");
+
+    let late = format!(
+        "meterable_unit_id,timestamp,power_kw\n{API_TEST_UNIT_ID},2025-02-01T02:03:00Z,1\n{API_TEST_UNIT_ID},2030-01-01T00:00:00Z,1\n"
+    );
+    let refused = post_csv(&app, "text/csv", &late).await.json();
+    assert_eq!(refused["errors"][0]["index"], 3, "CSV line 3: {refused}");
+    assert_eq!(refused["errors"][0]["field"], "timestamp");
+
+    let header = post_csv(&app, "text/csv", "unit,when,kw\nx,y,1\n")
+        .await
+        .json();
+    assert_eq!(header["errors"][0]["field"], "header");
+    assert_eq!(
+        post_csv(&app, "application/json", &good).await.status,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+    let latest = app
+        .get(&format!(
+            "/api/v2/readings/latest?meterable_unit_id={API_TEST_UNIT_ID}"
+        ))
+        .await
+        .json();
+    assert_eq!(
+        latest.as_array().map(Vec::len),
+        Some(2),
+        "refused uploads stored nothing"
+    );
 }

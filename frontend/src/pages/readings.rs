@@ -1,8 +1,9 @@
 //! API Testing › Readings (guide §3.1): the latest 60 readings of each of the company's
 //! meterable units, and an example request for sending one.
 
-use crate::api::{graphql, rest};
+use crate::api::{graphql, post_csv, rest};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use serde::Deserialize;
 use serde_json::json;
 use shared::{MeteringGranularity, Reading};
@@ -63,11 +64,43 @@ fn origin() -> String {
 #[component]
 pub fn ReadingsPage() -> impl IntoView {
     let data = LocalResource::new(load);
+    let upload = RwSignal::new(None::<Result<String, String>>);
     view! {
         <h1>"Readings"</h1>
         <p>"The latest 60 readings are shown below to help test your integration with the metering API. "
            "Per-minute units send power (kW); half-hourly units send energy (kWh). Timestamps are UTC and mark the end of the interval."</p>
-        <p><button class="primary" id="refresh-readings" on:click=move |_| data.refetch()>"Refresh readings"</button></p>
+        <p>
+            <button class="primary" id="refresh-readings" on:click=move |_| data.refetch()>"Refresh readings"</button>
+            " "
+            <label class="upload">"Upload CSV "
+                <input type="file" id="upload-csv" accept=".csv,text/csv" on:change=move |ev| {
+                    let input: web_sys::HtmlInputElement = event_target(&ev);
+                    let Some(file) = input.files().and_then(|files| files.get(0)) else { return };
+                    spawn_local(async move {
+                        let text = wasm_bindgen_futures::JsFuture::from(file.text())
+                            .await
+                            .ok()
+                            .and_then(|v| v.as_string())
+                            .unwrap_or_default();
+                        let result = post_csv("/api/v2/readings/csv", text).await.map(|s| {
+                            format!(
+                                "Uploaded: {} readings ({} new, {} changed, {} unchanged).",
+                                s["accepted"], s["inserted"], s["updated"], s["unchanged"]
+                            )
+                        });
+                        upload.set(Some(result));
+                        data.refetch();
+                    });
+                }/>
+            </label>
+        </p>
+        <p class="muted">"CSV header: "<code>"meterable_unit_id,timestamp,power_kw"</code>" (per-minute units) or "
+            <code>"meterable_unit_id,timestamp,energy_kwh"</code>" (half-hourly units)."</p>
+        {move || match upload.get() {
+            Some(Ok(m)) => Some(view! { <p class="notice" id="upload-result">{m}</p> }.into_any()),
+            Some(Err(e)) => Some(view! { <p class="error" id="upload-result">{e}</p> }.into_any()),
+            None => None,
+        }}
         {move || match data.get() {
             Some(Ok(units)) if units.is_empty() => view! { <p class="notice">"Your company has no meterable units yet."</p> }.into_any(),
             Some(Ok(units)) => {

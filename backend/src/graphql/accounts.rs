@@ -120,12 +120,9 @@ impl AccountsMutation {
         )
         .await
         .map_err(gql_error)?;
-        accounts::list_users(db, actor)
+        accounts::get_user(db, actor, &created.id)
             .await
-            .map_err(gql_error)?
-            .into_iter()
-            .find(|u| u.id == created.id)
-            .ok_or_else(|| gql_error(crate::services::ServiceError::NotFound("user")))
+            .map_err(gql_error)
     }
 
     /// Registers an FSP company (operators; platform admins name the operator). Every

@@ -147,6 +147,47 @@ async fn commit_with_mail(
     Ok(())
 }
 
+/// Records a single-use link token (invitation or password reset); only its digest is kept.
+async fn store_link_token(
+    db: &impl ConnectionTrait,
+    user: &users::Model,
+    purpose: &str,
+    token: &str,
+    expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    auth_tokens::ActiveModel {
+        user_id: Set(user.id),
+        purpose: Set(purpose.to_owned()),
+        token_hash: Set(crypto::digest(token)),
+        expires_at: Set(expires_at),
+        used_at: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// Ends the half-signed-in session and opens a fully signed-in one with a new id, so a
+/// token seen before the second factor is worth nothing after it.
+pub(super) async fn complete_sign_in(
+    db: &impl ConnectionTrait,
+    pending_session_id: i32,
+    user: &users::Model,
+    event: &str,
+    detail: &str,
+    now: DateTime<Utc>,
+) -> Result<String, ServiceError> {
+    sessions::Entity::delete_by_id(pending_session_id)
+        .exec(db)
+        .await?;
+    let token = new_session(db, user, STAGE_COMPLETE, now).await?;
+    audit(db, now, event, Some(user.id), Some(user), detail).await?;
+    Ok(token)
+}
+
 pub(crate) fn crypto_error(e: crypto::CryptoError) -> ServiceError {
     ServiceError::Internal(sea_orm::DbErr::Custom(e.to_string()))
 }
@@ -246,16 +287,14 @@ pub async fn create_user(
     }
     .insert(&txn)
     .await?;
-    auth_tokens::ActiveModel {
-        user_id: Set(user.id),
-        purpose: Set("invitation".to_owned()),
-        token_hash: Set(crypto::digest(&token)),
-        expires_at: Set(now + INVITATION_VALIDITY),
-        used_at: Set(None),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
+    store_link_token(
+        &txn,
+        &user,
+        "invitation",
+        &token,
+        now + INVITATION_VALIDITY,
+        now,
+    )
     .await?;
     audit(
         &txn,
@@ -453,7 +492,7 @@ pub async fn login(
     Ok((token, next))
 }
 
-pub(super) async fn new_session(
+async fn new_session(
     db: &impl ConnectionTrait,
     user: &users::Model,
     stage: &str,
@@ -583,11 +622,7 @@ pub async fn finish_totp_enrolment(
     active.totp_last_step = Set(Some(step));
     active.failed_second_factor = Set(0);
     active.update(&txn).await?;
-    sessions::Entity::delete_by_id(session.id)
-        .exec(&txn)
-        .await?;
-    let token = new_session(&txn, &user, STAGE_COMPLETE, now).await?;
-    audit(&txn, now, "totp_enrolled", Some(user.id), Some(&user), "").await?;
+    let token = complete_sign_in(&txn, session.id, &user, "totp_enrolled", "", now).await?;
     txn.commit().await?;
     Ok(token)
 }
@@ -667,11 +702,7 @@ pub async fn verify_second_factor(
             "was already used; wait for the next code from your app",
         ));
     }
-    sessions::Entity::delete_by_id(session.id)
-        .exec(&txn)
-        .await?;
-    let token = new_session(&txn, &user, STAGE_COMPLETE, now).await?;
-    audit(&txn, now, "login", Some(user.id), Some(&user), "totp").await?;
+    let token = complete_sign_in(&txn, session.id, &user, "login", "totp", now).await?;
     txn.commit().await?;
     Ok(token)
 }
@@ -719,16 +750,14 @@ pub async fn request_password_reset(
     let token = crypto::new_token().map_err(crypto_error)?;
     let url = format!("{}/activate?token={token}", env.public_url);
     let txn = env.db.begin().await?;
-    auth_tokens::ActiveModel {
-        user_id: Set(user.id),
-        purpose: Set("password_reset".to_owned()),
-        token_hash: Set(crypto::digest(&token)),
-        expires_at: Set(now + RESET_VALIDITY),
-        used_at: Set(None),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
+    store_link_token(
+        &txn,
+        &user,
+        "password_reset",
+        &token,
+        now + RESET_VALIDITY,
+        now,
+    )
     .await?;
     audit(&txn, now, "password_reset_requested", None, Some(&user), "").await?;
     let text = format!(
@@ -901,6 +930,32 @@ pub async fn list_users(
         .order_by_asc(users::Column::Name)
         .all(db)
         .await?;
+    summaries(db, rows).await
+}
+
+/// One user by public id, if the caller may see them.
+pub async fn get_user(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: &PublicId,
+) -> Result<UserSummary, ServiceError> {
+    let row = users::Entity::find()
+        .filter(users::Column::PublicId.eq(id.as_str()))
+        .filter(visible_users(actor))
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("user"))?;
+    summaries(db, vec![row])
+        .await?
+        .pop()
+        .ok_or(ServiceError::NotFound("user"))
+}
+
+/// Users with their organisations' names, in two more queries whatever the count.
+async fn summaries(
+    db: &DatabaseConnection,
+    rows: Vec<users::Model>,
+) -> Result<Vec<UserSummary>, ServiceError> {
     let companies: std::collections::HashMap<i32, String> = fsp_companies::Entity::find()
         .filter(fsp_companies::Column::Id.is_in(rows.iter().filter_map(|u| u.company_id)))
         .all(db)

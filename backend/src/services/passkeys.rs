@@ -2,10 +2,10 @@
 //! instead of the authenticator code. Ceremony state is kept server-side and used once.
 
 use super::accounts::{
-    AccountsEnv, STAGE_COMPLETE, STAGE_SECOND_FACTOR, audit, new_session, session_at,
+    AccountsEnv, STAGE_COMPLETE, STAGE_SECOND_FACTOR, audit, complete_sign_in, session_at,
 };
 use super::{Actor, ServiceError};
-use crate::db::entities::{passkey_ceremonies, passkeys, sessions, users};
+use crate::db::entities::{passkey_ceremonies, passkeys, users};
 use crate::ids::new_public_id;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -241,11 +241,7 @@ pub async fn finish_authentication(
             active.update(&txn).await?;
         }
     }
-    sessions::Entity::delete_by_id(session.id)
-        .exec(&txn)
-        .await?;
-    let token = new_session(&txn, &user, STAGE_COMPLETE, now).await?;
-    audit(&txn, now, "login", Some(user.id), Some(&user), "passkey").await?;
+    let token = complete_sign_in(&txn, session.id, &user, "login", "passkey", now).await?;
     txn.commit().await?;
     Ok(token)
 }

@@ -181,24 +181,24 @@ async fn meterable_units_page_shows_the_api_test_card(engine: Engine) -> Result<
             .goto(&format!("http://localhost:{port}/meterable-units"))
             .await?;
         sign_in_as_demo_fsp(&client).await?;
-        let select = client
-            .wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css("#zone-select option[value='twilight-zone']"))
-            .await
-            .context("the zone drop-down never listed twilight-zone")?;
+        let select = wait_for(
+            &client,
+            Locator::Css("#zone-select option[value='twilight-zone']"),
+        )
+        .await
+        .context("the zone drop-down never listed twilight-zone")?;
         let _ = select;
         client
             .find(Locator::Css("#zone-select"))
             .await?
             .select_by_value("twilight-zone")
             .await?;
-        let card = client
-            .wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css("article[data-dispatch-group='API Test']"))
-            .await
-            .context("the API Test card never appeared")?;
+        let card = wait_for(
+            &client,
+            Locator::Css("article[data-dispatch-group='API Test']"),
+        )
+        .await
+        .context("the API Test card never appeared")?;
         let text = card.text().await?;
         ensure!(
             text.contains("30 / none / none"),
@@ -240,29 +240,23 @@ async fn meterable_units_page_shows_the_api_test_card(engine: Engine) -> Result<
                 "http://localhost:{port}/meterable-units?zone=twilight-zone&week=2025-02-17"
             ))
             .await?;
-        let week = client
-            .wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css(".week strong"))
+        let week = wait_for(&client, Locator::Css(".week strong"))
             .await?
             .text()
             .await?;
         ensure!(week == "17th February 2025", "week label was {week:?}");
-        client
-            .wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css("article[data-dispatch-group='ATestDV']"))
-            .await
-            .context("deep link did not render the ATestDV card")?;
+        wait_for(
+            &client,
+            Locator::Css("article[data-dispatch-group='ATestDV']"),
+        )
+        .await
+        .context("deep link did not render the ATestDV card")?;
 
         // The GraphQL explorer runs from files the product serves itself (no CDN).
         client
             .goto(&format!("http://localhost:{port}/graphql"))
             .await?;
-        client
-            .wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css(".graphiql-container"))
+        wait_for(&client, Locator::Css(".graphiql-container"))
             .await
             .context("GraphiQL did not start (are its assets in frontend/dist/graphiql?)")?;
 
@@ -270,10 +264,7 @@ async fn meterable_units_page_shows_the_api_test_card(engine: Engine) -> Result<
         client
             .goto(&format!("http://localhost:{port}/account"))
             .await?;
-        let monthly = client
-            .wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css("#pref-monthly"))
+        let monthly = wait_for(&client, Locator::Css("#pref-monthly"))
             .await
             .context("no Monthly Invoices email preference")?;
         ensure!(
@@ -282,18 +273,11 @@ async fn meterable_units_page_shows_the_api_test_card(engine: Engine) -> Result<
         );
         monthly.click().await?;
         click(&client, "#save-preferences").await?;
-        client
-            .wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::XPath("//p[contains(., 'Saved.')]"))
+        wait_for(&client, Locator::XPath("//p[contains(., 'Saved.')]"))
             .await
             .context("saving preferences did not confirm")?;
         client.refresh().await?;
-        let monthly = client
-            .wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css("#pref-monthly"))
-            .await?;
+        let monthly = wait_for(&client, Locator::Css("#pref-monthly")).await?;
         ensure!(
             monthly.prop("checked").await?.as_deref() == Some("true"),
             "the opt-in was not kept"
@@ -309,10 +293,7 @@ async fn meterable_units_page_shows_the_api_test_card(engine: Engine) -> Result<
             .accept_alert()
             .await
             .context("no revocation warning")?;
-        let token = client
-            .wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css("#new-token"))
+        let token = wait_for(&client, Locator::Css("#new-token"))
             .await
             .context("the new token was not shown")?
             .text()
@@ -338,17 +319,17 @@ async fn meterable_units_page_shows_the_api_test_card(engine: Engine) -> Result<
         client
             .goto(&format!("http://localhost:{port}/api-testing/readings"))
             .await?;
-        let table = client
-            .wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css(&format!(
+        let table = wait_for(
+            &client,
+            Locator::Css(&format!(
                 "section[data-unit='{}'] table",
                 backend::seed::API_TEST_UNIT_ID
-            )))
-            .await
-            .context("no readings table for the API Test unit")?
-            .text()
-            .await?;
+            )),
+        )
+        .await
+        .context("no readings table for the API Test unit")?
+        .text()
+        .await?;
         ensure!(
             table.contains("2025-02-01T02:00:00Z") && table.contains("-907.99"),
             "the posted reading is not listed: {table}"
@@ -373,10 +354,7 @@ async fn meterable_units_page_shows_the_api_test_card(engine: Engine) -> Result<
             ),
         )?;
         fill(&client, "#upload-csv", &csv.display().to_string()).await?;
-        let result = client
-            .wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css("#upload-result"))
+        let result = wait_for(&client, Locator::Css("#upload-result"))
             .await
             .context("no upload result")?
             .text()
@@ -409,34 +387,39 @@ async fn sign_in_as_demo(client: &Client, role: shared::Role) -> Result<()> {
         .iter()
         .find(|l| l.role == role)
         .context("a demo login")?;
-    let wait = || client.wait().at_most(Duration::from_secs(20));
-    wait()
-        .for_element(Locator::Css("input[name='email']"))
+    wait_for(client, Locator::Css("input[name='email']"))
         .await
         .context("not sent to the sign-in page")?
         .send_keys(demo.email)
         .await?;
     fill(client, "input[name='password']", demo.password).await?;
     click(client, "button[type='submit']").await?;
-    let code_box = wait()
-        .for_element(Locator::Css("input[name='code']"))
+    let code_box = wait_for(client, Locator::Css("input[name='code']"))
         .await
         .context("no second-factor page after the password")?;
     code_box.send_keys(&current_code(demo.totp_secret)?).await?;
     click(client, "button[type='submit']").await?;
-    wait()
-        .for_element(Locator::Css(".user-name[href='/account']"))
+    wait_for(client, Locator::Css(".user-name[href='/account']"))
         .await
         .context("not signed in after the code")?;
     Ok(())
 }
 
-/// Waits for the element, then types into it.
-async fn fill(client: &Client, css: &str, text: &str) -> Result<()> {
+/// The element, once it appears (at most 20 s).
+async fn wait_for(
+    client: &Client,
+    locator: Locator<'_>,
+) -> Result<fantoccini::elements::Element, fantoccini::error::CmdError> {
     client
         .wait()
         .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css(css))
+        .for_element(locator)
+        .await
+}
+
+/// Waits for the element, then types into it.
+async fn fill(client: &Client, css: &str, text: &str) -> Result<()> {
+    wait_for(client, Locator::Css(css))
         .await
         .with_context(|| format!("no {css} on the page"))?
         .send_keys(text)
@@ -446,10 +429,7 @@ async fn fill(client: &Client, css: &str, text: &str) -> Result<()> {
 
 /// Waits for the element, then clicks it.
 async fn click(client: &Client, css: &str) -> Result<()> {
-    client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::Css(css))
+    wait_for(client, Locator::Css(css))
         .await
         .with_context(|| format!("no {css} on the page"))?
         .click()
@@ -477,7 +457,6 @@ async fn invited_user_signs_up_in_the_browser(engine: Engine) -> Result<()> {
     let (mut server, port) =
         start_server_with(&database.url, &[("OPENFLEX_SMTP_URL", smtp.url())]).await?;
     let (mut driver, client, profile, driver_port) = start_browser().await?;
-    let wait = || client.wait().at_most(Duration::from_secs(20));
 
     let outcome = async {
         client
@@ -491,10 +470,12 @@ async fn invited_user_signs_up_in_the_browser(engine: Engine) -> Result<()> {
         fill(&client, "input[name='email']", "nina@twilight.example").await?;
         fill(&client, "input[name='organisation']", "Twilight Flex Ltd").await?;
         click(&client, "form button[type='submit']").await?;
-        wait()
-            .for_element(Locator::XPath("//p[contains(., 'Invitation sent.')]"))
-            .await
-            .context("the invitation was not confirmed")?;
+        wait_for(
+            &client,
+            Locator::XPath("//p[contains(., 'Invitation sent.')]"),
+        )
+        .await
+        .context("the invitation was not confirmed")?;
 
         let mut link = None;
         for _ in 0..50 {
@@ -526,15 +507,16 @@ async fn invited_user_signs_up_in_the_browser(engine: Engine) -> Result<()> {
         fill(&client, "input[name='password']", password).await?;
         fill(&client, "input[name='confirm']", password).await?;
         click(&client, "button[type='submit']").await?;
-        wait()
-            .for_element(Locator::XPath("//p[contains(., 'Your password is set.')]"))
-            .await
-            .context("setting the password did not lead to sign-in")?;
+        wait_for(
+            &client,
+            Locator::XPath("//p[contains(., 'Your password is set.')]"),
+        )
+        .await
+        .context("setting the password did not lead to sign-in")?;
         fill(&client, "input[name='email']", "nina@twilight.example").await?;
         fill(&client, "input[name='password']", password).await?;
         click(&client, "button[type='submit']").await?;
-        let secret = wait()
-            .for_element(Locator::Css("#totp-secret"))
+        let secret = wait_for(&client, Locator::Css("#totp-secret"))
             .await
             .context("no 2FA set-up page on first sign-in")?
             .text()
@@ -551,8 +533,7 @@ async fn invited_user_signs_up_in_the_browser(engine: Engine) -> Result<()> {
         )?;
         fill(&client, "input[name='code']", &current_code(&secret)?).await?;
         click(&client, "button[type='submit']").await?;
-        let name = wait()
-            .for_element(Locator::Css(".user-name[href='/account']"))
+        let name = wait_for(&client, Locator::Css(".user-name[href='/account']"))
             .await
             .context("not in the app after enrolment")?
             .text()
@@ -589,10 +570,12 @@ async fn invited_user_signs_up_in_the_browser(engine: Engine) -> Result<()> {
             .await?;
         fill(&client, "input[name='passkey-name']", "e2e key").await?;
         click(&client, "#add-passkey").await?;
-        wait()
-            .for_element(Locator::XPath("//p[contains(., 'Passkey added.')]"))
-            .await
-            .context("registering a passkey failed")?;
+        wait_for(
+            &client,
+            Locator::XPath("//p[contains(., 'Passkey added.')]"),
+        )
+        .await
+        .context("registering a passkey failed")?;
         client.delete_all_cookies().await?;
         client
             .goto(&format!("http://localhost:{port}/login"))
@@ -600,14 +583,12 @@ async fn invited_user_signs_up_in_the_browser(engine: Engine) -> Result<()> {
         fill(&client, "input[name='email']", "nina@twilight.example").await?;
         fill(&client, "input[name='password']", password).await?;
         click(&client, "button[type='submit']").await?;
-        wait()
-            .for_element(Locator::Css("#use-passkey"))
+        wait_for(&client, Locator::Css("#use-passkey"))
             .await
             .context("no second-factor page")?
             .click()
             .await?;
-        let name = wait()
-            .for_element(Locator::Css(".user-name[href='/account']"))
+        let name = wait_for(&client, Locator::Css(".user-name[href='/account']"))
             .await
             .context("the passkey did not sign in")?
             .text()
@@ -619,12 +600,12 @@ async fn invited_user_signs_up_in_the_browser(engine: Engine) -> Result<()> {
         fill(&client, "input[name='password']", "another long passphrase").await?;
         fill(&client, "input[name='confirm']", "another long passphrase").await?;
         click(&client, "button[type='submit']").await?;
-        wait()
-            .for_element(Locator::XPath(
-                "//p[contains(., 'expired or was already used')]",
-            ))
-            .await
-            .context("a used invitation link was not refused")?;
+        wait_for(
+            &client,
+            Locator::XPath("//p[contains(., 'expired or was already used')]"),
+        )
+        .await
+        .context("a used invitation link was not refused")?;
         anyhow::Ok(())
     }
     .await;

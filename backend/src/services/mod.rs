@@ -15,7 +15,7 @@ use shared::Role;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
     Participant {
-        /// None only for the dev-mode demo user.
+        /// None when an API token, not a signed-in user, is calling.
         user_id: Option<i32>,
         user_name: String,
         company_id: i32,

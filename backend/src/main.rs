@@ -149,6 +149,15 @@ async fn main() -> anyhow::Result<()> {
                         login.totp_secret
                     );
                 }
+                let token = seed::demo_api_token(&db, clock.now()).await?;
+                println!(
+                    "Demo API token for Twilight Flex Ltd (replaces the previous one): {token}\n  \
+                     curl -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \
+                     -d '{{\"readings\":[{{\"meterable_unit_id\":\"{unit}\",\"timestamp\":\"2025-02-01T02:00:00Z\",\"power_kw\":-907.99}}]}}' \
+                     {url}/api/v2/readings",
+                    unit = seed::API_TEST_UNIT_ID,
+                    url = state.settings.public_url,
+                );
             }
         }
         Command::Serve => {

@@ -485,3 +485,34 @@ pub async fn ensure_demo_users(
     }
     Ok(())
 }
+
+/// A fresh API token for the demo FSP company, issued as its demo user (dev mode only), so
+/// the Readings page's example curl works at once. The previous demo token stops working.
+pub async fn demo_api_token(db: &DatabaseConnection, now: DateTime<Utc>) -> anyhow::Result<String> {
+    use crate::db::entities::users;
+    use crate::services::{Actor, api_tokens};
+    let login = DEMO_LOGINS
+        .iter()
+        .find(|l| l.role == shared::Role::Participant)
+        .ok_or_else(|| anyhow::anyhow!("no demo FSP sign-in"))?;
+    let user = users::Entity::find()
+        .filter(users::Column::Email.eq(login.email))
+        .one(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo user {} missing", login.email))?;
+    let company = fsp_companies::Entity::find()
+        .filter(fsp_companies::Column::Name.eq(login.organisation))
+        .one(db)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo company {} missing", login.organisation))?;
+    let actor = Actor::Participant {
+        user_id: Some(user.id),
+        user_name: user.name,
+        company_id: company.id,
+        company_name: company.name,
+    };
+    Ok(api_tokens::create(db, &actor, now)
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the demo API token: {e}"))?
+        .token)
+}

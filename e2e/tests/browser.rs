@@ -364,6 +364,117 @@ async fn meterable_units_page_shows_the_api_test_card(engine: Engine) -> Result<
             result.contains("Uploaded: 1 readings (1 new"),
             "upload result: {result}"
         );
+
+        // The guide's example at volume: after 75 more readings the page shows the newest 60.
+        let rows: Vec<serde_json::Value> = (1..=75)
+            .map(|i| {
+                serde_json::json!({
+                    "meterable_unit_id": backend::seed::API_TEST_UNIT_ID,
+                    "timestamp": format!("2025-02-03T{:02}:{:02}:00Z", i / 60, i % 60),
+                    "power_kw": -907.99
+                })
+            })
+            .collect();
+        let posted = http_post_json(
+            port,
+            "/api/v2/readings",
+            &serde_json::json!({ "readings": rows }),
+            &format!("Bearer {token}"),
+        )
+        .await?;
+        ensure!(posted == 200, "posting 75 readings answered {posted}");
+        click(&client, "#refresh-readings").await?;
+        let rows_css = format!(
+            "section[data-unit='{}'] tbody tr",
+            backend::seed::API_TEST_UNIT_ID
+        );
+        wait_until("the refreshed readings table", async || {
+            let Ok(first) = client.find(Locator::Css(&rows_css)).await else {
+                return false;
+            };
+            first
+                .text()
+                .await
+                .is_ok_and(|t| t.starts_with("2025-02-03T01:15:00Z"))
+        })
+        .await?;
+        let shown = client.find_all(Locator::Css(&rows_css)).await?.len();
+        ensure!(shown == 60, "the Readings page shows {shown} rows, not 60");
+
+        // The page's own curl example, with the token in place of its placeholder, works.
+        let command = curl.replace("<your API token>", &token);
+        let output = tokio::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("{command} --silent --show-error --fail-with-body"))
+            .output()
+            .await
+            .context("running the curl example (is curl installed?)")?;
+        ensure!(
+            output.status.success(),
+            "the curl example failed: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+
+        // Documentation › Participant API: rendered here from the OpenAPI document.
+        client
+            .goto(&format!("http://localhost:{port}/documentation"))
+            .await?;
+        let refused = wait_for(&client, Locator::Css("#not-permitted"))
+            .await
+            .context("the docs do not say what participants may not do")?
+            .text()
+            .await?;
+        ensure!(
+            refused.contains("availability declarations"),
+            "not permitted to participants: {refused}"
+        );
+        wait_for(&client, Locator::LinkText("Participant API"))
+            .await
+            .context("no Participant API link")?
+            .click()
+            .await?;
+        let ingest = wait_for(&client, Locator::Css("#op-post-api-v2-readings"))
+            .await
+            .context("the API documentation did not render POST /api/v2/readings")?
+            .text()
+            .await?;
+        for needle in ["Idempotency-Key", "422", "ReadingsBatch", "-907.99"] {
+            ensure!(
+                ingest.contains(needle),
+                "POST /api/v2/readings docs lack {needle}: {ingest}"
+            );
+        }
+        for css in [
+            "#op-get-api-v2-readings",
+            "#op-get-api-v2-readings-latest",
+            "#op-post-api-v2-readings-csv",
+            "#schema-ProblemDetails",
+            "#schema-ReadingsPage",
+        ] {
+            wait_for(&client, Locator::Css(css))
+                .await
+                .with_context(|| format!("the API documentation has no {css}"))?;
+        }
+        client
+            .goto(&format!("http://localhost:{port}/documentation/graphql"))
+            .await?;
+        let sdl = wait_for(&client, Locator::Css("#graphql-sdl"))
+            .await
+            .context("no GraphQL schema on the docs page")?
+            .text()
+            .await?;
+        ensure!(sdl.contains("postReadings"), "SDL: {sdl}");
+        client
+            .goto(&format!(
+                "http://localhost:{port}/documentation/participant-api"
+            ))
+            .await?;
+        wait_for(&client, Locator::Css("#op-post-api-v2-readings")).await?;
+        std::fs::write(
+            shots.join(format!("participant-api-docs-{}.png", engine.name())),
+            client.screenshot().await?,
+        )?;
         anyhow::Ok(())
     }
     .await;

@@ -1,6 +1,7 @@
 //! Layout, top navigation and routes.
 
 use crate::api::{SIGNED_OUT, go, graphql, rest};
+use crate::pages::docs::{DocumentationPage, GraphqlDocsPage, ParticipantApiPage};
 use crate::pages::organisations::OrganisationsPage;
 use crate::pages::readings::ReadingsPage;
 use crate::pages::sign_in::{
@@ -74,7 +75,9 @@ pub fn App() -> impl IntoView {
                         <ApiTestingTabs/>
                         <Placeholder title="Sample Reports" what="Sample reports"/>
                     }/>
-                    <Route path=path!("/documentation") view=Documentation/>
+                    <Route path=path!("/documentation") view=DocumentationPage/>
+                    <Route path=path!("/documentation/participant-api") view=ParticipantApiPage/>
+                    <Route path=path!("/documentation/graphql") view=GraphqlDocsPage/>
                     <Route path=path!("/login") view=LoginPage/>
                     <Route path=path!("/totp-setup") view=TotpSetupPage/>
                     <Route path=path!("/verify") view=VerifyPage/>
@@ -175,20 +178,6 @@ fn ApiTestingTabs() -> impl IntoView {
             <A href="/api-testing/tokens">"My API Access Tokens"</A>
             <A href="/api-testing/sample-reports">"Sample Reports"</A>
         </nav>
-    }
-}
-
-#[component]
-fn Documentation() -> impl IntoView {
-    view! {
-        <h1>"Documentation"</h1>
-        <section class="card">
-            <h2>"API documentation"</h2>
-            <ul>
-                <li><a href="/api/v2/openapi.json" rel="external">"Participant API"</a>" — the OpenAPI 3.1 description of the REST API (V2)."</li>
-                <li><a href="/graphql" rel="external">"GraphQL explorer"</a>" and the "<a href="/graphql/schema.graphql" rel="external">"schema (SDL)"</a>"."</li>
-            </ul>
-        </section>
     }
 }
 

@@ -8,6 +8,7 @@ mod m20261126_000003_passkeys;
 mod m20261126_000004_operator_companies;
 mod m20261126_000005_api_tokens;
 mod m20261126_000006_readings;
+mod m20261126_000007_idempotency_keys;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_operator_companies::Migration),
             Box::new(m20261126_000005_api_tokens::Migration),
             Box::new(m20261126_000006_readings::Migration),
+            Box::new(m20261126_000007_idempotency_keys::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod assets;
 pub mod ids;
 pub mod organisations;
+pub mod permissions;
 pub mod readings;
 pub mod time;
 
@@ -14,5 +15,6 @@ pub use accounts::*;
 pub use assets::*;
 pub use ids::*;
 pub use organisations::*;
+pub use permissions::*;
 pub use readings::*;
 pub use time::*;

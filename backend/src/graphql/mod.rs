@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod assets;
+pub mod readings;
 
 use crate::app::{AppState, Clock};
 use crate::auth;
@@ -22,10 +23,14 @@ use std::sync::Arc;
 use tower_http::services::ServeDir;
 
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(assets::AssetsQuery, accounts::AccountsQuery);
+pub struct QueryRoot(
+    assets::AssetsQuery,
+    accounts::AccountsQuery,
+    readings::ReadingsQuery,
+);
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(accounts::AccountsMutation);
+pub struct MutationRoot(accounts::AccountsMutation, readings::ReadingsMutation);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 

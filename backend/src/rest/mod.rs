@@ -26,8 +26,14 @@ pub use problem::ProblemDetails;
         title = "Openflex Participant API",
         version = "2",
         description = "REST API for Flexibility Service Providers: zones, dispatch groups, \
-            meterable units, and (as they land) readings, availability, dispatch and statements. \
-            Errors are RFC 9457 problem details (`application/problem+json`)."
+            meterable units and meter readings; availability, dispatch and statements follow.\n\n\
+            Authentication: `Authorization: Bearer oflx_…` with the company's API token (API \
+            Testing › My API Access Tokens), or the browser session. Times are UTC, RFC 3339; \
+            readings are stamped with the end of their interval.\n\n\
+            Errors are RFC 9457 problem details (`application/problem+json`) with a stable \
+            `code` (BAD_REQUEST, INVALID_PARAMETER, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, \
+            CONFLICT, INVALID_INPUT, RATE_LIMITED, INTERNAL), a `correlation_id`, and for \
+            refused input an `errors` list naming each field (and, in batches, its row)."
     ),
     paths(
         assets::zones,
@@ -38,6 +44,7 @@ pub use problem::ProblemDetails;
         readings::ingest,
         readings::ingest_csv,
         readings::latest,
+        readings::export,
         openapi_json,
         auth::login,
         auth::totp_setup,
@@ -90,7 +97,7 @@ pub fn router() -> Router<AppState> {
         .route("/meterable-units", get(assets::meterable_units))
         .route("/dispatch-groups/{id}", get(assets::dispatch_group))
         .route("/meterable-units/{id}", get(assets::meterable_unit))
-        .route("/readings", post(readings::ingest))
+        .route("/readings", post(readings::ingest).get(readings::export))
         .route("/readings/latest", get(readings::latest))
         .route("/readings/csv", post(readings::ingest_csv))
         .route("/openapi.json", get(openapi_json))
@@ -103,7 +110,73 @@ pub fn router() -> Router<AppState> {
 #[utoipa::path(get, path = "/api/v2/openapi.json", tag = "meta",
     responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")))]
 pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    Json(document())
+}
+
+/// The OpenAPI document, with the actions reserved to operators spelled out (guide §3.2).
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut doc = ApiDoc::openapi();
+    let mut description = doc.info.description.take().unwrap_or_default();
+    description.push_str(
+        "\n\nNot permitted to FSP participants (the operator performs these on their behalf; \
+         the API answers 403 FORBIDDEN):\n",
+    );
+    for action in shared::OPERATOR_ONLY_ACTIONS {
+        description.push_str(&format!("- {action}\n"));
+    }
+    doc.info.description = Some(description);
+
+    use utoipa::openapi::security::{
+        HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+    };
+    doc.components
+        .get_or_insert_with(Default::default)
+        .add_security_scheme(
+            "api_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("oflx_…")
+                    .description(Some(
+                        "The company's API token (API Testing › My API Access Tokens); \
+                         a browser session cookie works too",
+                    ))
+                    .build(),
+            ),
+        );
+    doc.security = Some(vec![SecurityRequirement::new(
+        "api_token",
+        Vec::<String>::new(),
+    )]);
+    // Signing in, and this document, need no token.
+    for (path, item) in doc.paths.paths.iter_mut() {
+        if path.starts_with("/auth/") || path == "/api/v2/openapi.json" {
+            for operation in [&mut item.get, &mut item.post].into_iter().flatten() {
+                operation.security = Some(vec![SecurityRequirement::default()]);
+            }
+        }
+    }
+    doc
+}
+
+/// Whether the client asked for CSV (`Accept: text/csv`, with a non-zero quality).
+pub fn accepts_csv(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get_all(axum::http::header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|range| {
+            let mut parts = range.split(';').map(str::trim);
+            parts
+                .next()
+                .is_some_and(|m| m.eq_ignore_ascii_case("text/csv"))
+                && !parts.any(|p| {
+                    p.strip_prefix("q=")
+                        .and_then(|q| q.parse::<f32>().ok())
+                        .is_some_and(|q| q == 0.0)
+                })
+        })
 }
 
 /// The authenticated caller of a REST request.

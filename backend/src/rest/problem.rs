@@ -71,6 +71,16 @@ impl Problem {
         }
     }
 
+    /// A service's refusal of query parameters: 400, as for any malformed request line.
+    pub fn from_parameters(e: ServiceError) -> Self {
+        let mut problem = Self::from(e);
+        if problem.status == StatusCode::UNPROCESSABLE_ENTITY {
+            problem.status = StatusCode::BAD_REQUEST;
+            problem.code = "INVALID_PARAMETER";
+        }
+        problem
+    }
+
     pub fn not_found(what: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,

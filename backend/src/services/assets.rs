@@ -161,6 +161,17 @@ pub async fn get_meterable_unit(
     _now: DateTime<Utc>,
     id: &str,
 ) -> Result<MeterableUnit, ServiceError> {
+    let (unit, group, zone) = visible_unit(db, actor, id).await?;
+    meterable_unit(unit, &group, &zone_slug(&zone.slug)?)
+}
+
+/// A meterable unit by its public id with its dispatch group and zone, if the caller may
+/// see it; otherwise not found, exactly as if it did not exist.
+pub(crate) async fn visible_unit(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: &str,
+) -> Result<(meterable_units::Model, dispatch_groups::Model, zones::Model), ServiceError> {
     let unit = meterable_units::Entity::find()
         .filter(meterable_units::Column::PublicId.eq(id))
         .one(db)
@@ -171,7 +182,7 @@ pub async fn get_meterable_unit(
     })
     .await
     .map_err(|_| ServiceError::NotFound("meterable unit"))?;
-    meterable_unit(unit, &group, &zone_slug(&zone.slug)?)
+    Ok((unit, group, zone))
 }
 
 /// The dispatch group `find` selects, with its zone, when the caller may see both;

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod api_tokens;
 pub mod assets;
+pub mod idempotency;
 pub mod notifications;
 pub mod organisations;
 pub mod passkeys;
@@ -52,7 +53,7 @@ impl Actor {
 }
 
 /// A field of the caller's input and why it was refused.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FieldError {
     /// The position of the refused item in a batch (0-based), or its CSV line.
     pub index: Option<usize>,

@@ -11,6 +11,7 @@ mod accounts;
 mod assets;
 mod graphql;
 mod helpers;
+mod idempotency;
 mod platform;
 mod readings;
 mod tokens;

@@ -39,6 +39,7 @@ async fn openapi_document_is_3_1_and_lists_every_route(engine: Engine) {
             .is_some_and(|v| v.starts_with("3.1")),
         "{doc}"
     );
+    validate_openapi_3_1(&doc);
     let mut paths: Vec<&str> = doc["paths"]
         .as_object()
         .expect("paths")
@@ -153,5 +154,56 @@ async fn seeding_twice_changes_nothing(engine: Engine) {
             .await
             .expect("count"),
         units
+    );
+}
+
+/// Validates `doc` against the OpenAPI Initiative's 3.1 JSON Schemas (kept in
+/// `tests/fixtures/openapi-3.1`), Schema Objects included, and checks that the validator
+/// refuses a broken copy.
+fn validate_openapi_3_1(doc: &serde_json::Value) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/openapi-3.1");
+    let load = |name: &str| -> serde_json::Value {
+        let text =
+            std::fs::read_to_string(dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
+    };
+    let registry = jsonschema::Registry::new()
+        .add(
+            "https://spec.openapis.org/oas/3.1/schema/2021-04-15",
+            load("schema.json"),
+        )
+        .and_then(|r| {
+            r.add(
+                "https://spec.openapis.org/oas/3.1/dialect/base",
+                load("dialect-base.schema.json"),
+            )
+        })
+        .and_then(|r| {
+            r.add(
+                "https://spec.openapis.org/oas/3.1/meta/base",
+                load("meta-base.schema.json"),
+            )
+        })
+        .and_then(jsonschema::RegistryBuilder::prepare)
+        .expect("the OpenAPI 3.1 schemas");
+    let validator = jsonschema::options()
+        .offline()
+        .with_registry(&registry)
+        .build(&load("schema-base.json"))
+        .expect("a validator");
+    let errors: Vec<String> = validator
+        .iter_errors(doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "not valid OpenAPI 3.1:\n{}",
+        errors.join("\n")
+    );
+    let mut broken = doc.clone();
+    broken["paths"]["/api/v2/readings"]["post"]["responses"]["200"] = serde_json::json!(42);
+    assert!(
+        !validator.is_valid(&broken),
+        "the validator must refuse a broken document"
     );
 }

@@ -13,6 +13,7 @@ both_databases!(
     a_token_sees_only_its_own_company,
     tokens_belong_to_fsp_companies_and_cannot_mint_tokens,
     a_malformed_or_unknown_bearer_is_unauthenticated,
+    seed_demo_in_dev_mode_prints_a_working_api_token,
 );
 
 const CREATE: &str = "mutation { createApiToken { token info { hint createdAt lastUsedAt } } }";
@@ -165,4 +166,53 @@ async fn a_malformed_or_unknown_bearer_is_unauthenticated(engine: Engine) {
         let response = get_bearer(&app, "/api/v2/zones", token).await;
         assert_eq!(response.status, StatusCode::UNAUTHORIZED, "{token:?}");
     }
+}
+
+async fn seed_demo_in_dev_mode_prints_a_working_api_token(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_openflex"))
+        .arg("seed-demo")
+        .env("DATABASE_URL", app.database_url())
+        .env("OPENFLEX_DEV_MODE", "true")
+        .env(
+            "OPENFLEX_SECRET_KEY",
+            backend::crypto::SecretBox::generate_key().expect("key"),
+        )
+        .env("OPENFLEX_PUBLIC_URL", "http://localhost:8080")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the openflex binary runs");
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let token = stdout
+        .split_whitespace()
+        .find(|w| w.starts_with("oflx_"))
+        .unwrap_or_else(|| panic!("no token in: {stdout}"));
+    assert!(
+        stdout.contains(&format!("Bearer {token}"))
+            && stdout.contains(backend::seed::API_TEST_UNIT_ID)
+            && stdout.contains("http://localhost:8080/api/v2/readings"),
+        "no example curl: {stdout}"
+    );
+    let response = app
+        .request(
+            Request::post("/api/v2/readings")
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", "application/json")
+                .body(Body::from(
+                    json!({"readings": [{
+                        "meterable_unit_id": backend::seed::API_TEST_UNIT_ID,
+                        "timestamp": "2025-02-01T02:00:00Z",
+                        "power_kw": -907.99
+                    }]})
+                    .to_string(),
+                ))
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text());
 }

@@ -1,3 +1,4 @@
+pub mod docs;
 pub mod meterable_units;
 pub mod organisations;
 pub mod placeholder;

@@ -5,6 +5,7 @@ pub mod audit_events;
 pub mod auth_tokens;
 pub mod dispatch_groups;
 pub mod fsp_companies;
+pub mod idempotency_keys;
 pub mod marketplace_units;
 pub mod meterable_units;
 pub mod operator_companies;

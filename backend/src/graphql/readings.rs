@@ -1,0 +1,70 @@
+//! Meter readings: the same operations as `/api/v2/readings`.
+
+use super::{caller, gql_error};
+use crate::services::readings::{self, ExportQuery};
+use async_graphql::{Context, Object, Result};
+use shared::{IngestSummary, Reading, ReadingInput, ReadingsPage};
+
+#[derive(Default)]
+pub struct ReadingsQuery;
+
+#[Object]
+impl ReadingsQuery {
+    /// The latest 60 readings of a meterable unit, newest first.
+    async fn latest_readings(
+        &self,
+        ctx: &Context<'_>,
+        meterable_unit_id: String,
+    ) -> Result<Vec<Reading>> {
+        let (db, actor, _) = caller(ctx)?;
+        readings::latest(db, actor, &meterable_unit_id)
+            .await
+            .map_err(gql_error)
+    }
+
+    /// A unit's readings whose interval ends in (from, to], oldest first, a page at a time.
+    async fn readings(
+        &self,
+        ctx: &Context<'_>,
+        meterable_unit_id: String,
+        #[graphql(desc = "Exclusive start, RFC 3339")] from: String,
+        #[graphql(desc = "Inclusive end, RFC 3339")] to: String,
+        #[graphql(desc = "Rows per page, 1 to 10,000 (default 1,000)")] first: Option<u64>,
+        #[graphql(desc = "nextCursor of the previous page")] after: Option<String>,
+    ) -> Result<ReadingsPage> {
+        let (db, actor, _) = caller(ctx)?;
+        let query = ExportQuery {
+            meterable_unit_id: Some(meterable_unit_id),
+            from: Some(from),
+            to: Some(to),
+            limit: first,
+            cursor: after,
+        };
+        readings::export(db, actor, &query)
+            .await
+            .map(|(page, _)| page)
+            .map_err(gql_error)
+    }
+}
+
+#[derive(Default)]
+pub struct ReadingsMutation;
+
+#[Object]
+impl ReadingsMutation {
+    /// Stores a batch of readings, accepted whole or refused whole (see
+    /// `POST /api/v2/readings`). With an idempotency key, a retry of the same batch returns
+    /// the first answer and writes nothing.
+    async fn post_readings(
+        &self,
+        ctx: &Context<'_>,
+        readings: Vec<ReadingInput>,
+        idempotency_key: Option<String>,
+    ) -> Result<IngestSummary> {
+        let (db, actor, now) = caller(ctx)?;
+        readings::ingest(db, actor, now, &readings, idempotency_key.as_deref())
+            .await
+            .map(|outcome| outcome.value)
+            .map_err(gql_error)
+    }
+}

@@ -1,0 +1,455 @@
+//! Documentation (guide §3.2): the Participant API rendered from the server's own OpenAPI
+//! document, and the GraphQL schema. Nothing is fetched from outside the product, so the
+//! pages work on an offline control-room network.
+
+use gloo_net::http::Request;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use serde_json::{Map, Value};
+
+const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
+
+#[component]
+pub fn DocumentationPage() -> impl IntoView {
+    view! {
+        <h1>"Documentation"</h1>
+        <section class="card">
+            <h2>"API documentation"</h2>
+            <ul class="doc-index">
+                <li><A href="/documentation/participant-api">"Participant API"</A>
+                    " — the REST API (V2) for FSP systems: every route with its parameters, schemas, examples and error codes."</li>
+                <li><A href="/documentation/graphql">"GraphQL API"</A>
+                    " — the same operations for integrators, with the full schema."</li>
+            </ul>
+        </section>
+        <NotPermitted/>
+    }
+}
+
+/// The actions the operator performs on an FSP's behalf.
+#[component]
+fn NotPermitted() -> impl IntoView {
+    view! {
+        <section class="card" id="not-permitted">
+            <h2>"Not permitted to participants"</h2>
+            <p>"The API supports most features of the portal. These actions are performed by the operator on the FSP's behalf; "
+               "the APIs refuse them to participants (REST 403, GraphQL FORBIDDEN):"</p>
+            <ul>
+                {shared::OPERATOR_ONLY_ACTIONS.iter().map(|a| view! { <li>{*a}</li> }).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+async fn fetch_text(url: &str) -> Result<String, String> {
+    let response = Request::get(url)
+        .send()
+        .await
+        .map_err(|e| format!("the server could not be reached: {e}"))?;
+    if !response.ok() {
+        return Err(format!("{url}: HTTP {}", response.status()));
+    }
+    response.text().await.map_err(|e| e.to_string())
+}
+
+async fn fetch_openapi() -> Result<Value, String> {
+    let text = fetch_text("/api/v2/openapi.json").await?;
+    serde_json::from_str(&text).map_err(|e| format!("the API description is not JSON: {e}"))
+}
+
+#[component]
+pub fn ParticipantApiPage() -> impl IntoView {
+    let doc = LocalResource::new(fetch_openapi);
+    view! {
+        <p class="muted"><A href="/documentation">"Documentation"</A>" › Participant API"</p>
+        {move || match doc.get() {
+            Some(Ok(doc)) => render_openapi(&doc).into_any(),
+            Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
+            None => view! { <p>"Loading the API description…"</p> }.into_any(),
+        }}
+    }
+}
+
+fn text<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or_default()
+}
+
+fn render_openapi(doc: &Value) -> impl IntoView + use<> {
+    let info = doc.get("info").cloned().unwrap_or(Value::Null);
+    let title = text(&info, "title").to_owned();
+    let version = text(&info, "version").to_owned();
+    let description = text(&info, "description").to_owned();
+    let openapi = text(doc, "openapi").to_owned();
+    let tags: Vec<(String, String)> = doc
+        .get("tags")
+        .and_then(Value::as_array)
+        .map(|tags| {
+            tags.iter()
+                .map(|t| {
+                    (
+                        text(t, "name").to_owned(),
+                        text(t, "description").to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let operations = operations(doc);
+    let schemas: Vec<(String, Value)> = doc
+        .pointer("/components/schemas")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    view! {
+        <h1>{title}</h1>
+        <p class="muted">"Version "{version}" · OpenAPI "{openapi}" · "
+            <a href="/api/v2/openapi.json" rel="external" download="openflex-openapi.json">"Download openapi.json"</a></p>
+        <section class="card"><p class="prose">{description}</p></section>
+        <nav class="card doc-toc">
+            <h2>"Routes"</h2>
+            <ul>
+                {operations.iter().map(|op| {
+                    let anchor = format!("#{}", op.anchor());
+                    view! {
+                        <li><a href=anchor rel="external"><span class=format!("method {}", op.method)>{op.method.to_uppercase()}</span>" "<code>{op.path.clone()}</code></a>
+                            " "<span class="muted">{op.summary()}</span></li>
+                    }
+                }).collect_view()}
+            </ul>
+        </nav>
+        {tags.into_iter().map(|(tag, about)| {
+            let ops: Vec<Operation> = operations.iter().filter(|o| o.tag == tag).cloned().collect();
+            view! {
+                <h2 class="doc-tag">{tag}</h2>
+                <p class="muted">{about}</p>
+                {ops.into_iter().map(|op| render_operation(doc, op)).collect_view()}
+            }
+        }).collect_view()}
+        <h2 class="doc-tag" id="schemas">"Schemas"</h2>
+        {schemas.into_iter().map(|(name, schema)| {
+            let rows = fields(doc, &schema);
+            let example = schema.get("example").map(pretty);
+            let summary = type_name(&schema);
+            let anchor = format!("schema-{name}");
+            view! {
+                <section class="card doc-schema" id=anchor>
+                    <h3><code>{name}</code></h3>
+                    <p class="prose">{text(&schema, "description").to_owned()}</p>
+                    {if rows.is_empty() {
+                        view! { <p>"Type: "<code>{summary}</code></p> }.into_any()
+                    } else {
+                        field_table(rows).into_any()
+                    }}
+                    {example.map(|e| view! { <p class="muted">"Example"</p><pre class="code">{e}</pre> })}
+                </section>
+            }
+        }).collect_view()}
+    }
+}
+
+#[derive(Clone)]
+struct Operation {
+    method: &'static str,
+    path: String,
+    tag: String,
+    body: Value,
+}
+
+impl Operation {
+    fn anchor(&self) -> String {
+        let path: String = self
+            .path
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        format!("op-{}{path}", self.method)
+    }
+
+    fn summary(&self) -> String {
+        let s = text(&self.body, "summary");
+        if s.is_empty() {
+            text(&self.body, "description")
+                .split(". ")
+                .next()
+                .unwrap_or_default()
+                .to_owned()
+        } else {
+            s.to_owned()
+        }
+    }
+}
+
+fn operations(doc: &Value) -> Vec<Operation> {
+    let mut out = Vec::new();
+    let Some(paths) = doc.get("paths").and_then(Value::as_object) else {
+        return out;
+    };
+    for (path, item) in paths {
+        for method in METHODS {
+            if let Some(body) = item.get(method) {
+                out.push(Operation {
+                    method,
+                    path: path.clone(),
+                    tag: body
+                        .get("tags")
+                        .and_then(|t| t.get(0))
+                        .and_then(Value::as_str)
+                        .unwrap_or("other")
+                        .to_owned(),
+                    body: body.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
+fn render_operation(doc: &Value, op: Operation) -> impl IntoView + use<> {
+    let anchor = op.anchor();
+    let summary = text(&op.body, "summary").to_owned();
+    let description = text(&op.body, "description").to_owned();
+    let public = op
+        .body
+        .get("security")
+        .and_then(Value::as_array)
+        .is_some_and(|s| s.iter().all(|r| r.as_object().is_some_and(Map::is_empty)));
+    let parameters: Vec<Value> = op
+        .body
+        .get("parameters")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let request = op.body.get("requestBody").cloned();
+    let responses: Vec<(String, Value)> = op
+        .body
+        .get("responses")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    view! {
+        <section class="card doc-op" id=anchor>
+            <h3><span class=format!("method {}", op.method)>{op.method.to_uppercase()}</span>" "<code>{op.path.clone()}</code></h3>
+            <p class="prose"><strong>{summary}</strong></p>
+            <p class="prose">{description}</p>
+            <p class="muted">{if public { "No token needed." } else { "Needs an API token (Authorization: Bearer oflx_…) or a signed-in session." }}</p>
+            {(!parameters.is_empty()).then(|| view! {
+                <h4>"Parameters"</h4>
+                <table class="grid doc-params">
+                    <thead><tr><th>"Name"</th><th>"In"</th><th>"Type"</th><th>"Required"</th><th>"Description"</th></tr></thead>
+                    <tbody>
+                        {parameters.into_iter().map(|p| {
+                            let ty = p.get("schema").map(type_name).unwrap_or_default();
+                            view! {
+                                <tr>
+                                    <td><code>{text(&p, "name").to_owned()}</code></td>
+                                    <td>{text(&p, "in").to_owned()}</td>
+                                    <td><code>{ty}</code></td>
+                                    <td>{if p.get("required").and_then(Value::as_bool).unwrap_or(false) { "yes" } else { "no" }}</td>
+                                    <td class="prose">{text(&p, "description").to_owned()}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            })}
+            {request.map(|body| view! {
+                <h4>"Request body"</h4>
+                {contents(doc, &body)}
+            })}
+            <h4>"Responses"</h4>
+            {responses.into_iter().map(|(status, response)| view! {
+                <div class="doc-response">
+                    <p><strong class=format!("status s{}", status.chars().next().unwrap_or('0'))>{status.clone()}</strong>" "
+                        {text(&response, "description").to_owned()}</p>
+                    {response.get("headers").and_then(Value::as_object).map(|headers| view! {
+                        <ul class="muted">
+                            {headers.iter().map(|(name, h)| view! {
+                                <li>"Header "<code>{name.clone()}</code>": "{text(h, "description").to_owned()}</li>
+                            }).collect_view()}
+                        </ul>
+                    })}
+                    {contents(doc, &response)}
+                </div>
+            }).collect_view()}
+        </section>
+    }
+}
+
+/// A request body's or response's media types, each with its schema and example.
+fn contents(doc: &Value, holder: &Value) -> impl IntoView + use<> {
+    let media: Vec<(String, Value)> = holder
+        .get("content")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    media
+        .into_iter()
+        .map(|(content_type, m)| {
+            let schema = m.get("schema").cloned().unwrap_or(Value::Null);
+            let example = m
+                .get("example")
+                .or_else(|| resolve(doc, &schema).and_then(|s| s.get("example")))
+                .map(pretty);
+            view! {
+                <p class="muted"><code>{content_type}</code>" · "{schema_link(&schema)}</p>
+                {example.map(|e| view! { <pre class="code">{e}</pre> })}
+            }
+        })
+        .collect_view()
+}
+
+/// A schema's name linking to its description, or its inline type.
+fn schema_link(schema: &Value) -> AnyView {
+    let target = schema
+        .get("$ref")
+        .or_else(|| schema.pointer("/items/$ref"))
+        .and_then(Value::as_str)
+        .and_then(|r| r.rsplit('/').next())
+        .map(str::to_owned);
+    match target {
+        Some(name) => {
+            let label = type_name(schema);
+            view! { <a href=format!("#schema-{name}") rel="external"><code>{label}</code></a> }
+                .into_any()
+        }
+        None => view! { <code>{type_name(schema)}</code> }.into_any(),
+    }
+}
+
+fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> Option<&'a Value> {
+    match schema.get("$ref").and_then(Value::as_str) {
+        Some(r) => doc.pointer(r.strip_prefix('#')?),
+        None => Some(schema),
+    }
+}
+
+/// A readable type: `Reading`, `array of Reading`, `string | null`, `one of A, B`.
+fn type_name(schema: &Value) -> String {
+    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
+        return r.rsplit('/').next().unwrap_or(r).to_owned();
+    }
+    if let Some(values) = schema.get("enum").and_then(Value::as_array) {
+        let values: Vec<String> = values
+            .iter()
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            .collect();
+        return format!("one of {}", values.join(", "));
+    }
+    for key in ["oneOf", "anyOf"] {
+        if let Some(options) = schema.get(key).and_then(Value::as_array) {
+            return options
+                .iter()
+                .map(type_name)
+                .collect::<Vec<_>>()
+                .join(" | ");
+        }
+    }
+    let types: Vec<String> = match schema.get("type") {
+        Some(Value::String(t)) => vec![t.clone()],
+        Some(Value::Array(ts)) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect(),
+        _ => Vec::new(),
+    };
+    if types.is_empty() {
+        return "any".to_owned();
+    }
+    types
+        .iter()
+        .map(|t| match (t.as_str(), schema.get("items")) {
+            ("array", Some(items)) => format!("array of {}", type_name(items)),
+            (t, _) => match schema.get("format").and_then(Value::as_str) {
+                Some(f) if t != "null" => format!("{t} ({f})"),
+                _ => t.to_owned(),
+            },
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+struct Field {
+    name: String,
+    ty: Value,
+    required: bool,
+    description: String,
+}
+
+/// An object schema's properties, following `$ref` and `allOf`.
+fn fields(doc: &Value, schema: &Value) -> Vec<Field> {
+    let Some(schema) = resolve(doc, schema) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if let Some(parts) = schema.get("allOf").and_then(Value::as_array) {
+        for part in parts {
+            out.extend(fields(doc, part));
+        }
+    }
+    let required: Vec<&str> = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| r.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+        for (name, property) in properties {
+            out.push(Field {
+                name: name.clone(),
+                ty: property.clone(),
+                required: required.contains(&name.as_str()),
+                description: text(property, "description").to_owned(),
+            });
+        }
+    }
+    out
+}
+
+fn field_table(rows: Vec<Field>) -> impl IntoView {
+    view! {
+        <table class="grid doc-fields">
+            <thead><tr><th>"Field"</th><th>"Type"</th><th>"Required"</th><th>"Description"</th></tr></thead>
+            <tbody>
+                {rows.into_iter().map(|f| view! {
+                    <tr>
+                        <td><code>{f.name}</code></td>
+                        <td>{schema_link(&f.ty)}</td>
+                        <td>{if f.required { "yes" } else { "no" }}</td>
+                        <td class="prose">{f.description}</td>
+                    </tr>
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+fn pretty(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => serde_json::to_string_pretty(other).unwrap_or_default(),
+    }
+}
+
+#[component]
+pub fn GraphqlDocsPage() -> impl IntoView {
+    let sdl = LocalResource::new(|| fetch_text("/graphql/schema.graphql"));
+    view! {
+        <p class="muted"><A href="/documentation">"Documentation"</A>" › GraphQL API"</p>
+        <h1>"GraphQL API"</h1>
+        <section class="card">
+            <p class="prose">"POST one operation as JSON ("<code>"Content-Type: application/json"</code>") to "<code>"/graphql"</code>
+               ", with "<code>"Authorization: Bearer oflx_…"</code>" or from a signed-in browser. Batches, GET queries and other content types are refused. "
+               "Errors carry "<code>"extensions.code"</code>" (UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, BAD_USER_INPUT, CONFLICT, RATE_LIMITED, INTERNAL) and, for refused input, the field."</p>
+            <p><a href="/graphql" rel="external" id="graphql-explorer">"Open the GraphQL explorer"</a>
+               " (development deployments; production keeps introspection off, so use the schema below) · "
+               <a href="/graphql/schema.graphql" rel="external" download="openflex.graphql">"Download the schema"</a></p>
+        </section>
+        <NotPermitted/>
+        <h2>"Schema (SDL)"</h2>
+        {move || match sdl.get() {
+            Some(Ok(text)) => view! { <pre class="code" id="graphql-sdl">{text}</pre> }.into_any(),
+            Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
+            None => view! { <p>"Loading the schema…"</p> }.into_any(),
+        }}
+    }
+}

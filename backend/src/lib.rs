@@ -7,6 +7,7 @@ pub mod crypto;
 pub mod db;
 pub mod graphql;
 pub mod ids;
+pub mod jobs;
 pub mod mail;
 pub mod rest;
 pub mod seed;

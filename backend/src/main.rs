@@ -171,6 +171,7 @@ async fn main() -> anyhow::Result<()> {
             }
             let addr = settings.addr;
             let public_url = settings.public_url.clone();
+            let scheduler = backend::jobs::spawn(state.clone());
             let app = router(state);
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
@@ -183,6 +184,8 @@ async fn main() -> anyhow::Result<()> {
             .with_graceful_shutdown(shutdown_signal())
             .await
             .context("serving")?;
+            // Jobs are idempotent and catch up on the next start; stop before the pool closes.
+            scheduler.abort();
             db.close().await.context("closing the database")?;
             tracing::info!("stopped");
         }

@@ -1,6 +1,7 @@
 //! Layout, top navigation and routes.
 
 use crate::api::{SIGNED_OUT, go, graphql, rest};
+use crate::pages::availability::{AcceptanceDecisionsPage, CalendarPage};
 use crate::pages::docs::{DocumentationPage, GraphqlDocsPage, ParticipantApiPage};
 use crate::pages::organisations::OrganisationsPage;
 use crate::pages::readings::ReadingsPage;
@@ -43,12 +44,8 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <h1>"Page not found"</h1> }>
                     <Route path=path!("/") view=|| view! { <Redirect path="/meterable-units"/> }/>
                     <Route path=path!("/meterable-units") view=MeterableUnitsPage/>
-                    <Route path=path!("/availability/calendar") view=|| view! {
-                        <Placeholder title="Availability calendar" what="Availability declarations"/>
-                    }/>
-                    <Route path=path!("/availability/acceptance-decisions") view=|| view! {
-                        <Placeholder title="Acceptance Decisions" what="Acceptance decisions"/>
-                    }/>
+                    <Route path=path!("/availability/calendar") view=CalendarPage/>
+                    <Route path=path!("/availability/acceptance-decisions") view=AcceptanceDecisionsPage/>
                     <Route path=path!("/reports/event-reports") view=|| view! {
                         <Placeholder title="Event Reports" what="Event performance reports and earnings statements"/>
                     }/>

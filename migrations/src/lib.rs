@@ -9,6 +9,7 @@ mod m20261126_000004_operator_companies;
 mod m20261126_000005_api_tokens;
 mod m20261126_000006_readings;
 mod m20261126_000007_idempotency_keys;
+mod m20261126_000008_availability;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000005_api_tokens::Migration),
             Box::new(m20261126_000006_readings::Migration),
             Box::new(m20261126_000007_idempotency_keys::Migration),
+            Box::new(m20261126_000008_availability::Migration),
         ]
     }
 }

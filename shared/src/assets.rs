@@ -4,31 +4,6 @@
 use crate::{PublicId, WeekCommencing, ZoneSlug};
 use serde::{Deserialize, Serialize};
 
-/// Declares a closed set of codes with a stable storage form (`as_str`/`parse`) and a
-/// SCREAMING_SNAKE_CASE wire form shared by GraphQL and REST.
-macro_rules! code_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $code:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-        #[cfg_attr(feature = "server", derive(async_graphql::Enum, utoipa::ToSchema))]
-        pub enum $name { $($(#[$vmeta])* $variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The form stored in the database.
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $code),+ }
-            }
-
-            pub fn parse(s: &str) -> Option<Self> {
-                match s { $($code => Some($name::$variant),)+ _ => None }
-            }
-        }
-    };
-}
-
 code_enum! {
     /// An Open Networks product as configured in a zone.
     ProgrammeKind {

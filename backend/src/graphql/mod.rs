@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod assets;
+pub mod availability;
 pub mod readings;
 
 use crate::app::{AppState, Clock};
@@ -27,10 +28,15 @@ pub struct QueryRoot(
     assets::AssetsQuery,
     accounts::AccountsQuery,
     readings::ReadingsQuery,
+    availability::AvailabilityQuery,
 );
 
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(accounts::AccountsMutation, readings::ReadingsMutation);
+pub struct MutationRoot(
+    accounts::AccountsMutation,
+    readings::ReadingsMutation,
+    availability::AvailabilityMutation,
+);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 

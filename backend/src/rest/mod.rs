@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod availability;
 pub mod problem;
 pub mod readings;
 
@@ -45,6 +46,8 @@ pub use problem::ProblemDetails;
         readings::ingest_csv,
         readings::latest,
         readings::export,
+        availability::week,
+        availability::accepted,
         openapi_json,
         auth::login,
         auth::totp_setup,
@@ -61,6 +64,7 @@ pub use problem::ProblemDetails;
     components(schemas(ProblemDetails)),
     tags((name = "assets", description = "Zones, dispatch groups and meterable units"),
          (name = "readings", description = "Meter readings from FSP systems"),
+         (name = "availability", description = "Availability declarations, entered by the operator, and their acceptance"),
          (name = "auth", description = "Signing in: password, then an authenticator code"),
          (name = "meta", description = "The API's own description"))
 )]
@@ -100,6 +104,8 @@ pub fn router() -> Router<AppState> {
         .route("/readings", post(readings::ingest).get(readings::export))
         .route("/readings/latest", get(readings::latest))
         .route("/readings/csv", post(readings::ingest_csv))
+        .route("/availability", get(availability::week))
+        .route("/accepted-availability", get(availability::accepted))
         .route("/openapi.json", get(openapi_json))
         .fallback(|| async {
             Problem::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such API route")

@@ -185,6 +185,44 @@ pub(crate) async fn visible_unit(
     Ok((unit, group, zone))
 }
 
+/// A dispatch group by its public id with its zone, if the caller may see it.
+pub(crate) async fn visible_dispatch_group(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    public_id: &str,
+) -> Result<(dispatch_groups::Model, zones::Model), ServiceError> {
+    visible_group(db, actor, |q| {
+        q.filter(dispatch_groups::Column::PublicId.eq(public_id))
+    })
+    .await
+}
+
+/// The ids of every dispatch group the caller may see, as a subquery.
+pub(crate) fn visible_group_ids(actor: &Actor) -> sea_orm::sea_query::SelectStatement {
+    let mut query = Query::select();
+    query
+        .column(dispatch_groups::Column::Id)
+        .from(dispatch_groups::Entity);
+    match actor {
+        Actor::Participant { company_id, .. } => {
+            query.and_where(dispatch_groups::Column::CompanyId.eq(*company_id));
+        }
+        Actor::Operator { operator_id, .. } => {
+            query.and_where(
+                dispatch_groups::Column::ZoneId.in_subquery(
+                    Query::select()
+                        .column(zones::Column::Id)
+                        .from(zones::Entity)
+                        .and_where(zones::Column::OperatorId.eq(*operator_id))
+                        .to_owned(),
+                ),
+            );
+        }
+        Actor::PlatformAdmin { .. } => {}
+    }
+    query.to_owned()
+}
+
 /// The dispatch group `find` selects, with its zone, when the caller may see both;
 /// otherwise not found, exactly as if it did not exist.
 async fn visible_group(

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod api_tokens;
 pub mod assets;
+pub mod availability;
 pub mod idempotency;
 pub mod notifications;
 pub mod organisations;

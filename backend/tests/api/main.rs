@@ -9,6 +9,7 @@
 
 mod accounts;
 mod assets;
+mod availability;
 mod graphql;
 mod helpers;
 mod idempotency;

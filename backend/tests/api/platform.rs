@@ -50,6 +50,8 @@ async fn openapi_document_is_3_1_and_lists_every_route(engine: Engine) {
     assert_eq!(
         paths,
         [
+            "/api/v2/accepted-availability",
+            "/api/v2/availability",
             "/api/v2/dispatch-groups",
             "/api/v2/dispatch-groups/{id}",
             "/api/v2/meterable-units",

@@ -38,7 +38,7 @@ const GROUPS_QUERY: &str = "query Groups($zoneId: String!, $week: String) {
 
 /// Today in the browser's calendar; the server is the authority on London dates, but
 /// this only picks which week to show first.
-fn today() -> NaiveDate {
+pub(crate) fn today() -> NaiveDate {
     let d = js_sys::Date::new_0();
     NaiveDate::from_ymd_opt(d.get_full_year() as i32, d.get_month() + 1, d.get_date())
         .unwrap_or_default()

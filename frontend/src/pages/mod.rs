@@ -1,3 +1,4 @@
+pub mod availability;
 pub mod docs;
 pub mod meterable_units;
 pub mod organisations;

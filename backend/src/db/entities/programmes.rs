@@ -12,6 +12,8 @@ pub struct Model {
     pub name: String,
     pub product_code: Option<String>,
     pub created_at: DateTimeUtc,
+    /// JSON `ProgrammePolicy`; none means the defaults of `kind`.
+    pub policy: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,33 @@
+//! The scheduler: jobs that run at policy times rather than on request. Each job derives
+//! what is due from the database and `now`, and is idempotent, so a restart, downtime or a
+//! second instance neither loses nor repeats work: the next tick catches up.
+
+use crate::app::AppState;
+use crate::services::availability;
+use std::time::Duration;
+
+/// How often due work is looked for. Declaration locks are minute-precise; a tick a few
+/// seconds after the lock accepts Restore windows well before any acceptance deadline.
+pub const TICK: Duration = Duration::from_secs(15);
+
+/// Runs every due job once.
+pub async fn run_due(state: &AppState) {
+    let now = state.clock.now();
+    match availability::auto_accept_due(&state.db, now).await {
+        Ok(0) => {}
+        Ok(accepted) => tracing::info!(accepted, "auto-accepted availability at the lock"),
+        Err(e) => tracing::error!(error = %e, "auto-accepting availability failed"),
+    }
+}
+
+/// Starts the scheduler on the runtime; it stops with the process.
+pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(TICK);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            run_due(&state).await;
+        }
+    })
+}

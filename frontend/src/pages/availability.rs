@@ -1,0 +1,470 @@
+//! Availability › Calendar (guide §3.4) and Availability › Acceptance Decisions (§3.6).
+//! Operators enter and decide declarations for FSPs; FSPs read them.
+
+use crate::api::graphql;
+use crate::pages::meterable_units::today;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use serde::Deserialize;
+use serde_json::json;
+use shared::{
+    AcceptanceRow, AvailabilityDay, AvailabilityWeek, AvailabilityWindow, DeclarationStatus,
+    WeekCommencing, long_date,
+};
+
+#[derive(Deserialize, Clone)]
+struct ProgrammeOption {
+    id: String,
+    name: String,
+}
+
+#[derive(Deserialize, Clone)]
+struct ZoneOption {
+    id: String,
+    name: String,
+    programmes: Vec<ProgrammeOption>,
+}
+
+#[derive(Deserialize, Clone)]
+struct ZonesData {
+    zones: Vec<ZoneOption>,
+}
+
+#[derive(Deserialize, Clone)]
+struct GroupOption {
+    id: String,
+    name: String,
+}
+
+#[derive(Deserialize, Clone)]
+struct GroupsData {
+    dispatch_groups: Vec<GroupOption>,
+}
+
+#[derive(Deserialize, Clone)]
+struct WeekData {
+    availability_week: AvailabilityWeek,
+}
+
+const WEEK_QUERY: &str = "query Week($g: String!, $p: String!, $w: String!) {
+  availabilityWeek(dispatchGroupId: $g, programmeId: $p, weekCommencing: $w) {
+    weekCommencing programmeId programme dispatchGroupId dispatchGroup capacityKw
+    editableUntil editableUntilLabel locked canEdit canDecide managedByOperator
+    days { date label windows { id date start end startUtc endUtc declaredKw status
+      acceptedKw acceptanceStart acceptanceEnd } }
+  }
+}";
+
+fn week_param(value: Option<String>) -> WeekCommencing {
+    value
+        .and_then(|w| WeekCommencing::parse(&w).ok())
+        .unwrap_or_else(|| WeekCommencing::containing(today()))
+}
+
+fn status_label(status: DeclarationStatus) -> &'static str {
+    match status {
+        DeclarationStatus::Declared => "Declared",
+        DeclarationStatus::Accepted => "Accepted",
+        DeclarationStatus::Rejected => "Rejected",
+    }
+}
+
+#[component]
+pub fn CalendarPage() -> impl IntoView {
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let zones = LocalResource::new(|| {
+        graphql::<ZonesData>(
+            "query { zones { id name programmes { id name } } }",
+            json!({}),
+        )
+    });
+    let week = Memo::new(move |_| week_param(query.with(|q| q.get("week"))));
+    let zone = Memo::new(move |_| {
+        query.with(|q| q.get("zone")).or_else(|| {
+            zones
+                .get()
+                .and_then(|r| r.ok())
+                .and_then(|z| z.zones.first().map(|z| z.id.clone()))
+        })
+    });
+    let programme = Memo::new(move |_| {
+        query.with(|q| q.get("programme")).or_else(|| {
+            let zone_id = zone.get()?;
+            zones.get().and_then(|r| r.ok()).and_then(|z| {
+                z.zones
+                    .into_iter()
+                    .find(|z| z.id == zone_id)
+                    .and_then(|z| z.programmes.first().map(|p| p.id.clone()))
+            })
+        })
+    });
+    let groups = LocalResource::new(move || {
+        let zone = zone.get();
+        async move {
+            match zone {
+                Some(zone) => graphql::<GroupsData>(
+                    "query G($z: String!) { dispatchGroups(zoneId: $z) { id name } }",
+                    json!({ "z": zone }),
+                )
+                .await
+                .map(|d| d.dispatch_groups),
+                None => Ok(Vec::new()),
+            }
+        }
+    });
+    let group = Memo::new(move |_| {
+        query.with(|q| q.get("group")).or_else(|| {
+            groups
+                .get()
+                .and_then(|r| r.ok())
+                .and_then(|g| g.first().map(|g| g.id.clone()))
+        })
+    });
+    let calendar = LocalResource::new(move || {
+        let (group, programme, week) = (group.get(), programme.get(), week.get());
+        async move {
+            match (group, programme) {
+                (Some(g), Some(p)) => graphql::<WeekData>(
+                    WEEK_QUERY,
+                    json!({ "g": g, "p": p, "w": week.to_string() }),
+                )
+                .await
+                .map(|d| Some(d.availability_week)),
+                _ => Ok(None),
+            }
+        }
+    });
+    let message = RwSignal::new(None::<Result<String, String>>);
+
+    let go = move |zone: Option<String>,
+                   programme: Option<String>,
+                   group: Option<String>,
+                   week: WeekCommencing| {
+        let mut params = Vec::new();
+        for (name, value) in [("zone", zone), ("programme", programme), ("group", group)] {
+            if let Some(v) = value {
+                params.push(format!("{name}={v}"));
+            }
+        }
+        params.push(format!("week={week}"));
+        message.set(None);
+        navigate(
+            &format!("/availability/calendar?{}", params.join("&")),
+            Default::default(),
+        );
+    };
+    let (go_zone, go_programme, go_group, go_prev, go_next) =
+        (go.clone(), go.clone(), go.clone(), go.clone(), go);
+
+    view! {
+        <div class="toolbar">
+            <label>"Zone "
+                <select id="zone-select" on:change=move |ev| go_zone(Some(event_target_value(&ev)), None, None, week.get_untracked())>
+                    {move || zones.get().and_then(|r| r.ok()).map(|data| data.zones.into_iter().map(|z| {
+                        let selected = zone.get().as_deref() == Some(z.id.as_str());
+                        view! { <option value=z.id.clone() selected=selected>{z.name.clone()}</option> }
+                    }).collect_view())}
+                </select>
+            </label>
+            <label>"Programme "
+                <select id="programme-select" on:change=move |ev| go_programme(zone.get_untracked(), Some(event_target_value(&ev)), group.get_untracked(), week.get_untracked())>
+                    {move || {
+                        let zone_id = zone.get();
+                        zones.get().and_then(|r| r.ok()).and_then(|data| data.zones.into_iter().find(|z| Some(&z.id) == zone_id.as_ref()))
+                            .map(|z| z.programmes.into_iter().map(|p| {
+                                let selected = programme.get().as_deref() == Some(p.id.as_str());
+                                view! { <option value=p.id.clone() selected=selected>{p.name.clone()}</option> }
+                            }).collect_view())
+                    }}
+                </select>
+            </label>
+            <label>"DG "
+                <select id="group-select" on:change=move |ev| go_group(zone.get_untracked(), programme.get_untracked(), Some(event_target_value(&ev)), week.get_untracked())>
+                    {move || groups.get().and_then(|r| r.ok()).map(|list| list.into_iter().map(|g| {
+                        let selected = group.get().as_deref() == Some(g.id.as_str());
+                        view! { <option value=g.id.clone() selected=selected>{g.name.clone()}</option> }
+                    }).collect_view())}
+                </select>
+            </label>
+            <div class="week">
+                <button class="arrow" title="Previous week" aria-label="Previous week"
+                    on:click=move |_| go_prev(zone.get_untracked(), programme.get_untracked(), group.get_untracked(), week.get_untracked().previous())>"◀"</button>
+                <span>"Week commencing: "<strong id="week-label">{move || long_date(week.get().date())}</strong></span>
+                <button class="arrow" title="Next week" aria-label="Next week" id="next-week"
+                    on:click=move |_| go_next(zone.get_untracked(), programme.get_untracked(), group.get_untracked(), week.get_untracked().next())>"▶"</button>
+            </div>
+        </div>
+        <h1>"Availability"</h1>
+        {move || message.get().map(|m| match m {
+            Ok(text) => view! { <p class="notice" id="calendar-message">{text}</p> }.into_any(),
+            Err(text) => view! { <p class="error" id="calendar-message">{text}</p> }.into_any(),
+        })}
+        {move || match calendar.get() {
+            Some(Ok(Some(cal))) => view! { <Calendar cal=cal message=message reload=move || calendar.refetch()/> }.into_any(),
+            Some(Ok(None)) => view! { <p class="notice">"Choose a zone, programme and dispatch group."</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
+            None => view! { <p>"Loading…"</p> }.into_any(),
+        }}
+    }
+}
+
+/// Runs a mutation, shows its outcome and reloads the calendar.
+fn act(
+    query: &'static str,
+    variables: serde_json::Value,
+    done: &'static str,
+    message: RwSignal<Option<Result<String, String>>>,
+    reload: impl Fn() + 'static,
+) {
+    spawn_local(async move {
+        let result = graphql::<serde_json::Value>(query, variables).await;
+        message.set(Some(result.map(|_| done.to_owned())));
+        reload();
+    });
+}
+
+#[component]
+fn Calendar(
+    cal: AvailabilityWeek,
+    message: RwSignal<Option<Result<String, String>>>,
+    reload: impl Fn() + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let banner = if cal.managed_by_operator {
+        "Availability declarations for this programme are managed by the Operator".to_owned()
+    } else if cal.locked {
+        format!(
+            "Declarations for this week locked at {}. Accept or reject each window.",
+            cal.editable_until_label
+        )
+    } else {
+        format!("This week can be edited until {}", cal.editable_until_label)
+    };
+    let group = cal.dispatch_group_id.to_string();
+    let programme = cal.programme_id.to_string();
+    let week = cal.week_commencing.clone();
+    let (accept_all, reject_all) = {
+        let make = |accept: bool| {
+            let (g, p, w, reload) = (
+                group.clone(),
+                programme.clone(),
+                week.clone(),
+                reload.clone(),
+            );
+            move |_| {
+                act(
+                    "mutation($g: String!, $p: String!, $w: String!, $a: Boolean!) { decideAvailabilityWeek(dispatchGroupId: $g, programmeId: $p, weekCommencing: $w, accept: $a) { id } }",
+                    json!({ "g": g, "p": p, "w": w, "a": accept }),
+                    if accept {
+                        "Accepted every undecided window."
+                    } else {
+                        "Rejected every undecided window."
+                    },
+                    message,
+                    reload.clone(),
+                );
+            }
+        };
+        (make(true), make(false))
+    };
+    view! {
+        <p class="notice" id="calendar-banner">{banner}</p>
+        <p class="muted">{format!("{} · {} · capacity {} kW", cal.dispatch_group, cal.programme, cal.capacity_kw)}</p>
+        {cal.can_decide.then(|| view! {
+            <p>
+                <button class="primary" id="accept-week" on:click=accept_all>"Accept all"</button>" "
+                <button id="reject-week" on:click=reject_all>"Reject all"</button>
+            </p>
+        })}
+        <div class="calendar">
+            {cal.days.into_iter().map(|day| view! {
+                <DayColumn day=day can_edit=cal.can_edit can_decide=cal.can_decide
+                    group=group.clone() programme=programme.clone() message=message reload=reload.clone()/>
+            }).collect_view()}
+        </div>
+    }
+}
+
+#[component]
+fn DayColumn(
+    day: AvailabilityDay,
+    can_edit: bool,
+    can_decide: bool,
+    group: String,
+    programme: String,
+    message: RwSignal<Option<Result<String, String>>>,
+    reload: impl Fn() + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let start = RwSignal::new(String::new());
+    let end = RwSignal::new(String::new());
+    let kw = RwSignal::new(String::new());
+    let date = day.date.clone();
+    let add_reload = reload.clone();
+    let add = move |_| {
+        let kw_value = kw.get_untracked().trim().parse::<f64>();
+        let Ok(kw_value) = kw_value else {
+            message.set(Some(Err("kW must be a number".to_owned())));
+            return;
+        };
+        act(
+            "mutation($g: String!, $p: String!, $w: WindowInput!) { declareAvailability(dispatchGroupId: $g, programmeId: $p, window: $w) { id } }",
+            json!({ "g": group, "p": programme, "w": {
+                "date": date, "start": start.get_untracked(), "end": end.get_untracked(), "kw": kw_value } }),
+            "Window declared.",
+            message,
+            add_reload.clone(),
+        );
+    };
+    view! {
+        <section class="day" data-date=day.date.clone()>
+            <h3>{day.label.clone()}</h3>
+            {day.windows.into_iter().map(|w| view! {
+                <WindowCard window=w can_edit=can_edit can_decide=can_decide message=message reload=reload.clone()/>
+            }).collect_view()}
+            {can_edit.then(|| view! {
+                <div class="add-window">
+                    <input type="time" aria-label="Start" class="start" prop:value=move || start.get()
+                        on:input=move |ev| start.set(event_target_value(&ev))/>
+                    <input type="text" aria-label="End" class="end" placeholder="HH:MM" prop:value=move || end.get()
+                        on:input=move |ev| end.set(event_target_value(&ev))/>
+                    <input type="number" aria-label="kW" class="kw" min="0" step="any" placeholder="kW" prop:value=move || kw.get()
+                        on:input=move |ev| kw.set(event_target_value(&ev))/>
+                    <button class="add" on:click=add.clone()>"Add"</button>
+                </div>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn WindowCard(
+    window: AvailabilityWindow,
+    can_edit: bool,
+    can_decide: bool,
+    message: RwSignal<Option<Result<String, String>>>,
+    reload: impl Fn() + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    let id = window.id.to_string();
+    let status = window.status;
+    let decide = |accept: bool| {
+        let (id, reload) = (id.clone(), reload.clone());
+        move |_| {
+            act(
+                "mutation($ids: [String!]!, $a: Boolean!) { decideAvailability(windowIds: $ids, accept: $a) { id } }",
+                json!({ "ids": [id], "a": accept }),
+                if accept {
+                    "Window accepted."
+                } else {
+                    "Window rejected."
+                },
+                message,
+                reload.clone(),
+            );
+        }
+    };
+    let remove = {
+        let (id, reload) = (id.clone(), reload.clone());
+        move |_| {
+            act(
+                "mutation($id: String!) { removeAvailability(windowId: $id) }",
+                json!({ "id": id }),
+                "Window removed.",
+                message,
+                reload.clone(),
+            );
+        }
+    };
+    let class = format!("window {}", status.as_str());
+    view! {
+        <div class=class data-window=id.clone()>
+            <strong>{format!("{}–{}", window.start, window.end)}</strong>
+            <span>{format!(" {} kW", window.declared_kw)}</span>
+            <span class="status">{status_label(status)}</span>
+            {(can_edit).then(|| view! { <button class="remove" title="Remove" on:click=remove>"×"</button> })}
+            {(can_decide && status == DeclarationStatus::Declared).then(|| view! {
+                <span class="decide">
+                    <button class="accept" on:click=decide(true)>"Accept"</button>
+                    <button class="reject" on:click=decide(false)>"Reject"</button>
+                </span>
+            })}
+        </div>
+    }
+}
+
+#[derive(Deserialize, Clone)]
+struct DecisionsData {
+    acceptance_decisions: Vec<AcceptanceRow>,
+}
+
+fn instant(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    t.map(|t| t.format("%Y-%m-%dT%H:%MZ").to_string())
+        .unwrap_or_default()
+}
+
+#[component]
+pub fn AcceptanceDecisionsPage() -> impl IntoView {
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let week = Memo::new(move |_| week_param(query.with(|q| q.get("week"))));
+    let rows = LocalResource::new(move || {
+        let week = week.get();
+        async move {
+            graphql::<DecisionsData>(
+                "query D($w: String!) { acceptanceDecisions(weekCommencing: $w) { zone programme dispatchGroupId dispatchGroup date windowStart windowEnd declaredKw status acceptanceStart acceptanceEnd acceptedKw } }",
+                json!({ "w": week.to_string() }),
+            )
+            .await
+            .map(|d| d.acceptance_decisions)
+        }
+    });
+    let go = move |week: WeekCommencing| {
+        navigate(
+            &format!("/availability/acceptance-decisions?week={week}"),
+            Default::default(),
+        );
+    };
+    let (go_prev, go_next) = (go.clone(), go);
+    view! {
+        <div class="toolbar">
+            <div class="week">
+                <button class="arrow" title="Previous week" aria-label="Previous week"
+                    on:click=move |_| go_prev(week.get_untracked().previous())>"◀"</button>
+                <span>"Week commencing: "<strong>{move || long_date(week.get().date())}</strong></span>
+                <button class="arrow" title="Next week" aria-label="Next week"
+                    on:click=move |_| go_next(week.get_untracked().next())>"▶"</button>
+            </div>
+            <a class="button primary" id="download-acceptance" rel="external"
+                href=move || format!("/api/v2/accepted-availability?week_commencing={}&format=csv", week.get())
+                download=move || format!("acceptance-{}.csv", week.get())>"Download Acceptance CSV"</a>
+        </div>
+        <h1>"Acceptance Decisions"</h1>
+        {move || match rows.get() {
+            Some(Ok(rows)) if rows.is_empty() => view! { <p class="notice">"No declarations for this week."</p> }.into_any(),
+            Some(Ok(rows)) => view! {
+                <table class="grid" id="acceptance-table">
+                    <thead><tr>
+                        <th>"Zone"</th><th>"Programme"</th><th>"Dispatch Group"</th><th>"Date"</th>
+                        <th>"Window"</th><th>"Declared (kW)"</th><th>"Status"</th>
+                        <th>"Acceptance start"</th><th>"Acceptance end"</th><th>"Accepted (kW)"</th>
+                    </tr></thead>
+                    <tbody>
+                        {rows.into_iter().map(|r| view! {
+                            <tr>
+                                <td>{r.zone}</td><td>{r.programme}</td><td>{r.dispatch_group}</td><td>{r.date}</td>
+                                <td>{format!("{}–{}", r.window_start, r.window_end)}</td>
+                                <td class="num">{r.declared_kw}</td>
+                                <td>{status_label(r.status)}</td>
+                                <td>{instant(r.acceptance_start)}</td>
+                                <td>{instant(r.acceptance_end)}</td>
+                                <td class="num">{r.accepted_kw.map(|k| k.to_string()).unwrap_or_default()}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any(),
+            Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
+            None => view! { <p>"Loading…"</p> }.into_any(),
+        }}
+    }
+}

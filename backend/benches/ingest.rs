@@ -207,7 +207,7 @@ async fn bench_units(app: &axum::Router, token: &str) -> Vec<String> {
 /// unique (unit, interval end) index, the same rows the API stored.
 async fn raw_copy<'a>(conn: &DatabaseConnection, rows: impl Iterator<Item = &'a Row>) -> f64 {
     conn.execute_unprepared(
-        "CREATE TABLE readings_copy (LIKE readings INCLUDING DEFAULTS INCLUDING INDEXES)",
+        "CREATE TABLE readings_copy (LIKE readings INCLUDING DEFAULTS INCLUDING IDENTITY INCLUDING INDEXES)",
     )
     .await
     .expect("copy table");

@@ -729,6 +729,134 @@ async fn invited_user_signs_up_in_the_browser(engine: Engine) -> Result<()> {
     outcome
 }
 
+/// Guide §3.4: the operator enters availability for an FSP on the calendar; the FSP sees
+/// it read-only, told that the operator manages its declarations.
+async fn operator_declares_availability_the_fsp_reads_it(engine: Engine) -> Result<()> {
+    let database = TempDatabase::create(engine).await?;
+    let (mut server, port) = start_server(&database.url).await?;
+    let (mut driver, client, profile, _) = start_browser().await?;
+
+    let outcome = async {
+        // The week after next: its declarations lock on next week's Wednesday.
+        let today = chrono::Utc::now().date_naive();
+        let week = shared::WeekCommencing::containing(today).next().next();
+        let monday = week.to_string();
+        let calendar = format!(
+            "http://localhost:{port}/availability/calendar?zone=twilight-zone&week={monday}"
+        );
+        client.goto(&calendar).await?;
+        sign_in_as_demo(&client, shared::Role::Operator).await?;
+        client.goto(&calendar).await?;
+        choose_api_test_sustain(&client).await?;
+        let banner = wait_for(&client, Locator::Css("#calendar-banner"))
+            .await
+            .context("no calendar banner")?
+            .text()
+            .await?;
+        ensure!(
+            banner.starts_with("This week can be edited until 23:59 on Wednesday"),
+            "banner: {banner}"
+        );
+        let day = format!("section.day[data-date='{monday}']");
+        fill(&client, &format!("{day} input.start"), "16:00").await?;
+        fill(&client, &format!("{day} input.end"), "19:00").await?;
+        fill(&client, &format!("{day} input.kw"), "400").await?;
+        click(&client, &format!("{day} button.add")).await?;
+        let declared = wait_for(&client, Locator::Css(&format!("{day} .window")))
+            .await
+            .context("the declared window did not appear")?
+            .text()
+            .await?;
+        ensure!(
+            declared.contains("16:00–19:00") && declared.contains("400 kW"),
+            "window: {declared}"
+        );
+        let refused_kw = format!("{day} input.kw");
+        fill(&client, &format!("{day} input.start"), "18:00").await?;
+        fill(&client, &format!("{day} input.end"), "20:00").await?;
+        fill(&client, &refused_kw, "100").await?;
+        click(&client, &format!("{day} button.add")).await?;
+        let error = wait_for(&client, Locator::Css("#calendar-message.error"))
+            .await
+            .context("an overlapping window was not refused")?
+            .text()
+            .await?;
+        ensure!(error.contains("overlaps"), "message: {error}");
+        let shots = workspace_root().join("target/e2e");
+        std::fs::create_dir_all(&shots)?;
+        std::fs::write(
+            shots.join(format!("availability-calendar-{}.png", engine.name())),
+            client.screenshot().await?,
+        )?;
+
+        // The FSP sees the window and cannot change anything.
+        client.delete_all_cookies().await?;
+        client.goto(&calendar).await?;
+        sign_in_as_demo_fsp(&client).await?;
+        client.goto(&calendar).await?;
+        choose_api_test_sustain(&client).await?;
+        let banner = wait_for(&client, Locator::Css("#calendar-banner"))
+            .await?
+            .text()
+            .await?;
+        ensure!(
+            banner == "Availability declarations for this programme are managed by the Operator",
+            "FSP banner: {banner}"
+        );
+        let seen = wait_for(&client, Locator::Css(&format!("{day} .window")))
+            .await
+            .context("the FSP does not see the window")?
+            .text()
+            .await?;
+        ensure!(seen.contains("16:00–19:00"), "FSP window: {seen}");
+        let editors = client
+            .find_all(Locator::Css(".add-window, button.remove, button.accept"))
+            .await?;
+        ensure!(
+            editors.is_empty(),
+            "the FSP was offered {} edit controls",
+            editors.len()
+        );
+        anyhow::Ok(())
+    }
+    .await;
+
+    client.close().await.ok();
+    driver.kill().await.ok();
+    server.kill().await.ok();
+    std::fs::remove_dir_all(profile).ok();
+    drop(database);
+    outcome
+}
+
+/// Picks the twilight-zone "API Test" group and the Sustain programme on the calendar.
+async fn choose_api_test_sustain(client: &Client) -> Result<()> {
+    wait_for(client, Locator::Css("#group-select option"))
+        .await
+        .context("no dispatch groups offered")?;
+    client
+        .find(Locator::Css("#programme-select"))
+        .await?
+        .select_by_label("Sustain")
+        .await?;
+    wait_for(client, Locator::Css("#group-select option")).await?;
+    client
+        .find(Locator::Css("#group-select"))
+        .await?
+        .select_by_label("API Test")
+        .await?;
+    wait_until("the calendar for API Test", async || {
+        match client.find(Locator::Css(".muted")).await {
+            Ok(_) => client
+                .source()
+                .await
+                .is_ok_and(|html| html.contains("API Test · Sustain")),
+            Err(_) => false,
+        }
+    })
+    .await
+}
+
 #[tokio::test]
 async fn invitation_in_chromium_on_sqlite() -> Result<()> {
     invited_user_signs_up_in_the_browser(Engine::Sqlite).await
@@ -747,4 +875,14 @@ async fn meterable_units_in_chromium_on_sqlite() -> Result<()> {
 #[tokio::test]
 async fn meterable_units_in_chromium_on_postgres() -> Result<()> {
     meterable_units_page_shows_the_api_test_card(Engine::Postgres).await
+}
+
+#[tokio::test]
+async fn availability_in_chromium_on_sqlite() -> Result<()> {
+    operator_declares_availability_the_fsp_reads_it(Engine::Sqlite).await
+}
+
+#[tokio::test]
+async fn availability_in_chromium_on_postgres() -> Result<()> {
+    operator_declares_availability_the_fsp_reads_it(Engine::Postgres).await
 }

@@ -10,6 +10,7 @@ mod m20261126_000005_api_tokens;
 mod m20261126_000006_readings;
 mod m20261126_000007_idempotency_keys;
 mod m20261126_000008_availability;
+mod m20261126_000009_readings_without_fk;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000006_readings::Migration),
             Box::new(m20261126_000007_idempotency_keys::Migration),
             Box::new(m20261126_000008_availability::Migration),
+            Box::new(m20261126_000009_readings_without_fk::Migration),
         ]
     }
 }

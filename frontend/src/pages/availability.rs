@@ -324,7 +324,7 @@ fn DayColumn(
             }).collect_view()}
             {can_edit.then(|| view! {
                 <div class="add-window">
-                    <input type="time" aria-label="Start" class="start" prop:value=move || start.get()
+                    <input type="text" aria-label="Start" class="start" placeholder="HH:MM" prop:value=move || start.get()
                         on:input=move |ev| start.set(event_target_value(&ev))/>
                     <input type="text" aria-label="End" class="end" placeholder="HH:MM" prop:value=move || end.get()
                         on:input=move |ev| end.set(event_target_value(&ev))/>

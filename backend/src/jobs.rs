@@ -3,7 +3,7 @@
 //! second instance neither loses nor repeats work: the next tick catches up.
 
 use crate::app::AppState;
-use crate::services::availability;
+use crate::services::{availability, baselines};
 use std::time::Duration;
 
 /// How often due work is looked for. Declaration locks are minute-precise; a tick a few
@@ -17,6 +17,11 @@ pub async fn run_due(state: &AppState) {
         Ok(0) => {}
         Ok(accepted) => tracing::info!(accepted, "auto-accepted availability at the lock"),
         Err(e) => tracing::error!(error = %e, "auto-accepting availability failed"),
+    }
+    match baselines::recompute_due(&state.db, now).await {
+        Ok(0) => {}
+        Ok(units) => tracing::info!(units, "computed this month's automatic baselines"),
+        Err(e) => tracing::error!(error = %e, "computing automatic baselines failed"),
     }
 }
 

@@ -757,6 +757,35 @@ async fn operator_declares_availability_the_fsp_reads_it(engine: Engine) -> Resu
             banner.starts_with("This week can be edited until 23:59 on Wednesday"),
             "banner: {banner}"
         );
+        // The unit's nominated baseline, sent through GraphQL with the operator's session
+        // (the calendar then charts it): a daily demand curve, deeper in the evening.
+        let mut template = String::from("day_of_week,local_time,power_kw\n");
+        for day in ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"] {
+            for minute in 0..1440 {
+                let hour = f64::from(minute) / 60.0;
+                let kw = -250.0 - 200.0 * (-(hour - 18.0).powi(2) / 8.0).exp();
+                template.push_str(&format!("{day},{:02}:{:02},{kw:.2}\n", minute / 60, minute % 60));
+            }
+        }
+        let uploaded = client
+            .execute(
+                "return fetch('/graphql', {method: 'POST', headers: {'content-type': 'application/json'},
+                   body: JSON.stringify({query: 'mutation($u: String!, $c: String!) { uploadBaselineTemplate(meterableUnitId: $u, csv: $c) }',
+                                         variables: {u: arguments[0], c: arguments[1]}})}).then(r => r.json())",
+                vec![
+                    serde_json::json!(backend::seed::API_TEST_UNIT_ID),
+                    serde_json::json!(template),
+                ],
+            )
+            .await?;
+        ensure!(
+            uploaded["data"]["uploadBaselineTemplate"] == 10080,
+            "template upload: {uploaded}"
+        );
+        client.refresh().await?;
+        wait_for(&client, Locator::Css("svg#baseline-chart polyline.baseline"))
+            .await
+            .context("the calendar has no baseline chart")?;
         let day = format!("section.day[data-date='{monday}']");
         fill(&client, &format!("{day} input.start"), "16:00").await?;
         fill(&client, &format!("{day} input.end"), "19:00").await?;

@@ -11,6 +11,7 @@ mod m20261126_000006_readings;
 mod m20261126_000007_idempotency_keys;
 mod m20261126_000008_availability;
 mod m20261126_000009_readings_without_fk;
+mod m20261126_000010_baselines;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000007_idempotency_keys::Migration),
             Box::new(m20261126_000008_availability::Migration),
             Box::new(m20261126_000009_readings_without_fk::Migration),
+            Box::new(m20261126_000010_baselines::Migration),
         ]
     }
 }

@@ -239,6 +239,8 @@ pub struct AvailabilityWeek {
     /// The caller is an FSP: the operator enters its declarations, so it reads them only.
     pub managed_by_operator: bool,
     pub days: Vec<AvailabilityDay>,
+    /// The group's baseline over the week, half-hourly (empty when none is agreed).
+    pub baseline: Vec<BaselinePoint>,
 }
 
 /// A window to declare, or a declared window's new values.
@@ -284,3 +286,16 @@ pub struct AcceptanceRow {
 
 /// The acceptance download's CSV header, in the guide's column order.
 pub const ACCEPTANCE_CSV_HEADER: &str = "zone,programme,dispatch_group_id,dispatch_group,date,window_start,window_end,declared_kw,status,acceptance_start,acceptance_end,accepted_kw";
+
+/// A baseline value: the unit's expected power over one metering interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "server",
+    derive(async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+pub struct BaselinePoint {
+    /// Start of the interval (UTC).
+    pub start: chrono::DateTime<chrono::Utc>,
+    /// Expected power, kW (positive export, negative import).
+    pub kw: f64,
+}

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod assets;
 pub mod availability;
+pub mod baselines;
 pub mod readings;
 
 use crate::app::{AppState, Clock};
@@ -29,6 +30,7 @@ pub struct QueryRoot(
     accounts::AccountsQuery,
     readings::ReadingsQuery,
     availability::AvailabilityQuery,
+    baselines::BaselinesQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -36,6 +38,7 @@ pub struct MutationRoot(
     accounts::AccountsMutation,
     readings::ReadingsMutation,
     availability::AvailabilityMutation,
+    baselines::BaselinesMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -118,6 +121,29 @@ pub(crate) fn gql_error(e: ServiceError) -> async_graphql::Error {
                 .map(|f| async_graphql::Value::String(f.field.clone()))
                 .collect();
             ext.set("fields", async_graphql::Value::List(all));
+            // Each refusal in full, with its row or CSV line where it has one.
+            let detailed: Vec<async_graphql::Value> = errors
+                .iter()
+                .map(|f| {
+                    let mut entry = async_graphql::indexmap::IndexMap::new();
+                    if let Some(index) = f.index {
+                        entry.insert(
+                            async_graphql::Name::new("index"),
+                            async_graphql::Value::from(index),
+                        );
+                    }
+                    entry.insert(
+                        async_graphql::Name::new("field"),
+                        async_graphql::Value::from(f.field.clone()),
+                    );
+                    entry.insert(
+                        async_graphql::Name::new("reason"),
+                        async_graphql::Value::from(f.reason.clone()),
+                    );
+                    async_graphql::Value::Object(entry)
+                })
+                .collect();
+            ext.set("errors", async_graphql::Value::List(detailed));
         }
     })
 }

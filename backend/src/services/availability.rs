@@ -186,6 +186,11 @@ pub async fn week(
     }
     let operator = require_operator(actor).is_ok();
     let locked = now >= lock;
+    let (week_start, week_end) = (
+        london_instant(week.date(), 0).ok_or_else(|| corrupt("week start"))?,
+        london_instant(week.next().date(), 0).ok_or_else(|| corrupt("week end"))?,
+    );
+    let baseline = super::baselines::group_half_hours(db, group.id, week_start, week_end).await?;
     Ok(AvailabilityWeek {
         week_commencing: week.to_string(),
         programme_id: public_id(&programme.public_id)?,
@@ -200,6 +205,7 @@ pub async fn week(
         can_decide: operator && locked,
         managed_by_operator: !operator,
         days,
+        baseline,
     })
 }
 

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod api_tokens;
 pub mod assets;
 pub mod availability;
+pub mod baselines;
 pub mod idempotency;
 pub mod notifications;
 pub mod organisations;

@@ -10,6 +10,7 @@
 mod accounts;
 mod assets;
 mod availability;
+mod baselines;
 mod graphql;
 mod helpers;
 mod idempotency;

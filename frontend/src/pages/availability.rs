@@ -53,6 +53,7 @@ const WEEK_QUERY: &str = "query Week($g: String!, $p: String!, $w: String!) {
     editableUntil editableUntilLabel locked canEdit canDecide managedByOperator
     days { date label windows { id date start end startUtc endUtc declaredKw status
       acceptedKw acceptanceStart acceptanceEnd } }
+    baseline { start kw }
   }
 }";
 
@@ -278,12 +279,81 @@ fn Calendar(
             </p>
         })}
         <div class="calendar">
-            {cal.days.into_iter().map(|day| view! {
+            {cal.days.clone().into_iter().map(|day| view! {
                 <DayColumn day=day can_edit=cal.can_edit can_decide=cal.can_decide
                     group=group.clone() programme=programme.clone() message=message reload=reload.clone()/>
             }).collect_view()}
         </div>
+        <BaselineChart cal=cal.clone()/>
     }
+}
+
+/// The group's weekly baseline (guide §3.5) with the accepted windows shaded.
+#[component]
+fn BaselineChart(cal: AvailabilityWeek) -> impl IntoView {
+    const W: f64 = 980.0;
+    const H: f64 = 260.0;
+    const LEFT: f64 = 64.0;
+    const RIGHT: f64 = 12.0;
+    const TOP: f64 = 12.0;
+    const BOTTOM: f64 = 44.0;
+    let (plot_w, plot_h) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
+    let Some(first) = cal.baseline.first().map(|p| p.start) else {
+        return view! { <p class="muted" id="baseline-chart">"No baseline agreed for this dispatch group."</p> }.into_any();
+    };
+    let span = 7.0 * 86_400.0;
+    let x = move |t: chrono::DateTime<chrono::Utc>| {
+        LEFT + ((t - first).num_seconds() as f64 / span).clamp(0.0, 1.0) * plot_w
+    };
+    let lo = cal.baseline.iter().map(|p| p.kw).fold(0.0_f64, f64::min);
+    let hi = cal.baseline.iter().map(|p| p.kw).fold(0.0_f64, f64::max);
+    let (lo, hi) = if hi - lo < 1e-9 {
+        (lo - 1.0, hi + 1.0)
+    } else {
+        (lo, hi + (hi - lo) * 0.1)
+    };
+    let y = move |kw: f64| TOP + (hi - kw) / (hi - lo) * plot_h;
+    let line: String = cal
+        .baseline
+        .iter()
+        .map(|p| format!("{:.1},{:.1}", x(p.start), y(p.kw)))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let accepted: Vec<(f64, f64)> = cal
+        .days
+        .iter()
+        .flat_map(|d| d.windows.iter())
+        .filter_map(|w| Some((x(w.acceptance_start?), x(w.acceptance_end?))))
+        .collect();
+    let ticks: Vec<f64> = (0..=4)
+        .map(|i| lo + (hi - lo) * f64::from(i) / 4.0)
+        .collect();
+    let day_width = plot_w / 7.0;
+    view! {
+        <section class="card">
+            <h2>"Baseline"</h2>
+            <svg id="baseline-chart" class="chart" viewBox=format!("0 0 {W} {H}") role="img"
+                aria-label="The dispatch group's baseline over the week, kW, with accepted windows shaded">
+                {accepted.into_iter().map(|(a, b)| view! {
+                    <rect class="accepted" x=a y=TOP width=(b - a).max(1.0) height=plot_h/>
+                }).collect_view()}
+                {ticks.into_iter().map(|kw| view! {
+                    <line class="grid-line" x1=LEFT x2=LEFT + plot_w y1=y(kw) y2=y(kw)/>
+                    <text class="tick" x=LEFT - 6.0 y=y(kw) + 4.0 text-anchor="end">{format!("{kw:.0}")}</text>
+                }).collect_view()}
+                <polyline class="baseline" points=line/>
+                <line class="axis" x1=LEFT x2=LEFT y1=TOP y2=TOP + plot_h/>
+                <line class="axis" x1=LEFT x2=LEFT + plot_w y1=TOP + plot_h y2=TOP + plot_h/>
+                {cal.days.iter().enumerate().map(|(i, d)| view! {
+                    <text class="tick" x=LEFT + (i as f64 + 0.5) * day_width y=TOP + plot_h + 16.0 text-anchor="middle">{d.label.clone()}</text>
+                }).collect_view()}
+                <text class="axis-title" x=14.0 y=TOP + plot_h / 2.0 text-anchor="middle"
+                    transform=format!("rotate(-90 14 {})", TOP + plot_h / 2.0)>"kW"</text>
+                <text class="axis-title" x=LEFT + plot_w / 2.0 y=H - 6.0 text-anchor="middle">"Day (Europe/London); shaded: accepted availability"</text>
+            </svg>
+        </section>
+    }
+    .into_any()
 }
 
 #[component]

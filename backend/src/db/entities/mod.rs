@@ -4,6 +4,7 @@ pub mod api_tokens;
 pub mod audit_events;
 pub mod auth_tokens;
 pub mod availability_windows;
+pub mod baseline_profiles;
 pub mod dispatch_groups;
 pub mod fsp_companies;
 pub mod idempotency_keys;

@@ -1,0 +1,76 @@
+//! Baselines (guide §3.5): the series, and the operator's method, value and template.
+
+use super::{caller, gql_error};
+use crate::services::{ServiceError, baselines};
+use async_graphql::{Context, Object, Result};
+use chrono::{DateTime, Utc};
+use shared::{BaselineMethod, BaselinePoint};
+
+fn instant(field: &str, value: &str) -> Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(value)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| {
+            gql_error(ServiceError::invalid(
+                field,
+                "must be an RFC 3339 time such as 2025-02-01T00:00:00Z",
+            ))
+        })
+}
+
+#[derive(Default)]
+pub struct BaselinesQuery;
+
+#[Object]
+impl BaselinesQuery {
+    /// A unit's baseline over [from, to) (UTC, at most 31 days), one value per metering
+    /// interval, each stamped with the interval's start.
+    async fn baseline_series(
+        &self,
+        ctx: &Context<'_>,
+        meterable_unit_id: String,
+        from: String,
+        to: String,
+    ) -> Result<Vec<BaselinePoint>> {
+        let (db, actor, _) = caller(ctx)?;
+        let (from, to) = (instant("from", &from)?, instant("to", &to)?);
+        baselines::series(db, actor, &meterable_unit_id, from, to)
+            .await
+            .map_err(gql_error)
+    }
+}
+
+#[derive(Default)]
+pub struct BaselinesMutation;
+
+#[Object]
+impl BaselinesMutation {
+    /// Sets a unit's baseline method, and for the static method its agreed kW (operators).
+    async fn set_baseline(
+        &self,
+        ctx: &Context<'_>,
+        meterable_unit_id: String,
+        method: BaselineMethod,
+        static_kw: Option<f64>,
+    ) -> Result<bool> {
+        let (db, actor, now) = caller(ctx)?;
+        baselines::set_method(db, actor, now, &meterable_unit_id, method, static_kw)
+            .await
+            .map(|()| true)
+            .map_err(gql_error)
+    }
+
+    /// Stores a unit's nominated template, CSV `day_of_week,local_time,power_kw` (London
+    /// local start of each minute or half-hour, 7 × 1440 or 7 × 48 rows), and makes it the
+    /// unit's method (operators). Returns the number of values stored.
+    async fn upload_baseline_template(
+        &self,
+        ctx: &Context<'_>,
+        meterable_unit_id: String,
+        csv: String,
+    ) -> Result<usize> {
+        let (db, actor, now) = caller(ctx)?;
+        baselines::upload_template(db, actor, now, &meterable_unit_id, &csv)
+            .await
+            .map_err(gql_error)
+    }
+}

@@ -12,6 +12,7 @@ mod m20261126_000007_idempotency_keys;
 mod m20261126_000008_availability;
 mod m20261126_000009_readings_without_fk;
 mod m20261126_000010_baselines;
+mod m20261126_000011_retirement;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000008_availability::Migration),
             Box::new(m20261126_000009_readings_without_fk::Migration),
             Box::new(m20261126_000010_baselines::Migration),
+            Box::new(m20261126_000011_retirement::Migration),
         ]
     }
 }

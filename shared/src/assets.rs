@@ -107,6 +107,8 @@ pub struct Programme {
     pub product_code: Option<ProductCode>,
     /// Whether this is the auction variant of the programme.
     pub auction: bool,
+    /// The programme's operating policy (Europe/London times).
+    pub policy: crate::ProgrammePolicy,
 }
 
 /// A Constraint Management Zone the caller may see.
@@ -242,4 +244,48 @@ mod tests {
             Some("\"HALF_HOURLY\"")
         );
     }
+}
+
+/// A dispatch group's operator-managed fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "server",
+    derive(async_graphql::InputObject, utoipa::ToSchema)
+)]
+pub struct DispatchGroupInput {
+    /// Unique in the zone; matches the operator's asset reference.
+    pub name: String,
+    /// Flex capacity, kW: more than zero.
+    pub power_change_kw: f64,
+    pub direction: Direction,
+    pub min_runtime_minutes: Option<i32>,
+    pub max_runtime_minutes: Option<i32>,
+    pub weekly_runtime_minutes: Option<i32>,
+    /// References in external marketplaces' asset registers (e.g. ElectronConnect).
+    pub marketplace_units: Vec<String>,
+}
+
+/// A meterable unit's operator-managed fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "server",
+    derive(async_graphql::InputObject, utoipa::ToSchema)
+)]
+pub struct MeterableUnitInput {
+    pub name: String,
+    /// Fixed once the unit has readings.
+    pub metering_granularity: MeteringGranularity,
+}
+
+/// A price-table row: £/MW/h, £/MWh and the unit ceiling £/MWh; none where not offered.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "server",
+    derive(async_graphql::InputObject, utoipa::ToSchema)
+)]
+pub struct PriceInput {
+    pub availability_price: Option<f64>,
+    pub utilisation_price: Option<f64>,
+    /// The most that may be bid or paid; neither price may exceed it.
+    pub unit_ceiling: Option<f64>,
 }

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod assets;
 pub mod availability;
 pub mod baselines;
+pub mod configuration;
 pub mod readings;
 
 use crate::app::{AppState, Clock};
@@ -39,6 +40,7 @@ pub struct MutationRoot(
     readings::ReadingsMutation,
     availability::AvailabilityMutation,
     baselines::BaselinesMutation,
+    configuration::ConfigurationMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -125,6 +125,7 @@ pub async fn list_dispatch_groups(
     let zone_row = visible_zone(db, actor, zone).await?;
     let groups = dispatch_groups::Entity::find()
         .filter(dispatch_groups::Column::ZoneId.eq(zone_row.id))
+        .filter(dispatch_groups::Column::RetiredAt.is_null())
         .filter(dispatch_group_scope(actor))
         .order_by_asc(dispatch_groups::Column::Name)
         .all(db)
@@ -341,6 +342,7 @@ pub async fn list_meterable_units(
     let zone_id = zone_slug(&zone_row.slug)?;
     let groups = dispatch_groups::Entity::find()
         .filter(dispatch_groups::Column::ZoneId.eq(zone_row.id))
+        .filter(dispatch_groups::Column::RetiredAt.is_null())
         .filter(dispatch_group_scope(actor))
         .order_by_asc(dispatch_groups::Column::Name)
         .all(db)
@@ -363,6 +365,7 @@ async fn units_by_group(
     let mut by_group: HashMap<i32, Vec<meterable_units::Model>> = HashMap::new();
     for u in meterable_units::Entity::find()
         .filter(meterable_units::Column::DispatchGroupId.is_in(group_ids.to_vec()))
+        .filter(meterable_units::Column::RetiredAt.is_null())
         .order_by_asc(meterable_units::Column::Name)
         .all(db)
         .await?
@@ -393,8 +396,9 @@ fn meterable_unit(
     })
 }
 
-fn programme(p: &programmes::Model) -> Result<Programme, ServiceError> {
+pub(crate) fn programme(p: &programmes::Model) -> Result<Programme, ServiceError> {
     Ok(Programme {
+        policy: super::availability::policy_of(p)?,
         id: public_id(&p.public_id)?,
         kind: ProgrammeKind::parse(&p.kind).ok_or_else(|| corrupt("programme kind"))?,
         name: p.name.clone(),

@@ -355,6 +355,12 @@ pub async fn declare(
 ) -> Result<AvailabilityWindow, ServiceError> {
     require_operator(actor)?;
     let (group, zone, programme) = group_and_programme(db, actor, group_id, programme_id).await?;
+    if group.retired_at.is_some() {
+        return Err(ServiceError::invalid(
+            "dispatchGroupId",
+            "this dispatch group is retired",
+        ));
+    }
     let checked = check_window(input, group.power_change_kw)?;
     let lock = lock_at(&policy_of(&programme)?, checked.week)?;
     if now >= lock {

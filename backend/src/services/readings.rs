@@ -37,6 +37,7 @@ async fn own_units(
 ) -> Result<HashMap<String, Unit>, ServiceError> {
     let rows = meterable_units::Entity::find()
         .filter(meterable_units::Column::PublicId.is_in(public_ids))
+        .filter(meterable_units::Column::RetiredAt.is_null())
         .filter(
             meterable_units::Column::DispatchGroupId.in_subquery(
                 sea_orm::sea_query::Query::select()

@@ -11,6 +11,7 @@ mod accounts;
 mod assets;
 mod availability;
 mod baselines;
+mod configuration;
 mod graphql;
 mod helpers;
 mod idempotency;

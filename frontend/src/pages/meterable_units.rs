@@ -31,7 +31,9 @@ const GROUPS_QUERY: &str = "query Groups($zoneId: String!, $week: String) {
     minRuntimeMinutes maxRuntimeMinutes weeklyRuntimeMinutes marketplaceUnits
     meterableUnits { id name dispatchGroupId dispatchGroupName zoneId meteringGranularity
       baseline { method staticKw } }
-    prices { programme { id kind name productCode auction }
+    prices { programme { id kind name productCode auction policy { declarationLockDay
+        declarationLockTime acceptanceDay acceptanceTime autoAccept weekAheadDay weekAheadTime
+        dayAheadTime startLeadMinutes manualDispatch paymentBasis deliveryScale performanceFactor } }
       availabilityPrice utilisationPrice unitCeiling }
   }
 }";

@@ -15,6 +15,8 @@ pub struct Model {
     pub max_runtime_minutes: Option<i32>,
     pub weekly_runtime_minutes: Option<i32>,
     pub created_at: DateTimeUtc,
+    /// Set when retired: no longer listed, declared, dispatched or sent readings.
+    pub retired_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

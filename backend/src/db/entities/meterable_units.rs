@@ -12,6 +12,8 @@ pub struct Model {
     pub baseline_method: String,
     pub baseline_static_kw: Option<f64>,
     pub created_at: DateTimeUtc,
+    /// Set when retired: no longer listed, declared, dispatched or sent readings.
+    pub retired_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

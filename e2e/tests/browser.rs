@@ -757,6 +757,37 @@ async fn operator_declares_availability_the_fsp_reads_it(engine: Engine) -> Resu
             banner.starts_with("This week can be edited until 23:59 on Wednesday"),
             "banner: {banner}"
         );
+        // Configuration: a price above its unit ceiling is refused on the page.
+        client
+            .goto(&format!("http://localhost:{port}/configuration?zone=twilight-zone"))
+            .await?;
+        let row = "article[data-dispatch-group='API Test'] tr[data-programme='Sustain']";
+        let inputs = {
+            wait_for(&client, Locator::Css(&format!("{row} input.money")))
+                .await
+                .context("no price inputs on the configuration page")?;
+            client
+                .find_all(Locator::Css(&format!("{row} input.money")))
+                .await?
+        };
+        ensure!(inputs.len() == 3, "{} price inputs", inputs.len());
+        for (input, value) in inputs.iter().zip(["95.55", "120", "100"]) {
+            input.clear().await?;
+            input.send_keys(value).await?;
+        }
+        click(&client, &format!("{row} button.save-price")).await?;
+        let refused = wait_for(&client, Locator::Css("#config-message.error"))
+            .await
+            .context("a price above the ceiling was not refused")?
+            .text()
+            .await?;
+        ensure!(
+            refused.contains("above the unit ceiling of £100.00"),
+            "message: {refused}"
+        );
+        client.goto(&calendar).await?;
+        choose_api_test_sustain(&client).await?;
+
         // The unit's nominated baseline, sent through GraphQL with the operator's session
         // (the calendar then charts it): a daily demand curve, deeper in the evening.
         let mut template = String::from("day_of_week,local_time,power_kw\n");

@@ -2,6 +2,7 @@
 
 use crate::api::{SIGNED_OUT, go, graphql, rest};
 use crate::pages::availability::{AcceptanceDecisionsPage, CalendarPage};
+use crate::pages::configuration::ConfigurationPage;
 use crate::pages::docs::{DocumentationPage, GraphqlDocsPage, ParticipantApiPage};
 use crate::pages::organisations::OrganisationsPage;
 use crate::pages::readings::ReadingsPage;
@@ -81,6 +82,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/activate") view=ActivatePage/>
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage/>
                     <Route path=path!("/account") view=Account/>
+                    <Route path=path!("/configuration") view=ConfigurationPage/>
                     <Route path=path!("/users") view=UsersPage/>
                     <Route path=path!("/organisations") view=OrganisationsPage/>
                     <Route path=path!("/users/audit") view=AuditPage/>
@@ -149,6 +151,7 @@ fn TopBar() -> impl IntoView {
                         .and_then(Result::ok)
                         .is_some_and(|m| m.me.role != shared::Role::Participant);
                     manages.then(|| view! {
+                        <div class=section("/configuration")><A href="/configuration">"Configuration"</A></div>
                         <div class=section("/users")><A href="/users">"Users"</A></div>
                         <div class=section("/organisations")><A href="/organisations">"Organisations"</A></div>
                     })

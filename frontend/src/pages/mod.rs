@@ -1,4 +1,5 @@
 pub mod availability;
+pub mod configuration;
 pub mod docs;
 pub mod meterable_units;
 pub mod organisations;

@@ -251,6 +251,15 @@ async fn meterable_units_page_shows_the_api_test_card(engine: Engine) -> Result<
         )
         .await
         .context("deep link did not render the ATestDV card")?;
+        let policies = client
+            .find(Locator::Css("#programme-policies"))
+            .await?
+            .text()
+            .await?;
+        ensure!(
+            policies.contains("declarations lock Wednesday 23:59 the week before"),
+            "programme policies: {policies}"
+        );
 
         // The GraphQL explorer runs from files the product serves itself (no CDN).
         client

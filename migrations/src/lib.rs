@@ -13,6 +13,7 @@ mod m20261126_000008_availability;
 mod m20261126_000009_readings_without_fk;
 mod m20261126_000010_baselines;
 mod m20261126_000011_retirement;
+mod m20261126_000012_dispatch_events;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000009_readings_without_fk::Migration),
             Box::new(m20261126_000010_baselines::Migration),
             Box::new(m20261126_000011_retirement::Migration),
+            Box::new(m20261126_000012_dispatch_events::Migration),
         ]
     }
 }

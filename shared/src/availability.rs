@@ -171,6 +171,65 @@ impl ProgrammePolicy {
     }
 }
 
+impl ProgrammePolicy {
+    /// The policy in words, as the Meterable Units page shows it to FSPs.
+    pub fn summary(&self) -> String {
+        let day = |d: DayOfWeek| {
+            let name = d.as_str();
+            format!("{}{}", &name[..1], name[1..].to_lowercase())
+        };
+        let mut parts = vec![format!(
+            "declarations lock {} {} the week before",
+            day(self.declaration_lock_day),
+            self.declaration_lock_time
+        )];
+        parts.push(if self.auto_accept {
+            "accepted automatically at the lock".to_owned()
+        } else {
+            format!(
+                "acceptance by {} {}",
+                day(self.acceptance_day),
+                self.acceptance_time
+            )
+        });
+        if let (Some(d), Some(t)) = (self.week_ahead_day, &self.week_ahead_time) {
+            parts.push(format!("week-ahead schedule {} {t}", day(d)));
+        }
+        if let Some(t) = &self.day_ahead_time {
+            parts.push(format!("day-ahead schedule daily {t}"));
+        }
+        parts.push(if self.manual_dispatch {
+            "dispatched manually (no API signals)".to_owned()
+        } else {
+            format!("START {} min before the event", self.start_lead_minutes)
+        });
+        parts.push(
+            match self.payment_basis {
+                PaymentBasis::AvailabilityAndUtilisation => "paid for availability and utilisation",
+                PaymentBasis::UtilisationOnly => "paid for utilisation only",
+            }
+            .to_owned(),
+        );
+        parts.push(
+            match self.delivery_scale {
+                DeliveryScale::Flat => "flat delivery scale",
+                DeliveryScale::Sliding => "sliding delivery scale (50–100 %)",
+            }
+            .to_owned(),
+        );
+        parts.push(
+            match self.performance_factor {
+                PerformanceFactor::One => "availability performance factor 1",
+                PerformanceFactor::LastMonth => {
+                    "availability performance factor: last month's delivery"
+                }
+            }
+            .to_owned(),
+        );
+        parts.join("; ")
+    }
+}
+
 /// One declared window of availability.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(

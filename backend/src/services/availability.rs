@@ -4,7 +4,7 @@
 //! [`auto_accept_due`], which the scheduler runs. Every local time is Europe/London.
 
 use super::{Actor, FieldError, ServiceError, assets};
-use crate::db::entities::{audit_events, availability_windows, dispatch_groups, programmes, zones};
+use crate::db::entities::{availability_windows, dispatch_groups, programmes, zones};
 use crate::ids::new_public_id;
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Europe::London;
@@ -392,12 +392,12 @@ pub async fn declare(
     }
     .insert(&txn)
     .await?;
-    record(
+    super::audit_change(
         &txn,
         now,
-        actor,
-        &zone,
-        &group,
+        actor.user_id(),
+        zone.operator_id,
+        Some(group.company_id),
         "availability_declared",
         format!(
             "{} {} {}–{} {} kW ({})",
@@ -484,12 +484,12 @@ pub async fn update(
     active.declared_kw = Set(input.kw);
     active.updated_at = Set(now);
     let row = active.update(&txn).await?;
-    record(
+    super::audit_change(
         &txn,
         now,
-        actor,
-        &zone,
-        &group,
+        actor.user_id(),
+        zone.operator_id,
+        Some(group.company_id),
         "availability_changed",
         format!(
             "{}: {before} → {} {}–{} {} kW ({})",
@@ -519,12 +519,12 @@ pub async fn remove(
     availability_windows::Entity::delete_by_id(row.id)
         .exec(&txn)
         .await?;
-    record(
+    super::audit_change(
         &txn,
         now,
-        actor,
-        &zone,
-        &group,
+        actor.user_id(),
+        zone.operator_id,
+        Some(group.company_id),
         "availability_removed",
         format!(
             "{} {} {}–{} {} kW ({})",
@@ -588,12 +588,12 @@ pub async fn decide(
             group.name, row.day, row.start_local, row.end_local, row.declared_kw
         );
         let row = set_decision(&txn, row, accept, actor.user_id(), now).await?;
-        record(
+        super::audit_change(
             &txn,
             now,
-            actor,
-            &zone,
-            &group,
+            actor.user_id(),
+            zone.operator_id,
+            Some(group.company_id),
             if accept {
                 "availability_accepted"
             } else {
@@ -718,12 +718,12 @@ pub async fn auto_accept_due(
                 group.name, row.day, row.start_local, row.end_local, row.declared_kw
             );
             set_decision(&txn, row, true, None, now).await?;
-            audit_event(
+            super::audit_change(
                 &txn,
                 now,
                 None,
-                &zone,
-                &group,
+                zone.operator_id,
+                Some(group.company_id),
                 "availability_auto_accepted",
                 detail,
             )
@@ -733,43 +733,6 @@ pub async fn auto_accept_due(
         txn.commit().await?;
     }
     Ok(accepted)
-}
-
-async fn record(
-    txn: &impl ConnectionTrait,
-    now: DateTime<Utc>,
-    actor: &Actor,
-    zone: &zones::Model,
-    group: &dispatch_groups::Model,
-    event: &str,
-    detail: String,
-) -> Result<(), ServiceError> {
-    audit_event(txn, now, actor.user_id(), zone, group, event, detail).await
-}
-
-/// Audited against the zone's operator and the group's company, so both can trace it.
-async fn audit_event(
-    txn: &impl ConnectionTrait,
-    now: DateTime<Utc>,
-    by: Option<i32>,
-    zone: &zones::Model,
-    group: &dispatch_groups::Model,
-    event: &str,
-    detail: String,
-) -> Result<(), ServiceError> {
-    audit_events::ActiveModel {
-        at: Set(now),
-        event: Set(event.to_owned()),
-        actor_user_id: Set(by),
-        subject_user_id: Set(None),
-        operator_id: Set(Some(zone.operator_id)),
-        company_id: Set(Some(group.company_id)),
-        detail: Set(detail),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
-    Ok(())
 }
 
 /// Every declaration of a week across the programmes and zones the caller may see, for

@@ -7,7 +7,7 @@
 //! local time.
 
 use super::{Actor, FieldError, ServiceError, assets};
-use crate::db::entities::{audit_events, baseline_profiles, meterable_units, readings};
+use crate::db::entities::{baseline_profiles, dispatch_events, meterable_units, readings};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc};
 use chrono_tz::Europe::London;
 use sea_orm::sea_query::OnConflict;
@@ -424,12 +424,12 @@ pub async fn set_method(
         active.baseline_static_kw = Set(static_kw);
     }
     active.update(&txn).await?;
-    audit(
+    super::audit_change(
         &txn,
         now,
-        actor,
+        actor.user_id(),
         zone.operator_id,
-        group.company_id,
+        Some(group.company_id),
         "baseline_set",
         detail,
     )
@@ -467,12 +467,12 @@ pub async fn upload_template(
     let mut active: meterable_units::ActiveModel = unit.into();
     active.baseline_method = Set(BaselineMethod::Nominated.as_str().to_owned());
     active.update(&txn).await?;
-    audit(
+    super::audit_change(
         &txn,
         now,
-        actor,
+        actor.user_id(),
         zone.operator_id,
-        group.company_id,
+        Some(group.company_id),
         "baseline_template_uploaded",
         detail,
     )
@@ -521,30 +521,6 @@ async fn store_profile(
         .to_owned(),
     )
     .exec_without_returning(db)
-    .await?;
-    Ok(())
-}
-
-async fn audit(
-    db: &impl ConnectionTrait,
-    now: DateTime<Utc>,
-    actor: &Actor,
-    operator_id: i32,
-    company_id: i32,
-    event: &str,
-    detail: String,
-) -> Result<(), ServiceError> {
-    audit_events::ActiveModel {
-        at: Set(now),
-        event: Set(event.to_owned()),
-        actor_user_id: Set(actor.user_id()),
-        subject_user_id: Set(None),
-        operator_id: Set(Some(operator_id)),
-        company_id: Set(Some(company_id)),
-        detail: Set(detail),
-        ..Default::default()
-    }
-    .insert(db)
     .await?;
     Ok(())
 }
@@ -598,9 +574,7 @@ pub async fn recompute_due(
                 kw.map(|kw| (r.interval_end, kw))
             })
             .collect();
-        // Dispatched periods are left out; dispatch events do not exist before the
-        // dispatch feature, so none are excluded yet.
-        let excluded: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+        let excluded = dispatched(db, unit.dispatch_group_id, from, start).await?;
         let (profile, days) = automatic_profile(&rows, granularity, &excluded);
         store_profile(
             db,
@@ -616,6 +590,26 @@ pub async fn recompute_due(
         computed += 1;
     }
     Ok(computed)
+}
+
+/// The periods a group was dispatched in `[from, to)`: what it did then was not its
+/// baseline. Cancelled dispatches never ran; emergency-stopped ones ended at the stop.
+pub async fn dispatched(
+    db: &impl ConnectionTrait,
+    group_id: i32,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<(DateTime<Utc>, DateTime<Utc>)>, ServiceError> {
+    Ok(dispatch_events::Entity::find()
+        .filter(dispatch_events::Column::DispatchGroupId.eq(group_id))
+        .filter(dispatch_events::Column::Status.ne("cancelled"))
+        .filter(dispatch_events::Column::StartAt.lt(to))
+        .filter(dispatch_events::Column::EndAt.gt(from))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| (e.start_at, e.stopped_at.unwrap_or(e.end_at).min(e.end_at)))
+        .collect())
 }
 
 /// The summed baseline of a dispatch group's units at half-hour resolution (the mean

@@ -5,8 +5,8 @@
 use super::availability::parse_clock;
 use super::{Actor, FieldError, ServiceError, assets};
 use crate::db::entities::{
-    audit_events, dispatch_groups, fsp_companies, marketplace_units, meterable_units, prices,
-    programmes, readings, zones,
+    dispatch_groups, fsp_companies, marketplace_units, meterable_units, prices, programmes,
+    readings, zones,
 };
 use crate::ids::new_public_id;
 use chrono::{DateTime, Utc};
@@ -38,30 +38,6 @@ fn field(field: &str, reason: impl Into<String>) -> FieldError {
         field: field.to_owned(),
         reason: reason.into(),
     }
-}
-
-async fn audit(
-    db: &impl ConnectionTrait,
-    now: DateTime<Utc>,
-    actor: &Actor,
-    operator_id: i32,
-    company_id: Option<i32>,
-    event: &str,
-    detail: String,
-) -> Result<(), ServiceError> {
-    audit_events::ActiveModel {
-        at: Set(now),
-        event: Set(event.to_owned()),
-        actor_user_id: Set(actor.user_id()),
-        subject_user_id: Set(None),
-        operator_id: Set(Some(operator_id)),
-        company_id: Set(company_id),
-        detail: Set(detail),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(())
 }
 
 /// A programme of one of the operator's zones.
@@ -132,10 +108,10 @@ pub async fn update_policy(
     let mut active: programmes::ActiveModel = programme.into();
     active.policy = Set(Some(json));
     let updated = active.update(&txn).await?;
-    audit(
+    super::audit_change(
         &txn,
         now,
-        actor,
+        actor.user_id(),
         operator_id,
         None,
         "programme_policy_changed",
@@ -228,10 +204,10 @@ pub async fn set_price(
     )
     .exec_without_returning(&txn)
     .await?;
-    audit(
+    super::audit_change(
         &txn,
         now,
-        actor,
+        actor.user_id(),
         operator_id,
         Some(group.company_id),
         "price_set",
@@ -383,10 +359,10 @@ pub async fn create_dispatch_group(
     .insert(&txn)
     .await?;
     replace_marketplace_units(&txn, group.id, &input.marketplace_units, now).await?;
-    audit(
+    super::audit_change(
         &txn,
         now,
-        actor,
+        actor.user_id(),
         operator_id,
         Some(company_row.id),
         "dispatch_group_created",
@@ -439,10 +415,10 @@ pub async fn update_dispatch_group(
     active.weekly_runtime_minutes = Set(input.weekly_runtime_minutes);
     active.update(&txn).await?;
     replace_marketplace_units(&txn, id, &input.marketplace_units, now).await?;
-    audit(
+    super::audit_change(
         &txn,
         now,
-        actor,
+        actor.user_id(),
         operator_id,
         Some(company_id),
         "dispatch_group_changed",
@@ -480,10 +456,10 @@ pub async fn retire_dispatch_group(
     let mut active: dispatch_groups::ActiveModel = group.into();
     active.retired_at = Set(Some(now));
     active.update(&txn).await?;
-    audit(
+    super::audit_change(
         &txn,
         now,
-        actor,
+        actor.user_id(),
         operator_id,
         Some(company_id),
         "dispatch_group_retired",
@@ -533,10 +509,10 @@ pub async fn create_meterable_unit(
     }
     .insert(&txn)
     .await?;
-    audit(
+    super::audit_change(
         &txn,
         now,
-        actor,
+        actor.user_id(),
         operator_id,
         Some(group.company_id),
         "meterable_unit_created",
@@ -581,10 +557,10 @@ pub async fn update_meterable_unit(
     active.name = Set(input.name.trim().to_owned());
     active.metering_granularity = Set(input.metering_granularity.as_str().to_owned());
     active.update(&txn).await?;
-    audit(
+    super::audit_change(
         &txn,
         now,
-        actor,
+        actor.user_id(),
         operator_id,
         Some(group.company_id),
         "meterable_unit_changed",
@@ -612,10 +588,10 @@ pub async fn retire_meterable_unit(
     let mut active: meterable_units::ActiveModel = unit.into();
     active.retired_at = Set(Some(now));
     active.update(&txn).await?;
-    audit(
+    super::audit_change(
         &txn,
         now,
-        actor,
+        actor.user_id(),
         operator_id,
         Some(group.company_id),
         "meterable_unit_retired",
@@ -693,10 +669,10 @@ pub async fn create_zone(
         .insert(&txn)
         .await?;
     }
-    audit(
+    super::audit_change(
         &txn,
         now,
-        actor,
+        actor.user_id(),
         operator_id,
         None,
         "zone_created",
@@ -747,7 +723,16 @@ pub async fn update_zone(
     active.name = Set(name.trim().to_owned());
     active.sandbox = Set(sandbox);
     active.update(&txn).await?;
-    audit(&txn, now, actor, operator_id, None, "zone_changed", detail).await?;
+    super::audit_change(
+        &txn,
+        now,
+        actor.user_id(),
+        operator_id,
+        None,
+        "zone_changed",
+        detail,
+    )
+    .await?;
     txn.commit().await?;
     assets::list_zones(db, actor, now)
         .await?

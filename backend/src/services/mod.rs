@@ -95,3 +95,30 @@ impl ServiceError {
         }])
     }
 }
+
+/// Records a configuration or operational change in the audit log against the operator
+/// whose network it concerns and, where there is one, the FSP company it affects.
+pub(crate) async fn audit_change(
+    db: &impl sea_orm::ConnectionTrait,
+    now: chrono::DateTime<chrono::Utc>,
+    by: Option<i32>,
+    operator_id: i32,
+    company_id: Option<i32>,
+    event: &str,
+    detail: String,
+) -> Result<(), ServiceError> {
+    use sea_orm::{ActiveModelTrait, Set};
+    crate::db::entities::audit_events::ActiveModel {
+        at: Set(now),
+        event: Set(event.to_owned()),
+        actor_user_id: Set(by),
+        subject_user_id: Set(None),
+        operator_id: Set(Some(operator_id)),
+        company_id: Set(company_id),
+        detail: Set(detail),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}

@@ -2,7 +2,9 @@
 //! (guide §3.4, §3.6). The test clock starts on Wednesday 19 February 2025 at noon, so the
 //! week commencing 24 February locks at 23:59 that evening.
 
-use crate::helpers::{Engine, SSEN, TestApp, both_databases, error_code};
+use crate::helpers::{
+    Engine, SSEN, TestApp, TwilightIds, both_databases, error_code, twilight_ids,
+};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
@@ -16,51 +18,6 @@ both_databases!(
 
 const NEXT_WEEK: &str = "2025-02-24";
 
-struct Ids {
-    group: String,
-    sustain: String,
-    restore: String,
-}
-
-async fn ids(app: &TestApp) -> Ids {
-    let data = app
-        .graphql(
-            "{ zones { id programmes { id kind } } dispatchGroups(zoneId: \"twilight-zone\") { id name } }",
-            json!({}),
-        )
-        .await;
-    let zone = data["data"]["zones"]
-        .as_array()
-        .expect("zones")
-        .iter()
-        .find(|z| z["id"] == "twilight-zone")
-        .cloned()
-        .unwrap_or_else(|| panic!("twilight-zone: {data}"));
-    let programme = |kind: &str| {
-        zone["programmes"]
-            .as_array()
-            .expect("programmes")
-            .iter()
-            .find(|p| p["kind"] == kind)
-            .and_then(|p| p["id"].as_str())
-            .unwrap_or_else(|| panic!("{kind} in {zone}"))
-            .to_owned()
-    };
-    let group = data["data"]["dispatchGroups"]
-        .as_array()
-        .expect("groups")
-        .iter()
-        .find(|g| g["name"] == "API Test")
-        .and_then(|g| g["id"].as_str())
-        .expect("API Test")
-        .to_owned();
-    Ids {
-        group,
-        sustain: programme("SUSTAIN"),
-        restore: programme("RESTORE"),
-    }
-}
-
 const DECLARE: &str = "mutation($g: String!, $p: String!, $w: WindowInput!) { declareAvailability(dispatchGroupId: $g, programmeId: $p, window: $w) { id date start end declaredKw status startUtc endUtc } }";
 const WEEK: &str = "query($g: String!, $p: String!, $w: String!) { availabilityWeek(dispatchGroupId: $g, programmeId: $p, weekCommencing: $w) { editableUntilLabel locked canEdit canDecide managedByOperator capacityKw days { date label windows { id start end declaredKw status } } } }";
 
@@ -71,7 +28,7 @@ fn window(date: &str, start: &str, end: &str, kw: f64) -> Value {
 async fn declare(
     app: &TestApp,
     cookie: Option<&str>,
-    ids: &Ids,
+    ids: &TwilightIds,
     programme: &str,
     w: Value,
 ) -> Value {
@@ -92,7 +49,7 @@ async fn after_the_lock(app: &mut TestApp) {
 
 async fn the_operator_declares_the_fsp_reads_and_the_lock_closes_the_week(engine: Engine) {
     let mut app = TestApp::spawn(engine, Some(SSEN)).await;
-    let ids = ids(&app).await;
+    let ids = twilight_ids(&app).await;
     let declared = declare(
         &app,
         None,
@@ -197,7 +154,7 @@ async fn the_operator_declares_the_fsp_reads_and_the_lock_closes_the_week(engine
 
 async fn accepted_and_rejected_windows_and_the_acceptance_csv(engine: Engine) {
     let mut app = TestApp::spawn(engine, Some(SSEN)).await;
-    let ids = ids(&app).await;
+    let ids = twilight_ids(&app).await;
     let keep = declare(
         &app,
         None,
@@ -339,7 +296,7 @@ async fn accepted_and_rejected_windows_and_the_acceptance_csv(engine: Engine) {
 
 async fn restore_windows_are_accepted_at_the_lock_without_anyone_acting(engine: Engine) {
     let mut app = TestApp::spawn(engine, Some(SSEN)).await;
-    let ids = ids(&app).await;
+    let ids = twilight_ids(&app).await;
     let declared = declare(
         &app,
         None,
@@ -401,7 +358,7 @@ async fn restore_windows_are_accepted_at_the_lock_without_anyone_acting(engine: 
 
 async fn bad_windows_are_refused_with_the_field_and_reason(engine: Engine) {
     let app = TestApp::spawn(engine, Some(SSEN)).await;
-    let ids = ids(&app).await;
+    let ids = twilight_ids(&app).await;
     declare(
         &app,
         None,
@@ -485,7 +442,7 @@ async fn bad_windows_are_refused_with_the_field_and_reason(engine: Engine) {
 
 async fn other_operators_and_companies_see_nothing(engine: Engine) {
     let app = TestApp::spawn(engine, Some(SSEN)).await;
-    let ids = ids(&app).await;
+    let ids = twilight_ids(&app).await;
     let declared = declare(
         &app,
         None,

@@ -1,7 +1,9 @@
 //! Baselines (guide §3.5): templates checked line by line, the one baseline function across
 //! the London clock changes, the automatic method from four weeks of readings.
 
-use crate::helpers::{Engine, SSEN, TestApp, both_databases, error_code};
+use crate::helpers::{
+    Engine, SSEN, TestApp, TwilightIds, both_databases, error_code, twilight_ids,
+};
 use backend::seed::API_TEST_UNIT_ID;
 use serde_json::{Value, json};
 
@@ -171,15 +173,22 @@ async fn the_automatic_baseline_is_the_four_week_mean_or_the_static_fallback(eng
     let hh = half_hourly_unit(&app).await;
     app.graphql(SET, json!({"u": hh, "m": "AUTOMATIC", "kw": 7.0}))
         .await;
+    // Monday 20 January 10:00–10:30 was dispatched: its 300 kW is not a baseline.
+    dispatched(&app, "2025-01-20T10:00:00Z", "2025-01-20T10:30:00Z").await;
     backend::jobs::run_due(&app.state).await;
 
     let monday = app
         .graphql(SERIES, json!({"u": API_TEST_UNIT_ID, "f": "2025-02-17T10:00:00Z", "t": "2025-02-17T10:02:00Z"}))
         .await;
-    assert_eq!(points(&monday)[0]["kw"], 250.0, "{monday}");
-    // A slot with no history takes the mean of all the data.
-    let expected = (1000.0 + 28.0) / 32.0;
-    assert_eq!(points(&monday)[1]["kw"], expected);
+    let mean = points(&monday)[0]["kw"].as_f64().expect("kW");
+    assert!(
+        (mean - 700.0 / 3.0).abs() < 1e-9,
+        "(100 + 200 + 400) / 3: {monday}"
+    );
+    // A slot with no history takes the mean of all the data used.
+    let expected = (700.0 + 28.0) / 31.0;
+    let other = points(&monday)[1]["kw"].as_f64().expect("kW");
+    assert!((other - expected).abs() < 1e-9, "{monday}");
     // No history at all: the static value.
     let fallback = app
         .graphql(
@@ -196,25 +205,11 @@ async fn the_automatic_baseline_is_the_four_week_mean_or_the_static_fallback(eng
     );
 
     // The calendar charts the group's half-hourly baseline over the week.
-    let ids = app
-        .graphql("{ zones { id programmes { id } } dispatchGroups(zoneId: \"twilight-zone\") { id name } }", json!({}))
-        .await;
-    let group = ids["data"]["dispatchGroups"]
-        .as_array()
-        .expect("groups")
-        .iter()
-        .find(|g| g["name"] == "API Test")
-        .and_then(|g| g["id"].as_str())
-        .expect("API Test")
-        .to_owned();
-    let programme = ids["data"]["zones"]
-        .as_array()
-        .expect("zones")
-        .iter()
-        .find(|z| z["id"] == "twilight-zone")
-        .and_then(|z| z["programmes"][0]["id"].as_str())
-        .expect("a programme")
-        .to_owned();
+    let TwilightIds {
+        group,
+        sustain: programme,
+        ..
+    } = twilight_ids(&app).await;
     let week = app
         .graphql(
             "query($g: String!, $p: String!) { availabilityWeek(dispatchGroupId: $g, programmeId: $p, weekCommencing: \"2025-02-17\") { baseline { start kw } } }",
@@ -225,11 +220,53 @@ async fn the_automatic_baseline_is_the_four_week_mean_or_the_static_fallback(eng
         .as_array()
         .expect("baseline");
     assert_eq!(baseline.len(), 336, "{week}");
-    // Monday 10:00–10:30: the 10:00 minute reads 250, the other 29 the overall mean.
-    let half_hour = (250.0 + 29.0 * expected) / 30.0;
+    // Monday 10:00–10:30: the 10:00 minute is the Mondays' mean, the other 29 the overall mean.
+    let half_hour = (700.0 / 3.0 + 29.0 * expected) / 30.0;
     assert!(
         (baseline[20]["kw"].as_f64().expect("kW") - half_hour).abs() < 1e-9,
         "{}",
         baseline[20]
     );
+}
+
+/// Records that the API Test group was dispatched in Sustain over `[start, end)`.
+async fn dispatched(app: &TestApp, start: &str, end: &str) {
+    use backend::db::entities::{dispatch_events, dispatch_groups, programmes};
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+    let at = |s: &str| {
+        chrono::DateTime::parse_from_rfc3339(s)
+            .expect("time")
+            .with_timezone(&chrono::Utc)
+    };
+    let group = dispatch_groups::Entity::find()
+        .filter(dispatch_groups::Column::Name.eq("API Test"))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("API Test");
+    let programme = programmes::Entity::find()
+        .filter(programmes::Column::ZoneId.eq(group.zone_id))
+        .filter(programmes::Column::Kind.eq("sustain"))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("Sustain");
+    dispatch_events::ActiveModel {
+        public_id: Set("DispatchedInJanuary1".to_owned()),
+        dispatch_group_id: Set(group.id),
+        programme_id: Set(programme.id),
+        availability_window_id: Set(None),
+        start_at: Set(at(start)),
+        end_at: Set(at(end)),
+        power_change_kw: Set(300.0),
+        status: Set("active".to_owned()),
+        stopped_at: Set(None),
+        created_by_user_id: Set(None),
+        created_at: Set(app.now()),
+        updated_at: Set(app.now()),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .expect("dispatch event");
 }

@@ -1,7 +1,9 @@
 //! Operator configuration: prices and their ceilings, programme policies, zones, dispatch
 //! groups and meterable units, each change audited; FSPs read, never write.
 
-use crate::helpers::{Engine, SSEN, TestApp, both_databases, error_code};
+use crate::helpers::{
+    Engine, SSEN, TestApp, TwilightIds, both_databases, error_code, twilight_ids,
+};
 use backend::db::entities::audit_events;
 use backend::seed::API_TEST_UNIT_ID;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -13,41 +15,6 @@ both_databases!(
     zones_are_created_with_their_programmes_and_renamed,
     dispatch_groups_and_units_are_created_changed_and_retired,
 );
-
-async fn twilight(app: &TestApp) -> (String, String, String) {
-    let data = app
-        .graphql(
-            "{ zones { id programmes { id kind } } dispatchGroups(zoneId: \"twilight-zone\") { id name } }",
-            json!({}),
-        )
-        .await;
-    let zone = data["data"]["zones"]
-        .as_array()
-        .expect("zones")
-        .iter()
-        .find(|z| z["id"] == "twilight-zone")
-        .cloned()
-        .unwrap_or_else(|| panic!("{data}"));
-    let programme = |kind: &str| {
-        zone["programmes"]
-            .as_array()
-            .expect("programmes")
-            .iter()
-            .find(|p| p["kind"] == kind)
-            .and_then(|p| p["id"].as_str())
-            .expect("programme")
-            .to_owned()
-    };
-    let group = data["data"]["dispatchGroups"]
-        .as_array()
-        .expect("groups")
-        .iter()
-        .find(|g| g["name"] == "API Test")
-        .and_then(|g| g["id"].as_str())
-        .expect("API Test")
-        .to_owned();
-    (group, programme("SUSTAIN"), programme("RESTORE"))
-}
 
 async fn audited(app: &TestApp, event: &str) -> u64 {
     audit_events::Entity::find()
@@ -61,7 +28,7 @@ const SET_PRICE: &str = "mutation($g: String!, $p: String!, $price: PriceInput!)
 
 async fn a_price_above_the_unit_ceiling_is_refused(engine: Engine) {
     let app = TestApp::spawn(engine, Some(SSEN)).await;
-    let (group, sustain, _) = twilight(&app).await;
+    let TwilightIds { group, sustain, .. } = twilight_ids(&app).await;
     let price = |a: Value, u: Value, c: Value| json!({"g": group, "p": sustain, "price": {"availabilityPrice": a, "utilisationPrice": u, "unitCeiling": c}});
     let refused = app
         .graphql(SET_PRICE, price(json!(95.55), json!(120.0), json!(100.0)))
@@ -115,7 +82,7 @@ const POLICY_FIELDS: &str = "declarationLockDay declarationLockTime acceptanceDa
 
 async fn a_programme_policy_is_checked_and_moves_the_lock(engine: Engine) {
     let app = TestApp::spawn(engine, Some(SSEN)).await;
-    let (group, sustain, _) = twilight(&app).await;
+    let TwilightIds { group, sustain, .. } = twilight_ids(&app).await;
     let zones = app
         .graphql(
             &format!("{{ zones {{ id programmes {{ kind policy {{ {POLICY_FIELDS} }} }} }} }}"),

@@ -9,7 +9,7 @@ use backend::testing::TempDatabase;
 use chrono::{DateTime, TimeZone, Utc};
 use http_body_util::BodyExt;
 use sea_orm::DatabaseConnection;
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -385,5 +385,52 @@ impl TestApp {
         let response = self.post_json("/graphql", body, Some(cookie)).await;
         assert_eq!(response.status, StatusCode::OK, "{}", response.text());
         response.json()
+    }
+}
+
+/// The public ids of the seeded "API Test" group and twilight-zone's Sustain and Restore
+/// programmes.
+pub struct TwilightIds {
+    pub group: String,
+    pub sustain: String,
+    pub restore: String,
+}
+
+pub async fn twilight_ids(app: &TestApp) -> TwilightIds {
+    let data = app
+        .graphql(
+            "{ zones { id programmes { id kind } } dispatchGroups(zoneId: \"twilight-zone\") { id name } }",
+            json!({}),
+        )
+        .await;
+    let zone = data["data"]["zones"]
+        .as_array()
+        .expect("zones")
+        .iter()
+        .find(|z| z["id"] == "twilight-zone")
+        .cloned()
+        .unwrap_or_else(|| panic!("twilight-zone: {data}"));
+    let programme = |kind: &str| {
+        zone["programmes"]
+            .as_array()
+            .expect("programmes")
+            .iter()
+            .find(|p| p["kind"] == kind)
+            .and_then(|p| p["id"].as_str())
+            .unwrap_or_else(|| panic!("{kind} in {zone}"))
+            .to_owned()
+    };
+    let group = data["data"]["dispatchGroups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .find(|g| g["name"] == "API Test")
+        .and_then(|g| g["id"].as_str())
+        .expect("API Test")
+        .to_owned();
+    TwilightIds {
+        group,
+        sustain: programme("SUSTAIN"),
+        restore: programme("RESTORE"),
     }
 }

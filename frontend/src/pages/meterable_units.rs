@@ -131,9 +131,25 @@ pub fn MeterableUnitsPage() -> impl IntoView {
             (_, Some(Ok(Some(list)))) if list.is_empty() => view! {
                 <p class="notice">"No dispatch groups in this zone."</p>
             }.into_any(),
-            (_, Some(Ok(Some(list)))) => view! {
-                <div class="cards">{list.into_iter().map(|g| view! { <GroupCard group=g/> }).collect_view()}</div>
-            }.into_any(),
+            (_, Some(Ok(Some(list)))) => {
+                // Each programme once, with its policy in words (operators set it).
+                let mut policies: Vec<(String, String)> = Vec::new();
+                for p in list.iter().flat_map(|g| g.prices.iter()) {
+                    if !policies.iter().any(|(name, _)| name == &p.programme.name) {
+                        policies.push((p.programme.name.clone(), p.programme.policy.summary()));
+                    }
+                }
+                view! {
+                    <div class="cards">{list.into_iter().map(|g| view! { <GroupCard group=g/> }).collect_view()}</div>
+                    <section class="card" id="programme-policies">
+                        <h2>"Programme policies"</h2>
+                        <p class="muted">"Set by the operator. Times are Europe/London."</p>
+                        <dl class="facts">
+                            {policies.into_iter().map(|(name, text)| view! { <dt>{name}</dt><dd>{text}</dd> }).collect_view()}
+                        </dl>
+                    </section>
+                }.into_any()
+            }
             _ => view! { <p>"Loading…"</p> }.into_any(),
         }}
     }

@@ -5,6 +5,7 @@ pub mod audit_events;
 pub mod auth_tokens;
 pub mod availability_windows;
 pub mod baseline_profiles;
+pub mod dispatch_events;
 pub mod dispatch_groups;
 pub mod fsp_companies;
 pub mod idempotency_keys;

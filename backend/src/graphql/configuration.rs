@@ -7,7 +7,7 @@ use crate::services::{ServiceError, configuration};
 use async_graphql::{Context, Object, Result};
 use shared::{
     DispatchGroup, DispatchGroupInput, MeterableUnit, MeterableUnitInput, PriceInput, Programme,
-    ProgrammePolicy, Zone, ZoneSlug,
+    ProgrammeKind, ProgrammePolicy, Zone, ZoneSlug,
 };
 
 fn zone_arg(zone_id: &str) -> Result<ZoneSlug> {
@@ -43,6 +43,20 @@ impl ConfigurationMutation {
     ) -> Result<Zone> {
         let (db, actor, now) = caller(ctx)?;
         configuration::update_zone(db, actor, now, &zone_arg(&id)?, &name, sandbox)
+            .await
+            .map_err(gql_error)
+    }
+
+    /// Adds a programme to one of the caller's zones, e.g. an auction variant (operators).
+    async fn create_programme(
+        &self,
+        ctx: &Context<'_>,
+        zone_id: String,
+        kind: ProgrammeKind,
+        auction: bool,
+    ) -> Result<Programme> {
+        let (db, actor, now) = caller(ctx)?;
+        configuration::create_programme(db, actor, now, &zone_arg(&zone_id)?, kind, auction)
             .await
             .map_err(gql_error)
     }

@@ -1106,8 +1106,24 @@ pub async fn audit_log(
         .all(db)
         .await?;
     let ids: Vec<i32> = subjects.iter().map(|u| u.id).collect();
+    // Events about visible users, and changes to the caller's own network (configuration,
+    // availability, baselines), which concern no user.
+    let mut scope = sea_orm::Condition::any().add(audit_events::Column::SubjectUserId.is_in(ids));
+    match actor {
+        Actor::PlatformAdmin { .. } => {
+            scope = scope.add(audit_events::Column::OperatorId.is_not_null());
+        }
+        Actor::Operator { operator_id, .. } => {
+            scope = scope.add(
+                sea_orm::Condition::all()
+                    .add(audit_events::Column::SubjectUserId.is_null())
+                    .add(audit_events::Column::OperatorId.eq(*operator_id)),
+            );
+        }
+        Actor::Participant { .. } => {}
+    }
     let events = audit_events::Entity::find()
-        .filter(audit_events::Column::SubjectUserId.is_in(ids))
+        .filter(scope)
         .order_by_desc(audit_events::Column::At)
         .order_by_desc(audit_events::Column::Id)
         .limit(limit.min(1000))

@@ -336,14 +336,6 @@ fn refuse_locked(week: WeekCommencing, lock: DateTime<Utc>) -> ServiceError {
     ))
 }
 
-fn normalised_end(minutes: &str) -> String {
-    if minutes == "00:00" {
-        "24:00".to_owned()
-    } else {
-        minutes.to_owned()
-    }
-}
-
 /// Declares a window for a dispatch group in a programme (operators only, until the lock).
 pub async fn declare(
     db: &DatabaseConnection,
@@ -375,7 +367,7 @@ pub async fn declare(
         week_commencing: Set(checked.week.date()),
         day: Set(checked.day),
         start_local: Set(input.start.clone()),
-        end_local: Set(normalised_end(&input.end)),
+        end_local: Set(input.end.clone()),
         start_at: Set(checked.start),
         end_at: Set(checked.end),
         declared_kw: Set(input.kw),
@@ -478,7 +470,7 @@ pub async fn update(
     active.week_commencing = Set(checked.week.date());
     active.day = Set(checked.day);
     active.start_local = Set(input.start.clone());
-    active.end_local = Set(normalised_end(&input.end));
+    active.end_local = Set(input.end.clone());
     active.start_at = Set(checked.start);
     active.end_at = Set(checked.end);
     active.declared_kw = Set(input.kw);

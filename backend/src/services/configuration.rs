@@ -137,6 +137,17 @@ fn pence(name: &str, value: Option<f64>, errors: &mut Vec<FieldError>) -> Option
     }
 }
 
+fn runtime(minutes: Option<i32>) -> String {
+    minutes.map_or_else(|| "none".to_owned(), |m| m.to_string())
+}
+
+fn money(pence: Option<i64>) -> String {
+    pence.map_or_else(
+        || "none".to_owned(),
+        |p| format!("£{:.2}", p as f64 / 100.0),
+    )
+}
+
 /// Sets a dispatch group's prices in a programme (operators). Neither price may exceed the
 /// unit ceiling.
 pub async fn set_price(
@@ -212,8 +223,12 @@ pub async fn set_price(
         Some(group.company_id),
         "price_set",
         format!(
-            "{} {}: availability {:?}p, utilisation {:?}p, ceiling {:?}p",
-            group.name, programme.name, availability, utilisation, ceiling
+            "{} {}: availability {}, utilisation {}, unit ceiling {}",
+            group.name,
+            programme.name,
+            money(availability),
+            money(utilisation),
+            money(ceiling)
         ),
     )
     .await?;
@@ -395,14 +410,14 @@ pub async fn update_dispatch_group(
     }
     let txn = db.begin().await?;
     let detail = format!(
-        "{} → {}: {} kW {}, runtimes {:?}/{:?}/{:?}",
+        "{} → {}: {} kW {}, min/max/weekly runtime {}/{}/{} min",
         group.name,
         input.name.trim(),
         input.power_change_kw,
         input.direction.as_str(),
-        input.min_runtime_minutes,
-        input.max_runtime_minutes,
-        input.weekly_runtime_minutes
+        runtime(input.min_runtime_minutes),
+        runtime(input.max_runtime_minutes),
+        runtime(input.weekly_runtime_minutes)
     );
     let company_id = group.company_id;
     let id = group.id;
@@ -739,4 +754,67 @@ pub async fn update_zone(
         .into_iter()
         .find(|z| &z.id == slug)
         .ok_or(ServiceError::NotFound("zone"))
+}
+
+/// Adds a programme to one of the operator's zones, e.g. the auction variant of a product,
+/// with its kind's default policy.
+pub async fn create_programme(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    zone: &ZoneSlug,
+    kind: shared::ProgrammeKind,
+    auction: bool,
+) -> Result<Programme, ServiceError> {
+    let operator_id = operator_of(actor)?;
+    let zone_row = zones::Entity::find()
+        .filter(zones::Column::Slug.eq(zone.as_str()))
+        .filter(zones::Column::OperatorId.eq(operator_id))
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("zone"))?;
+    let exists = programmes::Entity::find()
+        .filter(programmes::Column::ZoneId.eq(zone_row.id))
+        .filter(programmes::Column::Kind.eq(kind.as_str()))
+        .filter(programmes::Column::Auction.eq(auction))
+        .count(db)
+        .await?
+        > 0;
+    if exists {
+        return Err(ServiceError::invalid(
+            "kind",
+            "the zone already runs this programme",
+        ));
+    }
+    let name = if auction {
+        format!("{} (auction)", kind.label())
+    } else {
+        kind.label().to_owned()
+    };
+    let txn = db.begin().await?;
+    let row = programmes::ActiveModel {
+        public_id: Set(new_public_id().to_string()),
+        zone_id: Set(zone_row.id),
+        kind: Set(kind.as_str().to_owned()),
+        auction: Set(auction),
+        name: Set(name.clone()),
+        product_code: Set(kind.product_code().map(|c| c.as_str().to_owned())),
+        created_at: Set(now),
+        policy: Set(None),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    super::audit_change(
+        &txn,
+        now,
+        actor.user_id(),
+        operator_id,
+        None,
+        "programme_created",
+        format!("{} in {}", name, zone_row.slug),
+    )
+    .await?;
+    txn.commit().await?;
+    assets::programme(&row)
 }

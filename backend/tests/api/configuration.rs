@@ -66,6 +66,27 @@ async fn a_price_above_the_unit_ceiling_is_refused(engine: Engine) {
         json!({"programme": {"kind": "SUSTAIN"}, "availabilityPrice": 95.55, "utilisationPrice": 99.99, "unitCeiling": 100.0})
     );
     assert_eq!(audited(&app, "price_set").await, 1);
+    let log = app
+        .graphql("{ auditLog { event detail } }", json!({}))
+        .await;
+    assert!(
+        log["data"]["auditLog"]
+            .as_array()
+            .expect("audit log")
+            .iter()
+            .any(|e| e["event"] == "price_set"
+                && e["detail"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("utilisation £99.99"))),
+        "the operator's audit log shows the change: {log}"
+    );
+    let npg = app
+        .sign_up_operator("control@npg.example", "Northern Powergrid")
+        .await;
+    let theirs = app
+        .graphql_as(&npg.cookie, "{ auditLog { event } }", json!({}))
+        .await;
+    assert!(!theirs.to_string().contains("price_set"), "{theirs}");
 
     let fsp = app.sign_up_participant("fsp@twilight.example").await;
     let forbidden = app
@@ -163,6 +184,21 @@ async fn zones_are_created_with_their_programmes_and_renamed(engine: Engine) {
         .graphql(CREATE, json!({"id": "Loch Ness!", "n": "x", "s": false}))
         .await;
     assert_eq!(bad["errors"][0]["extensions"]["field"], "id", "{bad}");
+    let auction = app
+        .graphql(
+            "mutation { createProgramme(zoneId: \"loch-ness\", kind: DYNAMIC, auction: true) { name policy { weekAheadTime } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        auction["data"]["createProgramme"],
+        json!({"name": "Dynamic (auction)", "policy": {"weekAheadTime": "17:00"}}),
+        "{auction}"
+    );
+    let twice = app
+        .graphql("mutation { createProgramme(zoneId: \"loch-ness\", kind: DYNAMIC, auction: true) { name } }", json!({}))
+        .await;
+    assert_eq!(twice["errors"][0]["extensions"]["field"], "kind", "{twice}");
     let renamed = app
         .graphql(
             "mutation { updateZone(id: \"loch-ness\", name: \"Loch Ness South\", sandbox: false) { name sandbox } }",

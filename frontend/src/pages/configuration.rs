@@ -168,6 +168,17 @@ fn ZoneCard(
 ) -> impl IntoView {
     let name = RwSignal::new(zone.name.clone());
     let sandbox = RwSignal::new(zone.sandbox);
+    let kind = RwSignal::new("DYNAMIC".to_owned());
+    let auction = RwSignal::new(true);
+    let add_programme = {
+        let id = zone.id.clone();
+        move |_| {
+            act(
+            "mutation($z: String!, $k: ProgrammeKind!, $a: Boolean!) { createProgramme(zoneId: $z, kind: $k, auction: $a) { id } }".to_owned(),
+            json!({ "z": id, "k": kind.get_untracked(), "a": auction.get_untracked() }),
+            "Programme added.", message, reload)
+        }
+    };
     let id = zone.id.clone();
     let save = move |_| {
         act(
@@ -188,6 +199,16 @@ fn ZoneCard(
             </p>
             <h3>"Programmes"</h3>
             {zone.programmes.into_iter().map(|p| view! { <PolicyForm programme=p message=message reload=reload/> }).collect_view()}
+            <p>
+                <select on:change=move |ev| kind.set(event_target_value(&ev))>
+                    {shared::ProgrammeKind::ALL.iter().map(|k| {
+                        let code = k.as_str().to_uppercase();
+                        view! { <option value=code.clone() selected={let code = code.clone(); move || kind.get() == code}>{k.label()}</option> }
+                    }).collect_view()}
+                </select>" "
+                <label><input type="checkbox" prop:checked=move || auction.get() on:change=move |ev| auction.set(event_target_checked(&ev))/>" auction"</label>" "
+                <button on:click=add_programme>"Add programme"</button>
+            </p>
         </section>
     }
 }

@@ -29,6 +29,10 @@ pub struct Settings {
     pub smtp_url: Option<String>,
     /// Sender of every e-mail.
     pub mail_from: String,
+    /// Let FSP dispatch endpoints be private, loopback or link-local addresses (a test rig
+    /// or an on-premises deployment). Off by default: the platform must not be made to
+    /// call into its own network.
+    pub allow_private_endpoints: bool,
 }
 
 /// Why the configuration could not be loaded.
@@ -59,6 +63,7 @@ impl Default for Settings {
             secret_key: None,
             smtp_url: None,
             mail_from: "Openflex <no-reply@openflex.invalid>".to_owned(),
+            allow_private_endpoints: false,
         }
     }
 }

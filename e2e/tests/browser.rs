@@ -926,6 +926,126 @@ async fn choose_api_test_sustain(client: &Client) -> Result<()> {
     .await
 }
 
+/// Guide §3.1: the FSP sets its endpoint and signing secret, then Dispatch V2 Testing sends a
+/// signed message to a local receiver (success box with the parameters) and to a closed port
+/// (the connection error).
+async fn fsp_tests_dispatch_delivery(engine: Engine) -> Result<()> {
+    let database = TempDatabase::create(engine).await?;
+    let (mut server, port) = start_server_with(
+        &database.url,
+        &[("OPENFLEX_ALLOW_PRIVATE_ENDPOINTS", "true".to_owned())],
+    )
+    .await?;
+    let (mut driver, client, profile, _) = start_browser().await?;
+    let received = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = received.clone();
+    let receiver = axum::Router::new().route(
+        "/fsp/dispatch",
+        axum::routing::post(move || {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                "accepted"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let receiver_port = listener.local_addr()?.port();
+    let receiving = tokio::spawn(async move { axum::serve(listener, receiver).await.ok() });
+
+    let outcome = async {
+        let settings = format!("http://localhost:{port}/api-testing/dispatch-settings");
+        client.goto(&settings).await?;
+        sign_in_as_demo_fsp(&client).await?;
+        client.goto(&settings).await?;
+        let set_endpoint = async |url: String| -> Result<()> {
+            let input = wait_for(&client, Locator::Css("#endpoint-url")).await?;
+            input.clear().await?;
+            input.send_keys(&url).await?;
+            click(&client, "#save-dispatch-settings").await?;
+            let saved = wait_for(&client, Locator::Css("#dispatch-settings-status"))
+                .await?
+                .text()
+                .await?;
+            ensure!(saved == "Dispatch settings saved.", "saving: {saved}");
+            Ok(())
+        };
+        set_endpoint(format!("http://127.0.0.1:{receiver_port}/fsp")).await?;
+        click(&client, "#rotate-secret").await?;
+        client
+            .accept_alert()
+            .await
+            .context("no warning before a new secret")?;
+        let secret = wait_for(&client, Locator::Css("#new-secret"))
+            .await
+            .context("the new secret was not shown")?
+            .text()
+            .await?;
+        ensure!(secret.starts_with("whsec_"), "secret {secret:?}");
+
+        let send = async || -> Result<String> {
+            client
+                .goto(&format!(
+                    "http://localhost:{port}/api-testing/dispatch-v2-testing"
+                ))
+                .await?;
+            fill(&client, "#test-start", "2025-02-17T16:00:00Z").await?;
+            fill(&client, "#test-end", "2025-02-17T18:00:00Z").await?;
+            fill(&client, "#test-units", backend::seed::API_TEST_UNIT_ID).await?;
+            click(&client, "#send-test").await?;
+            Ok(wait_for(&client, Locator::Css("#test-result"))
+                .await
+                .context("no result box")?
+                .text()
+                .await?)
+        };
+        let success = send().await?;
+        let lines: Vec<&str> = success.lines().collect();
+        ensure!(lines.len() == 3, "result box: {success}");
+        ensure!(
+            lines[0] == format!("http://127.0.0.1:{receiver_port}/fsp/dispatch"),
+            "URL line: {success}"
+        );
+        ensure!(
+            lines[1].contains("TEST-0001") && lines[1].contains(backend::seed::API_TEST_UNIT_ID),
+            "parameters line: {success}"
+        );
+        ensure!(
+            lines[2].starts_with("Success: HTTP 200"),
+            "outcome line: {success}"
+        );
+        ensure!(
+            received.load(std::sync::atomic::Ordering::SeqCst) == 1,
+            "the receiver did not get the message"
+        );
+        let shots = workspace_root().join("target/e2e");
+        std::fs::create_dir_all(&shots)?;
+        std::fs::write(
+            shots.join(format!("dispatch-v2-testing-{}.png", engine.name())),
+            client.screenshot().await?,
+        )?;
+
+        let closed = free_port()?;
+        client.goto(&settings).await?;
+        set_endpoint(format!("http://127.0.0.1:{closed}")).await?;
+        let failure = send().await?;
+        ensure!(
+            failure.contains("could not connect"),
+            "a closed port should show the connection error: {failure}"
+        );
+        anyhow::Ok(())
+    }
+    .await;
+
+    receiving.abort();
+    client.close().await.ok();
+    driver.kill().await.ok();
+    server.kill().await.ok();
+    std::fs::remove_dir_all(profile).ok();
+    drop(database);
+    outcome
+}
+
 #[tokio::test]
 async fn invitation_in_chromium_on_sqlite() -> Result<()> {
     invited_user_signs_up_in_the_browser(Engine::Sqlite).await
@@ -954,4 +1074,14 @@ async fn availability_in_chromium_on_sqlite() -> Result<()> {
 #[tokio::test]
 async fn availability_in_chromium_on_postgres() -> Result<()> {
     operator_declares_availability_the_fsp_reads_it(Engine::Postgres).await
+}
+
+#[tokio::test]
+async fn dispatch_testing_in_chromium_on_sqlite() -> Result<()> {
+    fsp_tests_dispatch_delivery(Engine::Sqlite).await
+}
+
+#[tokio::test]
+async fn dispatch_testing_in_chromium_on_postgres() -> Result<()> {
+    fsp_tests_dispatch_delivery(Engine::Postgres).await
 }

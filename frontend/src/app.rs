@@ -3,6 +3,7 @@
 use crate::api::{SIGNED_OUT, go, graphql, rest};
 use crate::pages::availability::{AcceptanceDecisionsPage, CalendarPage};
 use crate::pages::configuration::ConfigurationPage;
+use crate::pages::dispatch::{DispatchSettingsPage, DispatchTestingPage};
 use crate::pages::docs::{DocumentationPage, GraphqlDocsPage, ParticipantApiPage};
 use crate::pages::organisations::OrganisationsPage;
 use crate::pages::readings::ReadingsPage;
@@ -55,11 +56,11 @@ pub fn App() -> impl IntoView {
                     }/>
                     <Route path=path!("/api-testing/dispatch-settings") view=|| view! {
                         <ApiTestingTabs/>
-                        <Placeholder title="Dispatch Settings" what="The participant endpoint and signing secret"/>
+                        <DispatchSettingsPage/>
                     }/>
                     <Route path=path!("/api-testing/dispatch-v2-testing") view=|| view! {
                         <ApiTestingTabs/>
-                        <Placeholder title="Dispatch V2 Testing" what="Test dispatch messages"/>
+                        <DispatchTestingPage/>
                     }/>
                     <Route path=path!("/api-testing/readings") view=|| view! {
                         <ApiTestingTabs/>

@@ -14,6 +14,7 @@ mod m20261126_000009_readings_without_fk;
 mod m20261126_000010_baselines;
 mod m20261126_000011_retirement;
 mod m20261126_000012_dispatch_events;
+mod m20261126_000013_dispatch_delivery;
 
 pub struct Migrator;
 
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000010_baselines::Migration),
             Box::new(m20261126_000011_retirement::Migration),
             Box::new(m20261126_000012_dispatch_events::Migration),
+            Box::new(m20261126_000013_dispatch_delivery::Migration),
         ]
     }
 }

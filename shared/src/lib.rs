@@ -31,6 +31,7 @@ macro_rules! code_enum {
 pub mod accounts;
 pub mod assets;
 pub mod availability;
+pub mod dispatch;
 pub mod ids;
 pub mod organisations;
 pub mod permissions;
@@ -40,6 +41,7 @@ pub mod time;
 pub use accounts::*;
 pub use assets::*;
 pub use availability::*;
+pub use dispatch::*;
 pub use ids::*;
 pub use organisations::*;
 pub use permissions::*;

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod availability;
 pub mod baselines;
 pub mod configuration;
+pub mod dispatch;
 pub mod readings;
 
 use crate::app::{AppState, Clock};
@@ -32,6 +33,7 @@ pub struct QueryRoot(
     readings::ReadingsQuery,
     availability::AvailabilityQuery,
     baselines::BaselinesQuery,
+    dispatch::DispatchQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -41,6 +43,7 @@ pub struct MutationRoot(
     availability::AvailabilityMutation,
     baselines::BaselinesMutation,
     configuration::ConfigurationMutation,
+    dispatch::DispatchMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -7,11 +7,13 @@ pub mod assets;
 pub mod availability;
 pub mod baselines;
 pub mod configuration;
+pub mod dispatch_settings;
 pub mod idempotency;
 pub mod notifications;
 pub mod organisations;
 pub mod passkeys;
 pub mod readings;
+pub mod webhooks;
 
 use shared::Role;
 

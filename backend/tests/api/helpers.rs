@@ -51,6 +51,12 @@ impl TestClock {
         let mut now = self.0.lock().unwrap_or_else(|e| e.into_inner());
         *now += by;
     }
+
+    /// Moves the clock to the real time (for signatures a receiver checks against its own
+    /// clock).
+    pub fn set_to_real_time(&self) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Utc::now();
+    }
 }
 
 impl Clock for TestClock {

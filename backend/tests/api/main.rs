@@ -12,6 +12,7 @@ mod assets;
 mod availability;
 mod baselines;
 mod configuration;
+mod dispatch;
 mod graphql;
 mod helpers;
 mod idempotency;

@@ -1,5 +1,6 @@
 pub mod availability;
 pub mod configuration;
+pub mod dispatch;
 pub mod docs;
 pub mod meterable_units;
 pub mod organisations;

@@ -1,0 +1,376 @@
+//! API Testing › Dispatch Settings and Dispatch V2 Testing (guide §3.1): where an FSP
+//! company receives dispatch messages, its signing secret, the endpoint's health, and test
+//! messages sent exactly as a real dispatch would be (signed, to `{base}/dispatch`) without
+//! touching any real dispatch.
+
+use super::{Actor, FieldError, ServiceError, accounts, webhooks};
+use crate::config::Settings;
+use crate::crypto::SecretBox;
+use crate::db::entities::{
+    delivery_attempts, dispatch_groups, dispatch_settings, meterable_units, zones,
+};
+use chrono::{DateTime, SecondsFormat, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use shared::{
+    DeliveryAttempt, DeliveryChannel, DispatchSettings, Instruction, NewSigningSecret,
+    TestDispatchInput, TestDispatchResult,
+};
+
+/// Attempts shown in the endpoint health panel.
+pub const RECENT: u64 = 20;
+
+fn company_of(actor: &Actor) -> Result<i32, ServiceError> {
+    match actor {
+        Actor::Participant { company_id, .. } => Ok(*company_id),
+        _ => Err(ServiceError::Forbidden(
+            "dispatch settings belong to FSP companies".to_owned(),
+        )),
+    }
+}
+
+async fn row(
+    db: &DatabaseConnection,
+    company_id: i32,
+) -> Result<Option<dispatch_settings::Model>, ServiceError> {
+    Ok(dispatch_settings::Entity::find()
+        .filter(dispatch_settings::Column::CompanyId.eq(company_id))
+        .one(db)
+        .await?)
+}
+
+fn attempt(a: delivery_attempts::Model) -> DeliveryAttempt {
+    DeliveryAttempt {
+        message_id: a.message_id,
+        instruction: a.instruction,
+        test: a.test,
+        url: a.url,
+        attempted_at: a.attempted_at,
+        status_code: a.status_code,
+        latency_ms: a.latency_ms,
+        error: a.error,
+        body_excerpt: a.body_excerpt,
+    }
+}
+
+/// The caller's company's dispatch settings and recent delivery attempts.
+pub async fn get(db: &DatabaseConnection, actor: &Actor) -> Result<DispatchSettings, ServiceError> {
+    let company_id = company_of(actor)?;
+    let settings = row(db, company_id).await?;
+    let recent = delivery_attempts::Entity::find()
+        .filter(delivery_attempts::Column::CompanyId.eq(company_id))
+        .order_by_desc(delivery_attempts::Column::AttemptedAt)
+        .order_by_desc(delivery_attempts::Column::Id)
+        .limit(RECENT)
+        .all(db)
+        .await?;
+    Ok(DispatchSettings {
+        endpoint_url: settings.as_ref().and_then(|s| s.endpoint_url.clone()),
+        delivery: settings
+            .as_ref()
+            .and_then(|s| DeliveryChannel::parse(&s.delivery))
+            .unwrap_or(DeliveryChannel::Api),
+        secret_hint: settings.as_ref().and_then(|s| s.secret_hint.clone()),
+        secret_created_at: settings.as_ref().and_then(|s| s.secret_created_at),
+        recent_attempts: recent.into_iter().map(attempt).collect(),
+    })
+}
+
+/// Sets where and how the caller's company receives dispatch messages. The endpoint is
+/// checked now (form, and that it resolves to an address this deployment sends to) and
+/// again before every send.
+pub async fn update(
+    db: &DatabaseConnection,
+    config: &Settings,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    endpoint_url: Option<&str>,
+    delivery: DeliveryChannel,
+) -> Result<DispatchSettings, ServiceError> {
+    let company_id = company_of(actor)?;
+    let endpoint = match endpoint_url.map(str::trim).filter(|u| !u.is_empty()) {
+        Some(url) => {
+            let parsed = webhooks::check_form(url, config)?;
+            webhooks::resolve(&parsed, config).await?;
+            Some(parsed.as_str().trim_end_matches('/').to_owned())
+        }
+        None if delivery == DeliveryChannel::Api => {
+            return Err(ServiceError::invalid(
+                "endpointUrl",
+                "is required to receive dispatches by API",
+            ));
+        }
+        None => None,
+    };
+    dispatch_settings::Entity::insert(dispatch_settings::ActiveModel {
+        company_id: Set(company_id),
+        endpoint_url: Set(endpoint.clone()),
+        secret_enc: Set(None),
+        secret_hint: Set(None),
+        secret_created_at: Set(None),
+        delivery: Set(delivery.as_str().to_owned()),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::column(dispatch_settings::Column::CompanyId)
+            .update_columns([
+                dispatch_settings::Column::EndpointUrl,
+                dispatch_settings::Column::Delivery,
+                dispatch_settings::Column::UpdatedAt,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    get(db, actor).await
+}
+
+/// A new signing secret for the caller's company, shown once; the old one stops signing
+/// at once.
+pub async fn rotate_secret(
+    db: &DatabaseConnection,
+    secrets: &SecretBox,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<NewSigningSecret, ServiceError> {
+    let company_id = company_of(actor)?;
+    if actor.user_id().is_none() {
+        return Err(ServiceError::Forbidden(
+            "an API token cannot rotate the signing secret; sign in".to_owned(),
+        ));
+    }
+    let secret = webhooks::new_secret()?;
+    let sealed = secrets
+        .seal(secret.as_bytes())
+        .map_err(accounts::crypto_error)?;
+    let hint = format!(
+        "{}…{}",
+        webhooks::SECRET_PREFIX,
+        &secret[secret.len() - 4..]
+    );
+    dispatch_settings::Entity::insert(dispatch_settings::ActiveModel {
+        company_id: Set(company_id),
+        endpoint_url: Set(None),
+        secret_enc: Set(Some(sealed)),
+        secret_hint: Set(Some(hint)),
+        secret_created_at: Set(Some(now)),
+        delivery: Set(DeliveryChannel::Api.as_str().to_owned()),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .on_conflict(
+        OnConflict::column(dispatch_settings::Column::CompanyId)
+            .update_columns([
+                dispatch_settings::Column::SecretEnc,
+                dispatch_settings::Column::SecretHint,
+                dispatch_settings::Column::SecretCreatedAt,
+                dispatch_settings::Column::UpdatedAt,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(NewSigningSecret {
+        secret,
+        settings: get(db, actor).await?,
+    })
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Sends the message Dispatch V2 Testing describes, signed, to the company's endpoint,
+/// and records the attempt. Nothing else changes: no dispatch is created or touched.
+pub async fn send_test(
+    db: &DatabaseConnection,
+    config: &Settings,
+    secrets: &SecretBox,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    input: &TestDispatchInput,
+) -> Result<TestDispatchResult, ServiceError> {
+    let company_id = company_of(actor)?;
+    let mut errors = Vec::new();
+    let mut refuse = |field: &str, reason: &str| {
+        errors.push(FieldError {
+            index: None,
+            field: field.to_owned(),
+            reason: reason.to_owned(),
+        });
+    };
+    let dispatch_id = input.dispatch_id.trim();
+    if dispatch_id.is_empty() || dispatch_id.len() > 64 {
+        refuse("dispatchId", "must be 1 to 64 characters");
+    }
+    let time = |s: &str| {
+        DateTime::parse_from_rfc3339(s.trim())
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let (start, end) = (time(&input.start), time(&input.end));
+    if start.is_none() {
+        refuse(
+            "start",
+            "must be an RFC 3339 time such as 2025-02-17T16:00:00Z",
+        );
+    }
+    if end.is_none() {
+        refuse(
+            "end",
+            "must be an RFC 3339 time such as 2025-02-17T18:00:00Z",
+        );
+    }
+    if let (Some(s), Some(e)) = (start, end)
+        && e <= s
+    {
+        refuse("end", "must be after the start");
+    }
+    if !input.power_change_kw.is_finite() {
+        refuse("powerChangeKw", "must be a number");
+    }
+    let ids: Vec<String> = input
+        .meterable_unit_ids
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if ids.is_empty() {
+        refuse(
+            "meterableUnitIds",
+            "name at least one of your meterable units",
+        );
+    }
+    let units = meterable_units::Entity::find()
+        .filter(meterable_units::Column::PublicId.is_in(ids.clone()))
+        .all(db)
+        .await?;
+    let groups = dispatch_groups::Entity::find()
+        .filter(dispatch_groups::Column::Id.is_in(units.iter().map(|u| u.dispatch_group_id)))
+        .filter(dispatch_groups::Column::CompanyId.eq(company_id))
+        .all(db)
+        .await?;
+    let own: Vec<&str> = units
+        .iter()
+        .filter(|u| groups.iter().any(|g| g.id == u.dispatch_group_id))
+        .map(|u| u.public_id.as_str())
+        .collect();
+    if let Some(unknown) = ids.iter().find(|id| !own.contains(&id.as_str())) {
+        refuse(
+            "meterableUnitIds",
+            &format!("{unknown} is not one of your meterable units"),
+        );
+    }
+    let settings = row(db, company_id).await?;
+    let endpoint = settings.as_ref().and_then(|s| s.endpoint_url.clone());
+    let sealed = settings.as_ref().and_then(|s| s.secret_enc.clone());
+    if endpoint.is_none() {
+        refuse(
+            "endpointUrl",
+            "set the participant endpoint base URL under Dispatch Settings first",
+        );
+    }
+    if sealed.is_none() {
+        refuse(
+            "signingSecret",
+            "create a signing secret under Dispatch Settings first",
+        );
+    }
+    let (Some(start), Some(end), Some(endpoint), Some(sealed), true) =
+        (start, end, endpoint, sealed, errors.is_empty())
+    else {
+        return Err(ServiceError::Invalid(errors));
+    };
+    let secret = String::from_utf8(secrets.open(&sealed).map_err(accounts::crypto_error)?)
+        .map_err(|_| ServiceError::Internal(sea_orm::DbErr::Custom("signing secret".into())))?;
+    let url = webhooks::check_form(&format!("{endpoint}/dispatch"), config)?;
+    let addrs = webhooks::resolve(&url, config).await?;
+
+    // The first unit's group and zone describe the message, as a real dispatch would.
+    let group = groups
+        .iter()
+        .find(|g| {
+            units
+                .iter()
+                .any(|u| u.public_id == ids[0] && u.dispatch_group_id == g.id)
+        })
+        .ok_or(ServiceError::NotFound("meterable unit"))?;
+    let zone = zones::Entity::find_by_id(group.zone_id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("zone"))?;
+    let message_id = format!("msg_{}", crate::ids::new_public_id());
+    let event = serde_json::json!({
+        "dispatch_id": dispatch_id,
+        "start": rfc3339(start),
+        "end": rfc3339(end),
+        "power_change_kw": input.power_change_kw,
+        "meterable_unit_ids": ids,
+    });
+    let mut body = serde_json::json!({
+        "api_version": "2",
+        "message_id": message_id,
+        "instruction": input.instruction,
+        "test": true,
+        "zone": {"id": zone.slug, "name": zone.name},
+        "programme": null,
+        "dispatch_group": {"id": group.public_id, "name": group.name},
+        "sent_at": rfc3339(now),
+    });
+    if input.instruction == Instruction::Schedule {
+        body["period"] = serde_json::json!({"start": rfc3339(start), "end": rfc3339(end)});
+        body["dispatches"] = serde_json::json!([event]);
+    } else if let (Some(target), Some(fields)) = (body.as_object_mut(), event.as_object()) {
+        target.extend(fields.clone());
+    }
+    let bytes = serde_json::to_vec(&body)
+        .map_err(|e| ServiceError::Internal(sea_orm::DbErr::Custom(e.to_string())))?;
+    let sent = webhooks::post(&url, &addrs, &message_id, now.timestamp(), bytes, &secret).await?;
+    let record = delivery_attempts::ActiveModel {
+        company_id: Set(company_id),
+        message_id: Set(message_id.clone()),
+        instruction: Set(input.instruction.as_str().to_owned()),
+        test: Set(true),
+        url: Set(url.to_string()),
+        attempted_at: Set(now),
+        status_code: Set(sent.status.map(i32::from)),
+        latency_ms: Set(sent.latency_ms),
+        error: Set(sent.error.clone()),
+        body_excerpt: Set(sent.body_excerpt.clone()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let parameters = format!(
+        "Dispatch ID {dispatch_id}, {}, {} to {}, {} kW, units {}",
+        input.instruction.as_str(),
+        rfc3339(start),
+        rfc3339(end),
+        input.power_change_kw,
+        ids.join(", ")
+    );
+    let outcome = match (&sent.status, &sent.error) {
+        (Some(status), _) if sent.delivered() => {
+            format!("Success: HTTP {status} in {} ms", sent.latency_ms)
+        }
+        (Some(status), _) => format!(
+            "Failed: HTTP {status} in {} ms: {}",
+            sent.latency_ms,
+            sent.body_excerpt.as_deref().unwrap_or("")
+        ),
+        (None, Some(error)) => format!("Failed after {} ms: {error}", sent.latency_ms),
+        (None, None) => "Failed: no answer".to_owned(),
+    };
+    Ok(TestDispatchResult {
+        url: url.to_string(),
+        parameters,
+        success: sent.delivered(),
+        outcome,
+        attempt: attempt(record),
+    })
+}

@@ -1,0 +1,273 @@
+//! Signed delivery to FSP endpoints (Standard Webhooks): `webhook-id`, `webhook-timestamp`
+//! and `webhook-signature: v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">` under the
+//! company's `whsec_` secret. Endpoints are checked before every send, and the request goes
+//! to the addresses that were checked, so a name that re-resolves to an internal address
+//! between check and send cannot reach the platform's own network.
+
+use super::ServiceError;
+use crate::config::Settings;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, Mac};
+use reqwest::Url;
+use sha2::Sha256;
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+/// Standard Webhooks' secret prefix.
+pub const SECRET_PREFIX: &str = "whsec_";
+/// An endpoint that has not answered 2xx by then has not received the message.
+pub const TIMEOUT: Duration = Duration::from_secs(10);
+/// How much of an endpoint's answer is kept with the attempt.
+const EXCERPT: usize = 300;
+
+/// A new signing secret: `whsec_` and base64 of 32 random bytes.
+pub fn new_secret() -> Result<String, ServiceError> {
+    let bytes = crate::crypto::random_bytes::<32>().map_err(super::accounts::crypto_error)?;
+    Ok(format!("{SECRET_PREFIX}{}", STANDARD.encode(bytes)))
+}
+
+/// The `webhook-signature` header value for a message.
+pub fn signature(
+    secret: &str,
+    id: &str,
+    timestamp: i64,
+    body: &[u8],
+) -> Result<String, ServiceError> {
+    let key = STANDARD
+        .decode(secret.strip_prefix(SECRET_PREFIX).unwrap_or(secret))
+        .map_err(|_| internal("signing secret"))?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).map_err(|_| internal("signing key"))?;
+    mac.update(format!("{id}.{timestamp}.").as_bytes());
+    mac.update(body);
+    Ok(format!(
+        "v1,{}",
+        STANDARD.encode(mac.finalize().into_bytes())
+    ))
+}
+
+fn internal(what: &str) -> ServiceError {
+    ServiceError::Internal(sea_orm::DbErr::Custom(format!("{what} is unusable")))
+}
+
+/// Addresses a dispatch may never be sent to unless the deployment allows it: private,
+/// loopback, link-local, carrier-grade NAT, unspecified, broadcast and multicast.
+pub fn is_internal(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_private()
+                || v4.is_loopback()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || (a == 100 && (64..128).contains(&b))
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || v6
+                    .to_ipv4_mapped()
+                    .is_some_and(|v4| is_internal(IpAddr::V4(v4)))
+        }
+    }
+}
+
+/// Checks the form of an endpoint base URL: absolute, `https` (plain `http` in dev mode
+/// only), no credentials or fragment.
+pub fn check_form(url: &str, settings: &Settings) -> Result<Url, ServiceError> {
+    let refuse = |reason: &str| ServiceError::invalid("endpointUrl", reason);
+    let parsed = Url::parse(url.trim())
+        .map_err(|_| refuse("must be an absolute URL such as https://fsp.example/openflex"))?;
+    match parsed.scheme() {
+        "https" => {}
+        "http" if settings.dev_mode => {}
+        "http" => return Err(refuse("must use https")),
+        _ => return Err(refuse("must be an https URL")),
+    }
+    if parsed.host_str().is_none_or(str::is_empty) {
+        return Err(refuse("must name a host"));
+    }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(refuse("must not carry a user name or password"));
+    }
+    if parsed.fragment().is_some() {
+        return Err(refuse("must not have a #fragment"));
+    }
+    Ok(parsed)
+}
+
+/// Resolves the URL's host and refuses internal addresses unless allowed.
+pub async fn resolve(url: &Url, settings: &Settings) -> Result<Vec<SocketAddr>, ServiceError> {
+    let refuse = |reason: String| ServiceError::invalid("endpointUrl", reason);
+    let host = url
+        .host_str()
+        .ok_or_else(|| refuse("must name a host".to_owned()))?;
+    let port = url.port_or_known_default().unwrap_or(443);
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let addrs: Vec<SocketAddr> = match bare.parse::<IpAddr>() {
+        Ok(ip) => vec![SocketAddr::new(ip, port)],
+        Err(_) => tokio::net::lookup_host((bare, port))
+            .await
+            .map_err(|e| refuse(format!("{host} does not resolve: {e}")))?
+            .collect(),
+    };
+    if addrs.is_empty() {
+        return Err(refuse(format!("{host} does not resolve")));
+    }
+    if !settings.allow_private_endpoints
+        && let Some(bad) = addrs.iter().find(|a| is_internal(a.ip()))
+    {
+        return Err(refuse(format!(
+            "{host} is an internal address ({}); this deployment does not send to those",
+            bad.ip()
+        )));
+    }
+    Ok(addrs)
+}
+
+/// What came of one POST.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sent {
+    pub status: Option<u16>,
+    pub latency_ms: i32,
+    pub error: Option<String>,
+    pub body_excerpt: Option<String>,
+}
+
+impl Sent {
+    pub fn delivered(&self) -> bool {
+        self.status.is_some_and(|s| (200..300).contains(&s))
+    }
+}
+
+/// POSTs a signed JSON message to `url`, connecting only to `addrs`, within [`TIMEOUT`],
+/// never following redirects.
+pub async fn post(
+    url: &Url,
+    addrs: &[SocketAddr],
+    message_id: &str,
+    timestamp: i64,
+    body: Vec<u8>,
+    secret: &str,
+) -> Result<Sent, ServiceError> {
+    let signed = signature(secret, message_id, timestamp, &body)?;
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(TIMEOUT)
+        .user_agent(concat!("Openflex/", env!("CARGO_PKG_VERSION")));
+    if let Some(host) = url.host_str() {
+        builder = builder.resolve_to_addrs(host, addrs);
+    }
+    let client = builder.build().map_err(|_| internal("HTTP client"))?;
+    let started = Instant::now();
+    let result = client
+        .post(url.clone())
+        .header("content-type", "application/json")
+        .header("webhook-id", message_id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", signed)
+        .body(body)
+        .send()
+        .await;
+    let elapsed = || i32::try_from(started.elapsed().as_millis()).unwrap_or(i32::MAX);
+    Ok(match result {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap_or_default();
+            Sent {
+                status: Some(status),
+                latency_ms: elapsed(),
+                error: None,
+                body_excerpt: Some(text.chars().take(EXCERPT).collect()),
+            }
+        }
+        Err(e) => Sent {
+            status: None,
+            latency_ms: elapsed(),
+            error: Some(describe(&e)),
+            body_excerpt: None,
+        },
+    })
+}
+
+/// A transport error in words, with its causes (reqwest's own message is terse).
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out after 10 s"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "request failed"
+    };
+    let mut causes = Vec::new();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        causes.push(s.to_string());
+        source = s.source();
+    }
+    match causes.last() {
+        Some(root) => format!("{kind}: {root}"),
+        None => kind.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_match_the_standard_webhooks_library() {
+        let secret = new_secret().expect("secret");
+        let body = br#"{"api_version":"2","instruction":"START"}"#;
+        let reference = standardwebhooks::Webhook::new(&secret)
+            .expect("secret")
+            .sign("msg_p5jXN8AQM9LWM0D4loKWxJek", 1_614_265_330, body)
+            .expect("sign");
+        assert_eq!(
+            signature(&secret, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1_614_265_330, body).ok(),
+            Some(reference)
+        );
+    }
+
+    #[test]
+    fn internal_addresses_are_recognised() {
+        for ip in [
+            "10.1.2.3",
+            "127.0.0.1",
+            "169.254.169.254",
+            "192.168.0.1",
+            "100.64.0.1",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+            "0.0.0.0",
+        ] {
+            assert!(is_internal(ip.parse().expect("ip")), "{ip}");
+        }
+        for ip in ["8.8.8.8", "2a00:1450:4009::200e", "100.128.0.1"] {
+            assert!(!is_internal(ip.parse().expect("ip")), "{ip}");
+        }
+    }
+
+    #[test]
+    fn endpoint_urls_need_https_outside_dev_mode() {
+        let production = Settings::default();
+        let dev = Settings {
+            dev_mode: true,
+            ..Settings::default()
+        };
+        assert!(check_form("https://fsp.example/openflex", &production).is_ok());
+        assert!(check_form("http://fsp.example/openflex", &production).is_err());
+        assert!(check_form("http://localhost:9000", &dev).is_ok());
+        assert!(check_form("https://user:pw@fsp.example", &production).is_err());
+        assert!(check_form("ftp://fsp.example", &production).is_err());
+        assert!(check_form("fsp.example", &production).is_err());
+    }
+}

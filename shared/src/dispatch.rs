@@ -1,0 +1,115 @@
+//! Dispatch delivery to FSP systems (guide §3.1 Dispatch Settings and Dispatch V2 Testing,
+//! §3.7).
+
+use serde::{Deserialize, Serialize};
+
+code_enum! {
+    /// What a dispatch message tells the FSP.
+    Instruction {
+        /// Advance notice of the dispatches in a period (week-ahead or day-ahead).
+        Schedule = "SCHEDULE",
+        Start = "START",
+        Stop = "STOP",
+        EmergencyStop = "EMERGENCY_STOP",
+        Cancel = "CANCEL",
+    }
+}
+
+code_enum! {
+    /// How an FSP company receives dispatch messages.
+    DeliveryChannel {
+        /// Signed HTTP POSTs to the company's endpoint.
+        Api = "api",
+        /// E-mails to the company's dispatch contacts.
+        Email = "email",
+    }
+}
+
+/// One attempt to deliver a message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "server",
+    derive(async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+pub struct DeliveryAttempt {
+    /// The message's id (`webhook-id`), the same on every retry.
+    pub message_id: String,
+    pub instruction: String,
+    /// Sent from Dispatch V2 Testing, not a real dispatch.
+    pub test: bool,
+    pub url: String,
+    pub attempted_at: chrono::DateTime<chrono::Utc>,
+    /// The endpoint's HTTP status; none when no answer came.
+    pub status_code: Option<i32>,
+    pub latency_ms: i32,
+    /// Why no answer came (connection refused, timeout, …).
+    pub error: Option<String>,
+    /// The start of the endpoint's answer.
+    pub body_excerpt: Option<String>,
+}
+
+/// API Testing › Dispatch Settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "server",
+    derive(async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+pub struct DispatchSettings {
+    /// Participant endpoint base URL; messages go to `{base}/dispatch`.
+    pub endpoint_url: Option<String>,
+    pub delivery: DeliveryChannel,
+    /// `whsec_…` and the last four characters of the signing secret, if one exists.
+    pub secret_hint: Option<String>,
+    pub secret_created_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The endpoint's health: the latest attempts, newest first.
+    pub recent_attempts: Vec<DeliveryAttempt>,
+}
+
+/// A new signing secret, shown once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "server",
+    derive(async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+pub struct NewSigningSecret {
+    /// `whsec_` and base64 of 32 random bytes (Standard Webhooks). Store it now: it is
+    /// not shown again.
+    pub secret: String,
+    pub settings: DispatchSettings,
+}
+
+/// API Testing › Dispatch V2 Testing: the message to send.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "server",
+    derive(async_graphql::InputObject, utoipa::ToSchema)
+)]
+pub struct TestDispatchInput {
+    pub dispatch_id: String,
+    pub instruction: Instruction,
+    /// RFC 3339, e.g. `2025-02-17T16:00:00Z`.
+    pub start: String,
+    /// RFC 3339, after the start.
+    pub end: String,
+    pub power_change_kw: f64,
+    /// The company's meterable unit ids, comma separated.
+    pub meterable_unit_ids: String,
+}
+
+/// What happened to a test message: the three lines of the result box.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "server",
+    derive(async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+pub struct TestDispatchResult {
+    /// Where it was sent.
+    pub url: String,
+    /// The parameters sent, in one line.
+    pub parameters: String,
+    /// Whether the endpoint answered 2xx within 10 s.
+    pub success: bool,
+    /// Success or failure in words: status and time taken, or the connection error.
+    pub outcome: String,
+    pub attempt: DeliveryAttempt,
+}

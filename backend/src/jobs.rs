@@ -36,3 +36,32 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
         }
     })
 }
+
+/// How often the delivery worker looks for due dispatch messages: a START due at T leaves
+/// within this of T.
+pub const DELIVERY_TICK: Duration = Duration::from_millis(250);
+
+/// Starts the dispatch delivery worker. Each process is its own worker; on PostgreSQL
+/// several share the outbox without delivering a message twice.
+pub fn spawn_delivery(state: AppState) -> tokio::task::JoinHandle<()> {
+    let owner = format!("{}-{}", std::process::id(), crate::ids::new_public_id());
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(DELIVERY_TICK);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            let now = state.clock.now();
+            if let Err(e) = crate::services::dispatch::deliver_due(
+                &state.db,
+                &state.settings,
+                &state.secrets,
+                &owner,
+                now,
+            )
+            .await
+            {
+                tracing::error!(error = %e, "delivering dispatch messages failed");
+            }
+        }
+    })
+}

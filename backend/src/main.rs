@@ -172,6 +172,7 @@ async fn main() -> anyhow::Result<()> {
             let addr = settings.addr;
             let public_url = settings.public_url.clone();
             let scheduler = backend::jobs::spawn(state.clone());
+            let delivery = backend::jobs::spawn_delivery(state.clone());
             let app = router(state);
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
@@ -186,6 +187,7 @@ async fn main() -> anyhow::Result<()> {
             .context("serving")?;
             // Jobs are idempotent and catch up on the next start; stop before the pool closes.
             scheduler.abort();
+            delivery.abort();
             db.close().await.context("closing the database")?;
             tracing::info!("stopped");
         }

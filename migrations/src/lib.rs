@@ -15,6 +15,7 @@ mod m20261126_000010_baselines;
 mod m20261126_000011_retirement;
 mod m20261126_000012_dispatch_events;
 mod m20261126_000013_dispatch_delivery;
+mod m20261126_000014_dispatch_outbox;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000011_retirement::Migration),
             Box::new(m20261126_000012_dispatch_events::Migration),
             Box::new(m20261126_000013_dispatch_delivery::Migration),
+            Box::new(m20261126_000014_dispatch_outbox::Migration),
         ]
     }
 }

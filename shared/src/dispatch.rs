@@ -113,3 +113,85 @@ pub struct TestDispatchResult {
     pub outcome: String,
     pub attempt: DeliveryAttempt,
 }
+
+code_enum! {
+    /// Where a dispatch stands.
+    DispatchStatus {
+        /// Scheduled or running.
+        Active = "active",
+        /// Called off before it started.
+        Cancelled = "cancelled",
+        /// Ended early by an emergency stop.
+        EmergencyStopped = "emergency_stopped",
+    }
+}
+
+code_enum! {
+    /// Where a dispatch message stands.
+    MessageStatus {
+        /// Not yet delivered; retried until its deadline.
+        Pending = "pending",
+        Delivered = "delivered",
+        /// Not delivered by its deadline: the operator must act.
+        Missed = "missed",
+        /// Overtaken (a cancelled dispatch's START, say): never to be sent.
+        Cancelled = "cancelled",
+    }
+}
+
+/// An operator's dispatch of a group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "server",
+    derive(async_graphql::InputObject, utoipa::ToSchema)
+)]
+pub struct DispatchInput {
+    pub dispatch_group_id: String,
+    pub programme_id: String,
+    /// RFC 3339.
+    pub start: String,
+    /// RFC 3339, after the start.
+    pub end: String,
+    /// kW, more than zero: at most the accepted kW (or, ad hoc, the group's capacity).
+    pub power_change_kw: f64,
+    /// The accepted availability window dispatched; none for an ad hoc dispatch (Restore
+    /// and Emergency Flex only).
+    pub availability_window_id: Option<String>,
+}
+
+/// One message of a dispatch, as the operator follows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "server",
+    derive(async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+pub struct DispatchMessage {
+    /// The `webhook-id`.
+    pub message_id: String,
+    pub instruction: Instruction,
+    pub due_at: chrono::DateTime<chrono::Utc>,
+    pub deadline: chrono::DateTime<chrono::Utc>,
+    pub status: MessageStatus,
+    pub attempts: i32,
+    pub delivered_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub last_error: Option<String>,
+}
+
+/// A dispatch and its messages.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "server",
+    derive(async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+pub struct Dispatch {
+    pub id: crate::PublicId,
+    pub dispatch_group_id: crate::PublicId,
+    pub dispatch_group: String,
+    pub programme: String,
+    pub start: chrono::DateTime<chrono::Utc>,
+    pub end: chrono::DateTime<chrono::Utc>,
+    pub power_change_kw: f64,
+    pub status: DispatchStatus,
+    pub stopped_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub messages: Vec<DispatchMessage>,
+}

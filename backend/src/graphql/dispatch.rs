@@ -2,10 +2,11 @@
 
 use super::{caller, gql_error};
 use crate::app::AppState;
-use crate::services::dispatch_settings;
+use crate::services::{dispatch, dispatch_settings};
 use async_graphql::{Context, Object, Result};
 use shared::{
-    DeliveryChannel, DispatchSettings, NewSigningSecret, TestDispatchInput, TestDispatchResult,
+    DeliveryChannel, Dispatch, DispatchInput, DispatchSettings, NewSigningSecret,
+    TestDispatchInput, TestDispatchResult,
 };
 
 #[derive(Default)]
@@ -69,6 +70,77 @@ impl DispatchMutation {
         let (db, actor, now) = caller(ctx)?;
         let state = ctx.data::<AppState>()?;
         dispatch_settings::send_test(db, &state.settings, &state.secrets, actor, now, &message)
+            .await
+            .map_err(gql_error)
+    }
+}
+
+#[derive(Default)]
+pub struct DispatchEventsQuery;
+
+#[Object]
+impl DispatchEventsQuery {
+    /// Dispatches overlapping [from, to) that the caller may see, with each message's
+    /// delivery state (missed messages need the operator's attention).
+    async fn dispatches(
+        &self,
+        ctx: &Context<'_>,
+        from: String,
+        to: String,
+    ) -> Result<Vec<Dispatch>> {
+        let (db, actor, _) = caller(ctx)?;
+        let (from, to) = (instant("from", &from)?, instant("to", &to)?);
+        dispatch::list(db, actor, from, to).await.map_err(gql_error)
+    }
+
+    /// One dispatch by id.
+    async fn dispatch(&self, ctx: &Context<'_>, id: String) -> Result<Dispatch> {
+        let (db, actor, _) = caller(ctx)?;
+        dispatch::get(db, actor, &id).await.map_err(gql_error)
+    }
+}
+
+fn instant(field: &str, value: &str) -> Result<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(value)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|_| {
+            gql_error(crate::services::ServiceError::invalid(
+                field,
+                "must be an RFC 3339 time such as 2025-02-17T16:00:00Z",
+            ))
+        })
+}
+
+#[derive(Default)]
+pub struct DispatchEventsMutation;
+
+#[Object]
+impl DispatchEventsMutation {
+    /// Dispatches a group (operators): from an accepted window, or ad hoc for Restore and
+    /// Emergency Flex. Refused with the reason when it breaks a runtime or the capacity.
+    async fn create_dispatch(
+        &self,
+        ctx: &Context<'_>,
+        dispatch: DispatchInput,
+    ) -> Result<Dispatch> {
+        let (db, actor, now) = caller(ctx)?;
+        dispatch::dispatch(db, actor, now, &dispatch)
+            .await
+            .map_err(gql_error)
+    }
+
+    /// Cancels a dispatch before it starts (operators).
+    async fn cancel_dispatch(&self, ctx: &Context<'_>, id: String) -> Result<Dispatch> {
+        let (db, actor, now) = caller(ctx)?;
+        dispatch::cancel(db, actor, now, &id)
+            .await
+            .map_err(gql_error)
+    }
+
+    /// Stops a dispatch at once (operators).
+    async fn emergency_stop(&self, ctx: &Context<'_>, id: String) -> Result<Dispatch> {
+        let (db, actor, now) = caller(ctx)?;
+        dispatch::emergency_stop(db, actor, now, &id)
             .await
             .map_err(gql_error)
     }

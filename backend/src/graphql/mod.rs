@@ -34,6 +34,7 @@ pub struct QueryRoot(
     availability::AvailabilityQuery,
     baselines::BaselinesQuery,
     dispatch::DispatchQuery,
+    dispatch::DispatchEventsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -44,6 +45,7 @@ pub struct MutationRoot(
     baselines::BaselinesMutation,
     configuration::ConfigurationMutation,
     dispatch::DispatchMutation,
+    dispatch::DispatchEventsMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod availability;
 pub mod baselines;
 pub mod configuration;
+pub mod dispatch;
 pub mod dispatch_settings;
 pub mod idempotency;
 pub mod notifications;

@@ -13,6 +13,7 @@ mod availability;
 mod baselines;
 mod configuration;
 mod dispatch;
+mod dispatching;
 mod graphql;
 mod helpers;
 mod idempotency;

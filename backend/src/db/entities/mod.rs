@@ -8,6 +8,7 @@ pub mod baseline_profiles;
 pub mod delivery_attempts;
 pub mod dispatch_events;
 pub mod dispatch_groups;
+pub mod dispatch_messages;
 pub mod dispatch_settings;
 pub mod fsp_companies;
 pub mod idempotency_keys;

@@ -1,0 +1,874 @@
+//! Dispatch events (guide §3.7): an operator dispatches a group from an accepted window, or
+//! ad hoc for Restore and Emergency Flex, and can cancel it or stop it in an emergency.
+//! Every message the change causes (START at start − lead, STOP at end, CANCEL,
+//! EMERGENCY_STOP) is written to the outbox in the same transaction; [`deliver_due`]
+//! sends them at least once, retrying until each message's deadline.
+
+use super::availability::policy_of;
+use super::{Actor, FieldError, ServiceError, accounts, assets, webhooks};
+use crate::config::Settings;
+use crate::crypto::SecretBox;
+use crate::db::entities::{
+    availability_windows, delivery_attempts, dispatch_events, dispatch_groups, dispatch_messages,
+    dispatch_settings, meterable_units, programmes, zones,
+};
+use crate::ids::new_public_id;
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono_tz::Europe::London;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
+    QueryFilter, QueryOrder, Set, Statement, TransactionTrait,
+};
+use shared::{
+    DeclarationStatus, DeliveryChannel, Dispatch, DispatchInput, DispatchMessage, DispatchStatus,
+    Instruction, MessageStatus, ProgrammeKind, PublicId, WeekCommencing,
+};
+
+/// How long a worker holds a claimed message before another may take it over.
+pub const LEASE: Duration = Duration::seconds(30);
+/// Retry delays after the 1st, 2nd, … failed attempt; then every minute.
+const RETRY_SECONDS: [i64; 4] = [2, 5, 15, 30];
+/// STOP and EMERGENCY_STOP are useful for this long after they are due.
+const STOP_GRACE: Duration = Duration::minutes(15);
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+fn corrupt(what: &str) -> ServiceError {
+    ServiceError::Internal(sea_orm::DbErr::Custom(format!("stored {what} is invalid")))
+}
+
+fn field(name: &str, reason: impl Into<String>) -> FieldError {
+    FieldError {
+        index: None,
+        field: name.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+fn require_operator(actor: &Actor) -> Result<(), ServiceError> {
+    match actor {
+        Actor::Participant { .. } => Err(ServiceError::Forbidden(
+            "dispatches are made by the operator".to_owned(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn minutes(d: Duration) -> i64 {
+    d.num_minutes()
+}
+
+/// The minutes a group is dispatched in the London week of `at`, cancelled dispatches
+/// aside and emergency stops counted to the stop.
+async fn weekly_minutes(
+    db: &impl ConnectionTrait,
+    group_id: i32,
+    at: DateTime<Utc>,
+) -> Result<i64, ServiceError> {
+    let week = WeekCommencing::containing(at.with_timezone(&London).date_naive());
+    let from =
+        super::availability::london_instant(week.date(), 0).ok_or_else(|| corrupt("week"))?;
+    let to = super::availability::london_instant(week.next().date(), 0)
+        .ok_or_else(|| corrupt("week"))?;
+    Ok(dispatch_events::Entity::find()
+        .filter(dispatch_events::Column::DispatchGroupId.eq(group_id))
+        .filter(dispatch_events::Column::Status.ne(DispatchStatus::Cancelled.as_str()))
+        .filter(dispatch_events::Column::StartAt.lt(to))
+        .filter(dispatch_events::Column::EndAt.gt(from))
+        .all(db)
+        .await?
+        .iter()
+        .map(|e| {
+            minutes(e.stopped_at.unwrap_or(e.end_at).min(e.end_at).min(to) - e.start_at.max(from))
+        })
+        .sum())
+}
+
+/// Dispatches a group (operators). Refuses what breaks the group's runtimes or exceeds the
+/// accepted capacity, naming the reason.
+pub async fn dispatch(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    input: &DispatchInput,
+) -> Result<Dispatch, ServiceError> {
+    require_operator(actor)?;
+    let (group, zone) = assets::visible_dispatch_group(db, actor, &input.dispatch_group_id).await?;
+    let programme = programmes::Entity::find()
+        .filter(programmes::Column::PublicId.eq(&input.programme_id))
+        .filter(programmes::Column::ZoneId.eq(zone.id))
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("programme"))?;
+    let kind = ProgrammeKind::parse(&programme.kind).ok_or_else(|| corrupt("programme kind"))?;
+    let policy = policy_of(&programme)?;
+
+    let mut errors = Vec::new();
+    let time = |s: &str| {
+        DateTime::parse_from_rfc3339(s.trim())
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    };
+    let (start, end) = (time(&input.start), time(&input.end));
+    if start.is_none() {
+        errors.push(field("start", "must be an RFC 3339 time"));
+    }
+    if end.is_none() {
+        errors.push(field("end", "must be an RFC 3339 time"));
+    }
+    let kw = input.power_change_kw;
+    if !kw.is_finite() || kw <= 0.0 {
+        errors.push(field("powerChangeKw", "must be more than zero"));
+    }
+    if group.retired_at.is_some() {
+        errors.push(field("dispatchGroupId", "this dispatch group is retired"));
+    }
+    let (Some(start), Some(end), true) = (start, end, errors.is_empty()) else {
+        return Err(ServiceError::Invalid(errors));
+    };
+    if end <= start {
+        errors.push(field("end", "must be after the start"));
+    }
+    if start <= now {
+        errors.push(field("start", "must be in the future"));
+    }
+    let duration = minutes(end - start);
+    if let Some(min) = group.min_runtime_minutes
+        && duration < i64::from(min)
+    {
+        errors.push(field(
+            "end",
+            format!("the group's minimum runtime is {min} minutes; this dispatch runs {duration}"),
+        ));
+    }
+    if let Some(max) = group.max_runtime_minutes
+        && duration > i64::from(max)
+    {
+        errors.push(field("end", format!("the group's maximum runtime per event is {max} minutes; this dispatch runs {duration}")));
+    }
+    let window = match input.availability_window_id.as_deref() {
+        Some(id) => {
+            let w = availability_windows::Entity::find()
+                .filter(availability_windows::Column::PublicId.eq(id))
+                .filter(availability_windows::Column::DispatchGroupId.eq(group.id))
+                .filter(availability_windows::Column::ProgrammeId.eq(programme.id))
+                .one(db)
+                .await?
+                .ok_or(ServiceError::NotFound("availability window"))?;
+            match (
+                w.status.as_str(),
+                w.acceptance_start,
+                w.acceptance_end,
+                w.accepted_kw,
+            ) {
+                (s, Some(a), Some(b), Some(accepted))
+                    if s == DeclarationStatus::Accepted.as_str() =>
+                {
+                    if start < a || end > b {
+                        errors.push(field(
+                            "start",
+                            format!(
+                                "must lie within the accepted window {}–{}",
+                                rfc3339(a),
+                                rfc3339(b)
+                            ),
+                        ));
+                    }
+                    if kw > accepted {
+                        errors.push(field(
+                            "powerChangeKw",
+                            format!("exceeds the accepted {accepted} kW"),
+                        ));
+                    }
+                }
+                _ => errors.push(field(
+                    "availabilityWindowId",
+                    "this window has not been accepted",
+                )),
+            }
+            Some(w)
+        }
+        None => {
+            if !matches!(kind, ProgrammeKind::Restore | ProgrammeKind::EmergencyFlex) {
+                errors.push(field(
+                    "availabilityWindowId",
+                    "only Restore and Emergency Flex are dispatched without an accepted window",
+                ));
+            }
+            if kw > group.power_change_kw {
+                errors.push(field(
+                    "powerChangeKw",
+                    format!(
+                        "exceeds the group's capacity of {} kW",
+                        group.power_change_kw
+                    ),
+                ));
+            }
+            None
+        }
+    };
+    let txn = db.begin().await?;
+    if let Some(weekly) = group.weekly_runtime_minutes {
+        let used = weekly_minutes(&txn, group.id, start).await?;
+        if used + duration > i64::from(weekly) {
+            errors.push(field(
+                "end",
+                format!("breaks the group's weekly runtime of {weekly} minutes: {used} already dispatched this week, this adds {duration}"),
+            ));
+        }
+    }
+    let overlapping = dispatch_events::Entity::find()
+        .filter(dispatch_events::Column::DispatchGroupId.eq(group.id))
+        .filter(dispatch_events::Column::Status.eq(DispatchStatus::Active.as_str()))
+        .filter(dispatch_events::Column::StartAt.lt(end))
+        .filter(dispatch_events::Column::EndAt.gt(start))
+        .one(&txn)
+        .await?;
+    if let Some(other) = overlapping {
+        errors.push(field(
+            "start",
+            format!(
+                "overlaps dispatch {} ({}–{})",
+                other.public_id,
+                rfc3339(other.start_at),
+                rfc3339(other.end_at)
+            ),
+        ));
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Invalid(errors));
+    }
+    let event = dispatch_events::ActiveModel {
+        public_id: Set(new_public_id().to_string()),
+        dispatch_group_id: Set(group.id),
+        programme_id: Set(programme.id),
+        availability_window_id: Set(window.map(|w| w.id)),
+        start_at: Set(start),
+        end_at: Set(end),
+        power_change_kw: Set(kw),
+        status: Set(DispatchStatus::Active.as_str().to_owned()),
+        stopped_at: Set(None),
+        created_by_user_id: Set(actor.user_id()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    if sends_by_api(&txn, group.company_id).await? && !policy.manual_dispatch {
+        let lead = Duration::minutes(i64::from(policy.start_lead_minutes));
+        let start_due = (start - lead).max(now);
+        enqueue(
+            &txn,
+            &event,
+            &group,
+            &zone,
+            &programme,
+            Instruction::Start,
+            start_due,
+            start,
+            now,
+        )
+        .await?;
+        enqueue(
+            &txn,
+            &event,
+            &group,
+            &zone,
+            &programme,
+            Instruction::Stop,
+            end,
+            end + STOP_GRACE,
+            now,
+        )
+        .await?;
+    }
+    super::audit_change(
+        &txn,
+        now,
+        actor.user_id(),
+        zone.operator_id,
+        Some(group.company_id),
+        "dispatch_created",
+        format!(
+            "{} {} {}–{} {} kW ({})",
+            event.public_id,
+            group.name,
+            rfc3339(start),
+            rfc3339(end),
+            kw,
+            programme.name
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    get(db, actor, &event.public_id).await
+}
+
+/// Whether the company takes dispatches by API (the default until it says otherwise).
+async fn sends_by_api(db: &impl ConnectionTrait, company_id: i32) -> Result<bool, ServiceError> {
+    Ok(dispatch_settings::Entity::find()
+        .filter(dispatch_settings::Column::CompanyId.eq(company_id))
+        .one(db)
+        .await?
+        .is_none_or(|s| s.delivery == DeliveryChannel::Api.as_str()))
+}
+
+#[allow(clippy::too_many_arguments, reason = "a message's parts")]
+async fn enqueue(
+    db: &impl ConnectionTrait,
+    event: &dispatch_events::Model,
+    group: &dispatch_groups::Model,
+    zone: &zones::Model,
+    programme: &programmes::Model,
+    instruction: Instruction,
+    due: DateTime<Utc>,
+    deadline: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let units: Vec<String> = meterable_units::Entity::find()
+        .filter(meterable_units::Column::DispatchGroupId.eq(group.id))
+        .filter(meterable_units::Column::RetiredAt.is_null())
+        .order_by_asc(meterable_units::Column::Name)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| u.public_id)
+        .collect();
+    let message_id = format!("msg_{}", new_public_id());
+    let payload = serde_json::json!({
+        "api_version": "2",
+        "message_id": message_id,
+        "dispatch_id": event.public_id,
+        "instruction": instruction,
+        "zone": {"id": zone.slug, "name": zone.name},
+        "programme": programme.name,
+        "dispatch_group": {"id": group.public_id, "name": group.name},
+        "start": rfc3339(event.start_at),
+        "end": rfc3339(event.end_at),
+        "power_change_kw": event.power_change_kw,
+        "meterable_unit_ids": units,
+    });
+    dispatch_messages::ActiveModel {
+        message_id: Set(message_id),
+        company_id: Set(group.company_id),
+        dispatch_event_id: Set(Some(event.id)),
+        instruction: Set(instruction.as_str().to_owned()),
+        payload: Set(payload.to_string()),
+        due_at: Set(due),
+        deadline: Set(deadline),
+        status: Set(MessageStatus::Pending.as_str().to_owned()),
+        attempts: Set(0),
+        next_attempt_at: Set(due),
+        lease_until: Set(None),
+        lease_owner: Set(None),
+        delivered_at: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// A dispatch the caller may see (an FSP: its own groups'), with its messages.
+pub async fn get(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: &str,
+) -> Result<Dispatch, ServiceError> {
+    let event = dispatch_events::Entity::find()
+        .filter(dispatch_events::Column::PublicId.eq(id))
+        .filter(
+            dispatch_events::Column::DispatchGroupId.in_subquery(assets::visible_group_ids(actor)),
+        )
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("dispatch"))?;
+    let mut out = assemble(db, vec![event]).await?;
+    out.pop().ok_or(ServiceError::NotFound("dispatch"))
+}
+
+/// Dispatches the caller may see that overlap `[from, to)`, by start.
+pub async fn list(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Dispatch>, ServiceError> {
+    let events = dispatch_events::Entity::find()
+        .filter(
+            dispatch_events::Column::DispatchGroupId.in_subquery(assets::visible_group_ids(actor)),
+        )
+        .filter(dispatch_events::Column::StartAt.lt(to))
+        .filter(dispatch_events::Column::EndAt.gt(from))
+        .order_by_asc(dispatch_events::Column::StartAt)
+        .all(db)
+        .await?;
+    assemble(db, events).await
+}
+
+async fn assemble(
+    db: &DatabaseConnection,
+    events: Vec<dispatch_events::Model>,
+) -> Result<Vec<Dispatch>, ServiceError> {
+    let ids: Vec<i32> = events.iter().map(|e| e.id).collect();
+    let messages = dispatch_messages::Entity::find()
+        .filter(dispatch_messages::Column::DispatchEventId.is_in(ids))
+        .order_by_asc(dispatch_messages::Column::DueAt)
+        .order_by_asc(dispatch_messages::Column::Id)
+        .all(db)
+        .await?;
+    let groups = dispatch_groups::Entity::find()
+        .filter(dispatch_groups::Column::Id.is_in(events.iter().map(|e| e.dispatch_group_id)))
+        .all(db)
+        .await?;
+    let programmes = programmes::Entity::find()
+        .filter(programmes::Column::Id.is_in(events.iter().map(|e| e.programme_id)))
+        .all(db)
+        .await?;
+    events
+        .into_iter()
+        .map(|e| {
+            let group = groups
+                .iter()
+                .find(|g| g.id == e.dispatch_group_id)
+                .ok_or_else(|| corrupt("dispatch group"))?;
+            let programme = programmes
+                .iter()
+                .find(|p| p.id == e.programme_id)
+                .ok_or_else(|| corrupt("programme"))?;
+            Ok(Dispatch {
+                id: PublicId::parse(&e.public_id).map_err(|_| corrupt("dispatch id"))?,
+                dispatch_group_id: PublicId::parse(&group.public_id)
+                    .map_err(|_| corrupt("group id"))?,
+                dispatch_group: group.name.clone(),
+                programme: programme.name.clone(),
+                start: e.start_at,
+                end: e.end_at,
+                power_change_kw: e.power_change_kw,
+                status: DispatchStatus::parse(&e.status)
+                    .ok_or_else(|| corrupt("dispatch status"))?,
+                stopped_at: e.stopped_at,
+                messages: messages
+                    .iter()
+                    .filter(|m| m.dispatch_event_id == Some(e.id))
+                    .map(|m| {
+                        Ok(DispatchMessage {
+                            message_id: m.message_id.clone(),
+                            instruction: Instruction::parse(&m.instruction)
+                                .ok_or_else(|| corrupt("instruction"))?,
+                            due_at: m.due_at,
+                            deadline: m.deadline,
+                            status: MessageStatus::parse(&m.status)
+                                .ok_or_else(|| corrupt("message status"))?,
+                            attempts: m.attempts,
+                            delivered_at: m.delivered_at,
+                            last_error: m.last_error.clone(),
+                        })
+                    })
+                    .collect::<Result<_, ServiceError>>()?,
+            })
+        })
+        .collect()
+}
+
+/// The event, group, zone and programme of a dispatch the operator may act on.
+async fn for_operator(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: &str,
+) -> Result<
+    (
+        dispatch_events::Model,
+        dispatch_groups::Model,
+        zones::Model,
+        programmes::Model,
+    ),
+    ServiceError,
+> {
+    require_operator(actor)?;
+    let event = dispatch_events::Entity::find()
+        .filter(dispatch_events::Column::PublicId.eq(id))
+        .filter(
+            dispatch_events::Column::DispatchGroupId.in_subquery(assets::visible_group_ids(actor)),
+        )
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("dispatch"))?;
+    let group = dispatch_groups::Entity::find_by_id(event.dispatch_group_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| corrupt("group"))?;
+    let zone = zones::Entity::find_by_id(group.zone_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| corrupt("zone"))?;
+    let programme = programmes::Entity::find_by_id(event.programme_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| corrupt("programme"))?;
+    Ok((event, group, zone, programme))
+}
+
+/// Withdraws the dispatch's messages not yet delivered.
+async fn withdraw_pending(db: &impl ConnectionTrait, event_id: i32) -> Result<(), ServiceError> {
+    dispatch_messages::Entity::update_many()
+        .col_expr(
+            dispatch_messages::Column::Status,
+            Expr::value(MessageStatus::Cancelled.as_str()),
+        )
+        .filter(dispatch_messages::Column::DispatchEventId.eq(event_id))
+        .filter(dispatch_messages::Column::Status.eq(MessageStatus::Pending.as_str()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Cancels a dispatch that has not started (operators): its START and STOP are withdrawn
+/// and, if the START may already have gone, a CANCEL follows.
+pub async fn cancel(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    id: &str,
+) -> Result<Dispatch, ServiceError> {
+    let (event, group, zone, programme) = for_operator(db, actor, id).await?;
+    if event.status != DispatchStatus::Active.as_str() {
+        return Err(ServiceError::Conflict(format!(
+            "dispatch {id} is already {}",
+            event.status
+        )));
+    }
+    if event.start_at <= now {
+        return Err(ServiceError::Conflict(format!(
+            "dispatch {id} has started; use an emergency stop"
+        )));
+    }
+    let txn = db.begin().await?;
+    let start_sent = dispatch_messages::Entity::find()
+        .filter(dispatch_messages::Column::DispatchEventId.eq(event.id))
+        .filter(dispatch_messages::Column::Instruction.eq(Instruction::Start.as_str()))
+        .filter(dispatch_messages::Column::Attempts.gt(0))
+        .one(&txn)
+        .await?
+        .is_some();
+    withdraw_pending(&txn, event.id).await?;
+    let mut active: dispatch_events::ActiveModel = event.clone().into();
+    active.status = Set(DispatchStatus::Cancelled.as_str().to_owned());
+    active.updated_at = Set(now);
+    let event = active.update(&txn).await?;
+    let policy = policy_of(&programme)?;
+    // Only an FSP that may have heard of the dispatch needs to hear it is off; schedules
+    // are not sent yet, so that means a START that has been attempted.
+    if start_sent && !policy.manual_dispatch && sends_by_api(&txn, group.company_id).await? {
+        enqueue(
+            &txn,
+            &event,
+            &group,
+            &zone,
+            &programme,
+            Instruction::Cancel,
+            now,
+            event.start_at,
+            now,
+        )
+        .await?;
+    }
+    super::audit_change(
+        &txn,
+        now,
+        actor.user_id(),
+        zone.operator_id,
+        Some(group.company_id),
+        "dispatch_cancelled",
+        event.public_id.clone(),
+    )
+    .await?;
+    txn.commit().await?;
+    get(db, actor, id).await
+}
+
+/// Stops a dispatch at once (operators): pending messages are withdrawn and an
+/// EMERGENCY_STOP is sent.
+pub async fn emergency_stop(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    id: &str,
+) -> Result<Dispatch, ServiceError> {
+    let (event, group, zone, programme) = for_operator(db, actor, id).await?;
+    if event.status != DispatchStatus::Active.as_str() {
+        return Err(ServiceError::Conflict(format!(
+            "dispatch {id} is already {}",
+            event.status
+        )));
+    }
+    if event.end_at <= now {
+        return Err(ServiceError::Conflict(format!(
+            "dispatch {id} has already ended"
+        )));
+    }
+    let txn = db.begin().await?;
+    withdraw_pending(&txn, event.id).await?;
+    let mut active: dispatch_events::ActiveModel = event.into();
+    active.status = Set(DispatchStatus::EmergencyStopped.as_str().to_owned());
+    active.stopped_at = Set(Some(now));
+    active.updated_at = Set(now);
+    let event = active.update(&txn).await?;
+    if !policy_of(&programme)?.manual_dispatch && sends_by_api(&txn, group.company_id).await? {
+        enqueue(
+            &txn,
+            &event,
+            &group,
+            &zone,
+            &programme,
+            Instruction::EmergencyStop,
+            now,
+            now + STOP_GRACE,
+            now,
+        )
+        .await?;
+    }
+    super::audit_change(
+        &txn,
+        now,
+        actor.user_id(),
+        zone.operator_id,
+        Some(group.company_id),
+        "dispatch_emergency_stopped",
+        event.public_id.clone(),
+    )
+    .await?;
+    txn.commit().await?;
+    get(db, actor, id).await
+}
+
+/// When to try again after `attempts` failed attempts.
+pub fn retry_after(attempts: i32) -> Duration {
+    let index = usize::try_from(attempts.max(1) - 1).unwrap_or(0);
+    Duration::seconds(RETRY_SECONDS.get(index).copied().unwrap_or(60))
+}
+
+/// Claims up to `limit` due messages for `owner` under a lease. On PostgreSQL, rows locked
+/// by another worker are skipped, so several instances never claim the same message.
+async fn claim(
+    db: &DatabaseConnection,
+    owner: &str,
+    now: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<dispatch_messages::Model>, ServiceError> {
+    let backend = db.get_database_backend();
+    let lock = if backend == DbBackend::Postgres {
+        "FOR UPDATE SKIP LOCKED"
+    } else {
+        ""
+    };
+    let placeholders = match backend {
+        DbBackend::Postgres => ("$1", "$2", "$3", "$4"),
+        _ => ("?", "?", "?", "?"),
+    };
+    let sql = format!(
+        "UPDATE dispatch_messages SET lease_until = {lease}, lease_owner = {owner}
+         WHERE id IN (SELECT id FROM dispatch_messages
+                      WHERE status = 'pending' AND next_attempt_at <= {now}
+                        AND (lease_until IS NULL OR lease_until < {now2})
+                      ORDER BY next_attempt_at LIMIT {limit} {lock})
+         RETURNING id",
+        lease = placeholders.0,
+        owner = placeholders.1,
+        now = placeholders.2,
+        now2 = placeholders.3,
+    );
+    let claimed: Vec<i64> = db
+        .query_all_raw(Statement::from_sql_and_values(
+            backend,
+            sql,
+            [(now + LEASE).into(), owner.into(), now.into(), now.into()],
+        ))
+        .await?
+        .iter()
+        .map(|row| row.try_get::<i64>("", "id"))
+        .collect::<Result<_, _>>()?;
+    Ok(dispatch_messages::Entity::find()
+        .filter(dispatch_messages::Column::Id.is_in(claimed))
+        .order_by_asc(dispatch_messages::Column::NextAttemptAt)
+        .all(db)
+        .await?)
+}
+
+/// One pass of the delivery worker: sends every due message once, then reschedules it,
+/// marks it delivered, or marks it missed past its deadline. Returns how many it tried.
+pub async fn deliver_due(
+    db: &DatabaseConnection,
+    config: &Settings,
+    secrets: &SecretBox,
+    owner: &str,
+    now: DateTime<Utc>,
+) -> Result<usize, ServiceError> {
+    let messages = claim(db, owner, now, 50).await?;
+    let count = messages.len();
+    for message in messages {
+        if now > message.deadline {
+            let error = message
+                .last_error
+                .clone()
+                .unwrap_or_else(|| "not delivered before its deadline".to_owned());
+            finish(db, &message, MessageStatus::Missed, now, Some(error), false).await?;
+            continue;
+        }
+        let outcome = attempt(db, config, secrets, &message, now).await?;
+        match outcome {
+            Ok(()) => finish(db, &message, MessageStatus::Delivered, now, None, true).await?,
+            Err(error) => {
+                let attempts = message.attempts + 1;
+                let next = now + retry_after(attempts);
+                if next > message.deadline {
+                    finish(db, &message, MessageStatus::Missed, now, Some(error), true).await?;
+                } else {
+                    dispatch_messages::Entity::update_many()
+                        .col_expr(dispatch_messages::Column::Attempts, Expr::value(attempts))
+                        .col_expr(dispatch_messages::Column::NextAttemptAt, Expr::value(next))
+                        .col_expr(dispatch_messages::Column::LastError, Expr::value(error))
+                        .col_expr(
+                            dispatch_messages::Column::LeaseUntil,
+                            Expr::value(None::<DateTime<Utc>>),
+                        )
+                        .filter(dispatch_messages::Column::Id.eq(message.id))
+                        .filter(dispatch_messages::Column::LeaseOwner.eq(owner))
+                        .exec(db)
+                        .await?;
+                }
+            }
+        }
+    }
+    Ok(count)
+}
+
+async fn finish(
+    db: &DatabaseConnection,
+    message: &dispatch_messages::Model,
+    status: MessageStatus,
+    now: DateTime<Utc>,
+    error: Option<String>,
+    attempted: bool,
+) -> Result<(), ServiceError> {
+    let attempted = i32::from(attempted);
+    dispatch_messages::Entity::update_many()
+        .col_expr(
+            dispatch_messages::Column::Status,
+            Expr::value(status.as_str()),
+        )
+        .col_expr(
+            dispatch_messages::Column::Attempts,
+            Expr::value(message.attempts + attempted),
+        )
+        .col_expr(
+            dispatch_messages::Column::DeliveredAt,
+            Expr::value((status == MessageStatus::Delivered).then_some(now)),
+        )
+        .col_expr(dispatch_messages::Column::LastError, Expr::value(error))
+        .col_expr(
+            dispatch_messages::Column::LeaseUntil,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .filter(dispatch_messages::Column::Id.eq(message.id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Sends a message once and records the attempt; `Err` carries why it was not delivered.
+async fn attempt(
+    db: &DatabaseConnection,
+    config: &Settings,
+    secrets: &SecretBox,
+    message: &dispatch_messages::Model,
+    now: DateTime<Utc>,
+) -> Result<Result<(), String>, ServiceError> {
+    let settings = dispatch_settings::Entity::find()
+        .filter(dispatch_settings::Column::CompanyId.eq(message.company_id))
+        .one(db)
+        .await?;
+    let (Some(endpoint), Some(sealed)) = (
+        settings.as_ref().and_then(|s| s.endpoint_url.clone()),
+        settings.as_ref().and_then(|s| s.secret_enc.clone()),
+    ) else {
+        return Ok(Err(
+            "the company has no endpoint or signing secret configured".to_owned(),
+        ));
+    };
+    let secret = String::from_utf8(secrets.open(&sealed).map_err(accounts::crypto_error)?)
+        .map_err(|_| corrupt("signing secret"))?;
+    let url = match webhooks::check_form(&format!("{endpoint}/dispatch"), config) {
+        Ok(url) => url,
+        Err(_) => {
+            return Ok(Err(format!(
+                "the endpoint {endpoint} is no longer acceptable"
+            )));
+        }
+    };
+    let addrs = match webhooks::resolve(&url, config).await {
+        Ok(addrs) => addrs,
+        Err(ServiceError::Invalid(errors)) => {
+            return Ok(Err(errors
+                .into_iter()
+                .map(|e| e.reason)
+                .collect::<Vec<_>>()
+                .join("; ")));
+        }
+        Err(other) => return Err(other),
+    };
+    let mut body: serde_json::Value =
+        serde_json::from_str(&message.payload).map_err(|_| corrupt("message payload"))?;
+    body["sent_at"] = serde_json::Value::String(rfc3339(now));
+    let bytes = serde_json::to_vec(&body).map_err(|_| corrupt("message payload"))?;
+    let sent = webhooks::post(
+        &url,
+        &addrs,
+        &message.message_id,
+        now.timestamp(),
+        bytes,
+        &secret,
+    )
+    .await?;
+    delivery_attempts::ActiveModel {
+        company_id: Set(message.company_id),
+        message_id: Set(message.message_id.clone()),
+        instruction: Set(message.instruction.clone()),
+        test: Set(false),
+        url: Set(url.to_string()),
+        attempted_at: Set(now),
+        status_code: Set(sent.status.map(i32::from)),
+        latency_ms: Set(sent.latency_ms),
+        error: Set(sent.error.clone()),
+        body_excerpt: Set(sent.body_excerpt.clone()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(if sent.delivered() {
+        Ok(())
+    } else {
+        Err(match (sent.status, sent.error) {
+            (Some(status), _) => format!("HTTP {status}"),
+            (None, Some(error)) => error,
+            (None, None) => "no answer".to_owned(),
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_then_go_every_minute() {
+        let delays: Vec<i64> = (1..=7).map(|n| retry_after(n).num_seconds()).collect();
+        assert_eq!(delays, [2, 5, 15, 30, 60, 60, 60]);
+    }
+}

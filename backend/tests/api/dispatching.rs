@@ -1,0 +1,561 @@
+//! Dispatch events and their messages: START at start − 15 min and STOP at the end, signed;
+//! retries with the same `webhook-id`; missed at the deadline; runtimes enforced.
+//! The clock starts on Wednesday 19 February 2025 at noon; next week locks at 23:59.
+
+use crate::helpers::{Engine, TestApp, TwilightIds, both_databases, error_code, twilight_ids};
+use axum::Router;
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+both_databases!(
+    a_dispatch_sends_a_signed_start_at_1545_and_stop_at_1800,
+    retries_keep_the_webhook_id_and_an_unreachable_endpoint_is_missed,
+    runtimes_and_accepted_capacity_are_enforced_with_the_reason,
+    cancelling_and_stopping_withdraw_and_notify,
+);
+
+type Received = Arc<Mutex<Vec<(HeaderMap, Bytes)>>>;
+
+/// A receiver that fails the first `failures` requests with 503; returns its base URL.
+async fn receiver(failures: usize) -> (String, Received) {
+    let received: Received = Arc::new(Mutex::new(Vec::new()));
+    let store = received.clone();
+    let seen = Arc::new(AtomicUsize::new(0));
+    let app = Router::new().route(
+        "/fsp/dispatch",
+        post(move |headers: HeaderMap, body: Bytes| {
+            let (store, seen) = (store.clone(), seen.clone());
+            async move {
+                store.lock().expect("lock").push((headers, body));
+                if seen.fetch_add(1, Ordering::SeqCst) < failures {
+                    StatusCode::SERVICE_UNAVAILABLE
+                } else {
+                    StatusCode::OK
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+    (format!("http://{addr}/fsp"), received)
+}
+
+fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s)
+        .expect("time")
+        .with_timezone(&Utc)
+}
+
+/// Sets Twilight's endpoint and secret; returns the secret.
+async fn fsp_endpoint(app: &TestApp, url: &str) -> String {
+    let fsp = app
+        .sign_up_participant(&format!(
+            "{}@twilight.example",
+            uuid::Uuid::new_v4().simple()
+        ))
+        .await;
+    let set = app
+        .graphql_as(&fsp.cookie, "mutation($u: String) { updateDispatchSettings(endpointUrl: $u, delivery: API) { endpointUrl } }", json!({"u": url}))
+        .await;
+    assert!(set["errors"].is_null(), "{set}");
+    let rotated = app
+        .graphql_as(
+            &fsp.cookie,
+            "mutation { rotateSigningSecret { secret } }",
+            json!({}),
+        )
+        .await;
+    rotated["data"]["rotateSigningSecret"]["secret"]
+        .as_str()
+        .expect("secret")
+        .to_owned()
+}
+
+/// Declares Monday 24 February `start`–`end` in Sustain for API Test, passes the lock with a
+/// fresh operator session, accepts it, and returns the window id.
+async fn accepted_window(
+    app: &mut TestApp,
+    ids: &TwilightIds,
+    start: &str,
+    end: &str,
+    kw: f64,
+) -> String {
+    let declared = app
+        .graphql(
+            "mutation($g: String!, $p: String!, $w: WindowInput!) { declareAvailability(dispatchGroupId: $g, programmeId: $p, window: $w) { id } }",
+            json!({"g": ids.group, "p": ids.sustain, "w": {"date": "2025-02-24", "start": start, "end": end, "kw": kw}}),
+        )
+        .await;
+    let id = declared["data"]["declareAvailability"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{declared}"))
+        .to_owned();
+    app.clock.advance(chrono::Duration::hours(12));
+    let email = format!("{}@ssen.example", uuid::Uuid::new_v4().simple());
+    app.default_cookie = Some(app.sign_up_operator(&email, "SSEN").await.cookie);
+    let accepted = app
+        .graphql("mutation($ids: [String!]!) { decideAvailability(windowIds: $ids, accept: true) { status } }", json!({"ids": [id]}))
+        .await;
+    assert_eq!(
+        accepted["data"]["decideAvailability"][0]["status"], "ACCEPTED",
+        "{accepted}"
+    );
+    id
+}
+
+const DISPATCH: &str = "mutation($d: DispatchInput!) { createDispatch(dispatch: $d) { id status messages { messageId instruction dueAt deadline status attempts } } }";
+
+fn dispatch_input(
+    ids: &TwilightIds,
+    window: Option<&str>,
+    start: &str,
+    end: &str,
+    kw: f64,
+) -> Value {
+    json!({"d": {"dispatchGroupId": ids.group, "programmeId": ids.sustain, "start": start, "end": end,
+                 "powerChangeKw": kw, "availabilityWindowId": window}})
+}
+
+async fn deliver(app: &TestApp, now: &str) {
+    backend::services::dispatch::deliver_due(
+        &app.db,
+        &app.state.settings,
+        &app.state.secrets,
+        "test-worker",
+        at(now),
+    )
+    .await
+    .expect("delivery pass");
+}
+
+/// Checks a received message's signature exactly as a Standard Webhooks verifier does
+/// (the test clock is in 2025, so only the timestamp window is left out).
+fn verify(secret: &str, headers: &HeaderMap, body: &[u8]) {
+    let id = headers["webhook-id"].to_str().expect("id");
+    let timestamp: i64 = headers["webhook-timestamp"]
+        .to_str()
+        .expect("ts")
+        .parse()
+        .expect("ts");
+    let expected = standardwebhooks::Webhook::new(secret)
+        .expect("secret")
+        .sign(id, timestamp, body)
+        .expect("sign");
+    assert_eq!(
+        headers["webhook-signature"].to_str().ok(),
+        Some(expected.as_str())
+    );
+}
+
+async fn fresh_app(engine: Engine) -> TestApp {
+    TestApp::spawn_with(engine, |s| s.allow_private_endpoints = true).await
+}
+
+async fn signed_in_operator(engine: Engine) -> TestApp {
+    let mut app = fresh_app(engine).await;
+    let email = format!("{}@ssen.example", uuid::Uuid::new_v4().simple());
+    app.default_cookie = Some(app.sign_up_operator(&email, "SSEN").await.cookie);
+    app
+}
+
+async fn a_dispatch_sends_a_signed_start_at_1545_and_stop_at_1800(engine: Engine) {
+    let mut app = signed_in_operator(engine).await;
+    let (url, received) = receiver(0).await;
+    let secret = fsp_endpoint(&app, &url).await;
+    let ids = twilight_ids(&app).await;
+    let window = accepted_window(&mut app, &ids, "15:00", "19:00", 400.0).await;
+    let created = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T16:00:00Z",
+                "2025-02-24T18:00:00Z",
+                300.0,
+            ),
+        )
+        .await;
+    let messages = &created["data"]["createDispatch"]["messages"];
+    assert_eq!(messages[0]["instruction"], "START", "{created}");
+    assert_eq!(messages[0]["dueAt"], "2025-02-24T15:45:00+00:00");
+    assert_eq!(messages[0]["deadline"], "2025-02-24T16:00:00+00:00");
+    assert_eq!(messages[1]["instruction"], "STOP");
+    assert_eq!(messages[1]["dueAt"], "2025-02-24T18:00:00+00:00");
+
+    deliver(&app, "2025-02-24T15:44:59Z").await;
+    assert!(
+        received.lock().expect("lock").is_empty(),
+        "nothing before 15:45"
+    );
+    deliver(&app, "2025-02-24T15:45:00Z").await;
+    deliver(&app, "2025-02-24T17:59:59Z").await;
+    assert_eq!(
+        received.lock().expect("lock").len(),
+        1,
+        "only the START by 17:59:59"
+    );
+    deliver(&app, "2025-02-24T18:00:00Z").await;
+    let got = received.lock().expect("lock").clone();
+    assert_eq!(got.len(), 2);
+    for (headers, body) in &got {
+        verify(&secret, headers, body);
+    }
+    let start: Value = serde_json::from_slice(&got[0].1).expect("JSON");
+    assert_eq!(start["instruction"], "START");
+    assert_eq!(start["sent_at"], "2025-02-24T15:45:00Z");
+    assert_eq!(start["start"], "2025-02-24T16:00:00Z");
+    assert_eq!(start["power_change_kw"], 300.0);
+    assert_eq!(start["programme"], "Sustain");
+    assert_eq!(
+        start["meterable_unit_ids"],
+        json!([backend::seed::API_TEST_UNIT_ID])
+    );
+    assert_eq!(
+        got[0].0["webhook-id"].to_str().ok(),
+        start["message_id"].as_str()
+    );
+    let stop: Value = serde_json::from_slice(&got[1].1).expect("JSON");
+    assert_eq!(stop["instruction"], "STOP");
+    assert_eq!(stop["dispatch_id"], start["dispatch_id"]);
+
+    let id = created["data"]["createDispatch"]["id"]
+        .as_str()
+        .expect("id");
+    let state = app
+        .graphql(
+            "query($id: String!) { dispatch(id: $id) { messages { status attempts } } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(
+        state["data"]["dispatch"]["messages"],
+        json!([{"status": "DELIVERED", "attempts": 1}, {"status": "DELIVERED", "attempts": 1}]),
+        "{state}"
+    );
+}
+
+async fn retries_keep_the_webhook_id_and_an_unreachable_endpoint_is_missed(engine: Engine) {
+    let mut app = signed_in_operator(engine).await;
+    let (url, received) = receiver(3).await;
+    fsp_endpoint(&app, &url).await;
+    let ids = twilight_ids(&app).await;
+    let window = accepted_window(&mut app, &ids, "15:00", "19:00", 400.0).await;
+    let created = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T16:00:00Z",
+                "2025-02-24T18:00:00Z",
+                300.0,
+            ),
+        )
+        .await;
+    let id = created["data"]["createDispatch"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    // Attempts at 15:45:00, :02, :07 fail; the fourth, at :22, succeeds.
+    for now in [
+        "2025-02-24T15:45:00Z",
+        "2025-02-24T15:45:01Z",
+        "2025-02-24T15:45:02Z",
+        "2025-02-24T15:45:07Z",
+        "2025-02-24T15:45:21Z",
+        "2025-02-24T15:45:22Z",
+    ] {
+        deliver(&app, now).await;
+    }
+    let got = received.lock().expect("lock").clone();
+    assert_eq!(got.len(), 4, "three failures and the delivery");
+    let ids_seen: Vec<&str> = got
+        .iter()
+        .map(|(h, _)| h["webhook-id"].to_str().expect("id"))
+        .collect();
+    assert!(ids_seen.iter().all(|i| *i == ids_seen[0]), "{ids_seen:?}");
+    let state = app
+        .graphql(
+            "query($id: String!) { dispatch(id: $id) { messages { status attempts } } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(
+        state["data"]["dispatch"]["messages"][0],
+        json!({"status": "DELIVERED", "attempts": 4}),
+        "{state}"
+    );
+
+    // The endpoint goes away: the STOP is retried until 18:15 and then missed.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    fsp_endpoint(&app, &format!("http://127.0.0.1:{closed}")).await;
+    let mut now = at("2025-02-24T18:00:00Z");
+    while now <= at("2025-02-24T18:16:00Z") {
+        deliver(&app, &now.to_rfc3339()).await;
+        now += chrono::Duration::seconds(1);
+    }
+    let state = app
+        .graphql("query($id: String!) { dispatch(id: $id) { messages { instruction status attempts } } }", json!({"id": id}))
+        .await;
+    let stop = &state["data"]["dispatch"]["messages"][1];
+    assert_eq!(stop["status"], "MISSED", "{state}");
+    let attempts = stop["attempts"].as_i64().expect("attempts");
+    assert!(
+        (15..=25).contains(&attempts),
+        "retried at 0, 2, 5, 15, 30 s then each minute: {attempts}"
+    );
+}
+
+async fn runtimes_and_accepted_capacity_are_enforced_with_the_reason(engine: Engine) {
+    let mut app = signed_in_operator(engine).await;
+    let ids = twilight_ids(&app).await;
+    // API Test: minimum runtime 30 minutes; give it a weekly limit of 150.
+    let weekly = app
+        .graphql(
+            "mutation($id: String!) { updateDispatchGroup(id: $id, group: {name: \"API Test\", powerChangeKw: 500, direction: TURN_DOWN, minRuntimeMinutes: 30, maxRuntimeMinutes: null, weeklyRuntimeMinutes: 150, marketplaceUnits: []}) { name } }",
+            json!({"id": ids.group}),
+        )
+        .await;
+    assert!(weekly["errors"].is_null(), "{weekly}");
+    let window = accepted_window(&mut app, &ids, "08:00", "20:00", 400.0).await;
+    let reason = |v: &Value| {
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let short = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T10:00:00Z",
+                "2025-02-24T10:15:00Z",
+                100.0,
+            ),
+        )
+        .await;
+    assert!(
+        reason(&short).contains("minimum runtime is 30 minutes"),
+        "{short}"
+    );
+    let big = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T10:00:00Z",
+                "2025-02-24T11:00:00Z",
+                450.0,
+            ),
+        )
+        .await;
+    assert!(
+        reason(&big).contains("exceeds the accepted 400 kW"),
+        "{big}"
+    );
+    let outside = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T07:00:00Z",
+                "2025-02-24T09:00:00Z",
+                100.0,
+            ),
+        )
+        .await;
+    assert!(
+        reason(&outside).contains("within the accepted window"),
+        "{outside}"
+    );
+    let ok = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T16:00:00Z",
+                "2025-02-24T18:00:00Z",
+                300.0,
+            ),
+        )
+        .await;
+    assert_eq!(ok["data"]["createDispatch"]["status"], "ACTIVE", "{ok}");
+    let weekly_breach = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T10:00:00Z",
+                "2025-02-24T11:00:00Z",
+                100.0,
+            ),
+        )
+        .await;
+    assert_eq!(error_code(&weekly_breach), Some("BAD_USER_INPUT"));
+    assert!(
+        reason(&weekly_breach).contains(
+            "weekly runtime of 150 minutes: 120 already dispatched this week, this adds 60"
+        ),
+        "{weekly_breach}"
+    );
+    let overlap = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T17:00:00Z",
+                "2025-02-24T17:30:00Z",
+                100.0,
+            ),
+        )
+        .await;
+    assert!(reason(&overlap).contains("overlaps dispatch"), "{overlap}");
+    let ad_hoc = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                None,
+                "2025-02-25T10:00:00Z",
+                "2025-02-25T11:00:00Z",
+                100.0,
+            ),
+        )
+        .await;
+    assert!(
+        reason(&ad_hoc).contains("only Restore and Emergency Flex"),
+        "{ad_hoc}"
+    );
+    let fsp = app.sign_up_participant("fsp@twilight.example").await;
+    let forbidden = app
+        .graphql_as(
+            &fsp.cookie,
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T12:00:00Z",
+                "2025-02-24T13:00:00Z",
+                100.0,
+            ),
+        )
+        .await;
+    assert_eq!(error_code(&forbidden), Some("FORBIDDEN"));
+}
+
+async fn cancelling_and_stopping_withdraw_and_notify(engine: Engine) {
+    let mut app = signed_in_operator(engine).await;
+    let (url, received) = receiver(0).await;
+    fsp_endpoint(&app, &url).await;
+    let ids = twilight_ids(&app).await;
+    let window = accepted_window(&mut app, &ids, "08:00", "20:00", 400.0).await;
+    let first = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T10:00:00Z",
+                "2025-02-24T11:00:00Z",
+                100.0,
+            ),
+        )
+        .await;
+    let first_id = first["data"]["createDispatch"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    // Cancelled before anything was sent: START and STOP are withdrawn, nothing goes out.
+    let cancelled = app
+        .graphql("mutation($id: String!) { cancelDispatch(id: $id) { status messages { instruction status } } }", json!({"id": first_id}))
+        .await;
+    assert_eq!(
+        cancelled["data"]["cancelDispatch"]["status"], "CANCELLED",
+        "{cancelled}"
+    );
+    assert!(
+        cancelled["data"]["cancelDispatch"]["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .all(|m| m["status"] == "CANCELLED")
+    );
+    deliver(&app, "2025-02-24T11:00:00Z").await;
+    assert!(received.lock().expect("lock").is_empty());
+
+    let second = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T16:00:00Z",
+                "2025-02-24T18:00:00Z",
+                100.0,
+            ),
+        )
+        .await;
+    let second_id = second["data"]["createDispatch"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    deliver(&app, "2025-02-24T15:45:00Z").await;
+    // 16:30: stopped in an emergency. The STOP is withdrawn; EMERGENCY_STOP goes at once.
+    app.clock.advance(at("2025-02-24T16:30:00Z") - app.now());
+    let email = format!("{}@ssen.example", uuid::Uuid::new_v4().simple());
+    app.default_cookie = Some(app.sign_up_operator(&email, "SSEN").await.cookie);
+    let stopped = app
+        .graphql(
+            "mutation($id: String!) { emergencyStop(id: $id) { status stoppedAt messages { instruction status } } }",
+            json!({"id": second_id}),
+        )
+        .await;
+    let stopped = &stopped["data"]["emergencyStop"];
+    assert_eq!(stopped["status"], "EMERGENCY_STOPPED", "{stopped}");
+    assert_eq!(stopped["stoppedAt"], "2025-02-24T16:30:00+00:00");
+    assert_eq!(
+        stopped["messages"],
+        json!([{"instruction": "START", "status": "DELIVERED"}, {"instruction": "EMERGENCY_STOP", "status": "PENDING"}, {"instruction": "STOP", "status": "CANCELLED"}])
+    );
+    deliver(&app, "2025-02-24T16:30:00Z").await;
+    deliver(&app, "2025-02-24T18:00:00Z").await;
+    let instructions: Vec<String> = received
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|(_, body)| {
+            serde_json::from_slice::<Value>(body).expect("JSON")["instruction"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(instructions, ["START", "EMERGENCY_STOP"]);
+    let again = app
+        .graphql(
+            "mutation($id: String!) { cancelDispatch(id: $id) { status } }",
+            json!({"id": second_id}),
+        )
+        .await;
+    assert_eq!(error_code(&again), Some("CONFLICT"), "{again}");
+}

@@ -3,7 +3,7 @@
 //! second instance neither loses nor repeats work: the next tick catches up.
 
 use crate::app::AppState;
-use crate::services::{availability, baselines};
+use crate::services::{availability, baselines, schedules};
 use std::time::Duration;
 
 /// How often due work is looked for. Declaration locks are minute-precise; a tick a few
@@ -17,6 +17,11 @@ pub async fn run_due(state: &AppState) {
         Ok(0) => {}
         Ok(accepted) => tracing::info!(accepted, "auto-accepted availability at the lock"),
         Err(e) => tracing::error!(error = %e, "auto-accepting availability failed"),
+    }
+    match schedules::issue_due(&state.db, now).await {
+        Ok(0) => {}
+        Ok(messages) => tracing::info!(messages, "queued schedule notices"),
+        Err(e) => tracing::error!(error = %e, "issuing schedule notices failed"),
     }
     match baselines::recompute_due(&state.db, now).await {
         Ok(0) => {}

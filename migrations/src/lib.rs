@@ -16,6 +16,7 @@ mod m20261126_000011_retirement;
 mod m20261126_000012_dispatch_events;
 mod m20261126_000013_dispatch_delivery;
 mod m20261126_000014_dispatch_outbox;
+mod m20261126_000015_schedule_notices;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000012_dispatch_events::Migration),
             Box::new(m20261126_000013_dispatch_delivery::Migration),
             Box::new(m20261126_000014_dispatch_outbox::Migration),
+            Box::new(m20261126_000015_schedule_notices::Migration),
         ]
     }
 }

@@ -338,10 +338,7 @@ async fn enqueue(
         .into_iter()
         .map(|u| u.public_id)
         .collect();
-    let message_id = format!("msg_{}", new_public_id());
-    let payload = serde_json::json!({
-        "api_version": "2",
-        "message_id": message_id,
+    let mut payload = serde_json::json!({
         "dispatch_id": event.public_id,
         "instruction": instruction,
         "zone": {"id": zone.slug, "name": zone.name},
@@ -352,10 +349,39 @@ async fn enqueue(
         "power_change_kw": event.power_change_kw,
         "meterable_unit_ids": units,
     });
+    insert_message(
+        db,
+        group.company_id,
+        Some(event.id),
+        instruction,
+        &mut payload,
+        due,
+        deadline,
+        now,
+    )
+    .await
+}
+
+/// Writes a message to the outbox; `payload` gets the API version and the message id
+/// (`sent_at` is stamped by each attempt).
+#[allow(clippy::too_many_arguments, reason = "a message's parts")]
+pub(crate) async fn insert_message(
+    db: &impl ConnectionTrait,
+    company_id: i32,
+    event_id: Option<i32>,
+    instruction: Instruction,
+    payload: &mut serde_json::Value,
+    due: DateTime<Utc>,
+    deadline: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let message_id = format!("msg_{}", new_public_id());
+    payload["api_version"] = serde_json::json!("2");
+    payload["message_id"] = serde_json::json!(message_id);
     dispatch_messages::ActiveModel {
         message_id: Set(message_id),
-        company_id: Set(group.company_id),
-        dispatch_event_id: Set(Some(event.id)),
+        company_id: Set(company_id),
+        dispatch_event_id: Set(event_id),
         instruction: Set(instruction.as_str().to_owned()),
         payload: Set(payload.to_string()),
         due_at: Set(due),

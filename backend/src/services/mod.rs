@@ -14,6 +14,7 @@ pub mod notifications;
 pub mod organisations;
 pub mod passkeys;
 pub mod readings;
+pub mod schedules;
 pub mod webhooks;
 
 use shared::Role;

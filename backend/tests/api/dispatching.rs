@@ -17,6 +17,7 @@ both_databases!(
     retries_keep_the_webhook_id_and_an_unreachable_endpoint_is_missed,
     runtimes_and_accepted_capacity_are_enforced_with_the_reason,
     cancelling_and_stopping_withdraw_and_notify,
+    the_week_ahead_notice_goes_once_at_thursday_1700,
 );
 
 type Received = Arc<Mutex<Vec<(HeaderMap, Bytes)>>>;
@@ -558,4 +559,65 @@ async fn cancelling_and_stopping_withdraw_and_notify(engine: Engine) {
         )
         .await;
     assert_eq!(error_code(&again), Some("CONFLICT"), "{again}");
+}
+
+async fn the_week_ahead_notice_goes_once_at_thursday_1700(engine: Engine) {
+    let mut app = signed_in_operator(engine).await;
+    let (url, received) = receiver(0).await;
+    let secret = fsp_endpoint(&app, &url).await;
+    let ids = twilight_ids(&app).await;
+    let window = accepted_window(&mut app, &ids, "08:00", "20:00", 400.0).await;
+    for (start, end) in [
+        ("2025-02-24T10:00:00Z", "2025-02-24T11:00:00Z"),
+        ("2025-02-24T16:00:00Z", "2025-02-24T18:00:00Z"),
+    ] {
+        let created = app
+            .graphql(
+                DISPATCH,
+                dispatch_input(&ids, Some(&window), start, end, 200.0),
+            )
+            .await;
+        assert!(created["errors"].is_null(), "{created}");
+    }
+    let issue = |now: &'static str| {
+        let db = app.db.clone();
+        async move {
+            backend::services::schedules::issue_due(&db, at(now))
+                .await
+                .expect("schedules")
+        }
+    };
+    assert_eq!(
+        issue("2025-02-20T16:59:59Z").await,
+        0,
+        "not before Thursday 17:00"
+    );
+    assert_eq!(
+        issue("2025-02-20T17:00:00Z").await,
+        1,
+        "one notice for Twilight"
+    );
+    assert_eq!(issue("2025-02-20T17:00:15Z").await, 0, "and only once");
+    deliver(&app, "2025-02-20T17:00:15Z").await;
+    let got = received.lock().expect("lock").clone();
+    assert_eq!(got.len(), 1);
+    verify(&secret, &got[0].0, &got[0].1);
+    let notice: Value = serde_json::from_slice(&got[0].1).expect("JSON");
+    assert_eq!(notice["instruction"], "SCHEDULE");
+    assert_eq!(notice["programme"], "Sustain");
+    assert_eq!(
+        notice["period"],
+        json!({"start": "2025-02-24T00:00:00Z", "end": "2025-03-03T00:00:00Z"})
+    );
+    let starts: Vec<&str> = notice["dispatches"]
+        .as_array()
+        .expect("dispatches")
+        .iter()
+        .filter_map(|d| d["start"].as_str())
+        .collect();
+    assert_eq!(starts, ["2025-02-24T10:00:00Z", "2025-02-24T16:00:00Z"]);
+    assert_eq!(
+        notice["dispatches"][0]["dispatch_group"]["name"],
+        "API Test"
+    );
 }

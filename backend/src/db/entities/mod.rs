@@ -22,6 +22,7 @@ pub mod passkeys;
 pub mod prices;
 pub mod programmes;
 pub mod readings;
+pub mod schedule_notices;
 pub mod sessions;
 pub mod users;
 pub mod zones;

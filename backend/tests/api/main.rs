@@ -17,6 +17,7 @@ mod dispatching;
 mod graphql;
 mod helpers;
 mod idempotency;
+mod outbox;
 mod platform;
 mod readings;
 mod tokens;

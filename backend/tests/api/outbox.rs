@@ -1,0 +1,214 @@
+//! The outbox under real server processes on PostgreSQL: a `kill -9` loses nothing, and two
+//! instances deliver every message exactly once between them.
+
+use axum::Router;
+use axum::http::HeaderMap;
+use axum::routing::post;
+use backend::crypto::SecretBox;
+use backend::db::entities::{dispatch_messages, dispatch_settings, fsp_companies};
+use backend::testing::{Engine, TempDatabase};
+use backend::{db, seed};
+use chrono::Utc;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::process::{Child, Command};
+
+type Seen = Arc<Mutex<HashMap<String, usize>>>;
+
+/// A receiver counting deliveries per `webhook-id`, answering after `delay`.
+async fn receiver(delay: Duration) -> (String, Seen) {
+    let seen: Seen = Arc::new(Mutex::new(HashMap::new()));
+    let store = seen.clone();
+    let app = Router::new().route(
+        "/fsp/dispatch",
+        post(move |headers: HeaderMap| {
+            let store = store.clone();
+            async move {
+                tokio::time::sleep(delay).await;
+                let id = headers["webhook-id"]
+                    .to_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                *store.lock().expect("lock").entry(id).or_default() += 1;
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+    (format!("http://{addr}/fsp"), seen)
+}
+
+struct Rig {
+    database: TempDatabase,
+    conn: DatabaseConnection,
+    key: String,
+}
+
+/// A PostgreSQL database with the demo data, Twilight's endpoint set to `endpoint`, and
+/// `count` START messages due now.
+async fn rig(endpoint: &str, count: usize) -> Rig {
+    let database = TempDatabase::create(Engine::Postgres)
+        .await
+        .expect("PostgreSQL must be running");
+    let conn = db::connect(&database.url).await.expect("connect");
+    db::migrate(&conn).await.expect("migrate");
+    let now = Utc::now();
+    seed::seed_demo(&conn, now).await.expect("seed");
+    let key = SecretBox::generate_key().expect("key");
+    let secrets = SecretBox::from_base64(&key).expect("secret box");
+    let company = fsp_companies::Entity::find()
+        .filter(fsp_companies::Column::Name.eq("Twilight Flex Ltd"))
+        .one(&conn)
+        .await
+        .expect("query")
+        .expect("Twilight");
+    dispatch_settings::Entity::insert(dispatch_settings::ActiveModel {
+        company_id: Set(company.id),
+        endpoint_url: Set(Some(endpoint.to_owned())),
+        secret_enc: Set(Some(
+            secrets
+                .seal(b"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+                .expect("seal"),
+        )),
+        secret_hint: Set(Some("whsec_…LaSw".to_owned())),
+        secret_created_at: Set(Some(now)),
+        delivery: Set("api".to_owned()),
+        updated_at: Set(now),
+        ..Default::default()
+    })
+    .exec(&conn)
+    .await
+    .expect("settings");
+    let due = now - chrono::Duration::seconds(1);
+    let rows: Vec<dispatch_messages::ActiveModel> = (0..count)
+        .map(|i| dispatch_messages::ActiveModel {
+            message_id: Set(format!("msg_outbox_test_{i:05}")),
+            company_id: Set(company.id),
+            dispatch_event_id: Set(None),
+            instruction: Set("START".to_owned()),
+            payload: Set(format!(r#"{{"api_version":"2","message_id":"msg_outbox_test_{i:05}","instruction":"START"}}"#)),
+            due_at: Set(due),
+            deadline: Set(now + chrono::Duration::hours(1)),
+            status: Set("pending".to_owned()),
+            attempts: Set(0),
+            next_attempt_at: Set(due),
+            lease_until: Set(None),
+            lease_owner: Set(None),
+            delivered_at: Set(None),
+            last_error: Set(None),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        dispatch_messages::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&conn)
+            .await
+            .expect("messages");
+    }
+    Rig {
+        database,
+        conn,
+        key,
+    }
+}
+
+fn server(rig: &Rig) -> Child {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    Command::new(env!("CARGO_BIN_EXE_openflex"))
+        .arg("serve")
+        .env("DATABASE_URL", &rig.database.url)
+        .env("OPENFLEX_ADDR", format!("127.0.0.1:{port}"))
+        .env("OPENFLEX_PUBLIC_URL", format!("http://localhost:{port}"))
+        .env("OPENFLEX_SECRET_KEY", &rig.key)
+        .env("OPENFLEX_ALLOW_PRIVATE_ENDPOINTS", "true")
+        .env("OPENFLEX_DEV_MODE", "true")
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("the openflex binary starts")
+}
+
+async fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(started.elapsed() < limit, "{what} within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn delivered(conn: &DatabaseConnection) -> u64 {
+    dispatch_messages::Entity::find()
+        .filter(dispatch_messages::Column::Status.eq("delivered"))
+        .count(conn)
+        .await
+        .expect("count")
+}
+
+#[tokio::test]
+async fn a_killed_server_loses_no_message_and_a_restart_delivers_the_rest() {
+    let (endpoint, seen) = receiver(Duration::from_millis(5)).await;
+    let rig = rig(&endpoint, 500).await;
+    let mut first = server(&rig);
+    wait_for("the first deliveries", Duration::from_secs(60), || {
+        seen.lock().expect("lock").len() >= 60
+    })
+    .await;
+    // SIGKILL: no shutdown, leases left held, a request possibly half-sent.
+    first.start_kill().expect("kill -9");
+    first.wait().await.expect("reaped");
+    let before_restart = seen.lock().expect("lock").len();
+    assert!(
+        before_restart < 500,
+        "the kill came too late to test anything"
+    );
+    let _second = server(&rig);
+    // Messages leased by the dead server wait out their 30 s lease.
+    wait_for("every message", Duration::from_secs(90), || {
+        seen.lock().expect("lock").len() == 500
+    })
+    .await;
+    let started = Instant::now();
+    while delivered(&rig.conn).await < 500 {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the outbox records every delivery"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let seen = seen.lock().expect("lock");
+    let duplicates: usize = seen.values().map(|n| n - 1).sum();
+    // At least once: a message in flight at the kill may come twice, always with its id.
+    assert!(duplicates <= 50, "{duplicates} duplicates");
+}
+
+#[tokio::test]
+async fn two_servers_on_one_postgresql_deliver_each_message_once() {
+    let (endpoint, seen) = receiver(Duration::from_millis(1)).await;
+    let rig = rig(&endpoint, 1000).await;
+    let _a = server(&rig);
+    let _b = server(&rig);
+    wait_for("1,000 messages", Duration::from_secs(120), || {
+        seen.lock().expect("lock").len() == 1000
+    })
+    .await;
+    // Let any second copy arrive before counting.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let seen = seen.lock().expect("lock");
+    let twice: Vec<&String> = seen
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(id, _)| id)
+        .collect();
+    assert!(twice.is_empty(), "delivered twice: {twice:?}");
+}

@@ -195,3 +195,33 @@ pub struct Dispatch {
     pub stopped_at: Option<chrono::DateTime<chrono::Utc>>,
     pub messages: Vec<DispatchMessage>,
 }
+
+/// One group's share of a requirement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "server",
+    derive(async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+pub struct AllocationLine {
+    pub dispatch_group_id: crate::PublicId,
+    pub dispatch_group: String,
+    /// The accepted window the share would be dispatched from.
+    pub availability_window_id: crate::PublicId,
+    pub accepted_kw: f64,
+    pub allocated_kw: f64,
+}
+
+/// A requirement spread across the accepted groups so that the largest share any group is
+/// asked to run is as small as it can be (minimax).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "server",
+    derive(async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+pub struct Allocation {
+    pub requirement_kw: f64,
+    pub allocated_kw: f64,
+    /// What accepted availability cannot cover.
+    pub shortfall_kw: f64,
+    pub lines: Vec<AllocationLine>,
+}

@@ -5,7 +5,7 @@ use crate::app::AppState;
 use crate::services::{dispatch, dispatch_settings};
 use async_graphql::{Context, Object, Result};
 use shared::{
-    DeliveryChannel, Dispatch, DispatchInput, DispatchSettings, NewSigningSecret,
+    Allocation, DeliveryChannel, Dispatch, DispatchInput, DispatchSettings, NewSigningSecret,
     TestDispatchInput, TestDispatchResult,
 };
 
@@ -91,6 +91,24 @@ impl DispatchEventsQuery {
         let (db, actor, _) = caller(ctx)?;
         let (from, to) = (instant("from", &from)?, instant("to", &to)?);
         dispatch::list(db, actor, from, to).await.map_err(gql_error)
+    }
+
+    /// Fair allocation (operators): `requirementKw` over [start, end) spread across the
+    /// groups accepted in a programme for the whole period, minimising the largest share.
+    /// Review it, then confirm each line with `createDispatch`.
+    async fn allocation(
+        &self,
+        ctx: &Context<'_>,
+        programme_id: String,
+        start: String,
+        end: String,
+        requirement_kw: f64,
+    ) -> Result<Allocation> {
+        let (db, actor, _) = caller(ctx)?;
+        let (start, end) = (instant("start", &start)?, instant("end", &end)?);
+        crate::services::allocation::propose(db, actor, &programme_id, start, end, requirement_kw)
+            .await
+            .map_err(gql_error)
     }
 
     /// One dispatch by id.

@@ -2,6 +2,7 @@
 //! jobs are thin adapters over these functions: each takes the caller and `now`.
 
 pub mod accounts;
+pub mod allocation;
 pub mod api_tokens;
 pub mod assets;
 pub mod availability;

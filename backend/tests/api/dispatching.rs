@@ -18,6 +18,7 @@ both_databases!(
     runtimes_and_accepted_capacity_are_enforced_with_the_reason,
     cancelling_and_stopping_withdraw_and_notify,
     the_week_ahead_notice_goes_once_at_thursday_1700,
+    a_requirement_is_shared_minimax_across_accepted_groups,
 );
 
 type Received = Arc<Mutex<Vec<(HeaderMap, Bytes)>>>;
@@ -620,4 +621,65 @@ async fn the_week_ahead_notice_goes_once_at_thursday_1700(engine: Engine) {
         notice["dispatches"][0]["dispatch_group"]["name"],
         "API Test"
     );
+}
+
+async fn a_requirement_is_shared_minimax_across_accepted_groups(engine: Engine) {
+    let mut app = signed_in_operator(engine).await;
+    let ids = twilight_ids(&app).await;
+    let groups = app
+        .graphql(
+            "{ dispatchGroups(zoneId: \"twilight-zone\") { id name } }",
+            json!({}),
+        )
+        .await;
+    let other = groups["data"]["dispatchGroups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .find(|g| g["name"] == "ATestDV")
+        .and_then(|g| g["id"].as_str())
+        .expect("ATestDV")
+        .to_owned();
+    // ATestDV offers 200 kW 15:00–19:00 (declared before the lock, accepted after it).
+    let declared = app
+        .graphql(
+            "mutation($g: String!, $p: String!, $w: WindowInput!) { declareAvailability(dispatchGroupId: $g, programmeId: $p, window: $w) { id } }",
+            json!({"g": other, "p": ids.sustain, "w": {"date": "2025-02-24", "start": "15:00", "end": "19:00", "kw": 200.0}}),
+        )
+        .await;
+    let other_window = declared["data"]["declareAvailability"]["id"]
+        .as_str()
+        .expect("window")
+        .to_owned();
+    // API Test offers 400 kW; the helper passes the lock and accepts it.
+    accepted_window(&mut app, &ids, "15:00", "19:00", 400.0).await;
+    app.graphql("mutation($ids: [String!]!) { decideAvailability(windowIds: $ids, accept: true) { status } }", json!({"ids": [other_window]}))
+        .await;
+    const PROPOSE: &str = "query($p: String!, $kw: Float!) { allocation(programmeId: $p, start: \"2025-02-24T16:00:00Z\", end: \"2025-02-24T18:00:00Z\", requirementKw: $kw) { allocatedKw shortfallKw lines { dispatchGroup acceptedKw allocatedKw } } }";
+    let even = app
+        .graphql(PROPOSE, json!({"p": ids.sustain, "kw": 300.0}))
+        .await;
+    assert_eq!(
+        even["data"]["allocation"],
+        json!({"allocatedKw": 300.0, "shortfallKw": 0.0, "lines": [
+            {"dispatchGroup": "API Test", "acceptedKw": 400.0, "allocatedKw": 150.0},
+            {"dispatchGroup": "ATestDV", "acceptedKw": 200.0, "allocatedKw": 150.0}]}),
+        "{even}"
+    );
+    let capped = app
+        .graphql(PROPOSE, json!({"p": ids.sustain, "kw": 500.0}))
+        .await;
+    let lines = &capped["data"]["allocation"]["lines"];
+    assert_eq!(
+        (
+            lines[0]["allocatedKw"].clone(),
+            lines[1]["allocatedKw"].clone()
+        ),
+        (json!(300.0), json!(200.0)),
+        "{capped}"
+    );
+    let short = app
+        .graphql(PROPOSE, json!({"p": ids.sustain, "kw": 700.0}))
+        .await;
+    assert_eq!(short["data"]["allocation"]["shortfallKw"], 100.0, "{short}");
 }

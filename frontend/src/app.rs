@@ -4,6 +4,7 @@ use crate::api::{SIGNED_OUT, go, graphql, rest};
 use crate::pages::availability::{AcceptanceDecisionsPage, CalendarPage};
 use crate::pages::configuration::ConfigurationPage;
 use crate::pages::dispatch::{DispatchSettingsPage, DispatchTestingPage};
+use crate::pages::dispatches::DispatchesPage;
 use crate::pages::docs::{DocumentationPage, GraphqlDocsPage, ParticipantApiPage};
 use crate::pages::organisations::OrganisationsPage;
 use crate::pages::readings::ReadingsPage;
@@ -84,6 +85,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/forgot-password") view=ForgotPasswordPage/>
                     <Route path=path!("/account") view=Account/>
                     <Route path=path!("/configuration") view=ConfigurationPage/>
+                    <Route path=path!("/dispatches") view=DispatchesPage/>
                     <Route path=path!("/users") view=UsersPage/>
                     <Route path=path!("/organisations") view=OrganisationsPage/>
                     <Route path=path!("/users/audit") view=AuditPage/>
@@ -137,6 +139,7 @@ fn TopBar() -> impl IntoView {
                     </div>
                 </div>
                 <div class=section("/meterable-units")><A href="/meterable-units">"Meterable Units"</A></div>
+                <div class=section("/dispatches")><A href="/dispatches">"Dispatches"</A></div>
                 <div class=section("/reports")>
                     <span class="nav-label">"Reports"</span>
                     <div class="menu">

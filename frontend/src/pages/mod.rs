@@ -1,6 +1,7 @@
 pub mod availability;
 pub mod configuration;
 pub mod dispatch;
+pub mod dispatches;
 pub mod docs;
 pub mod meterable_units;
 pub mod organisations;

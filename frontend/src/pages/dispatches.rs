@@ -1,0 +1,297 @@
+//! Dispatches (operators act, FSPs read): a week's dispatches with each message's delivery
+//! state — a missed message is the control room's to chase — plus new dispatches and fair
+//! allocation of a requirement.
+
+use crate::api::graphql;
+use crate::pages::meterable_units::today;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shared::{Allocation, Dispatch, DispatchStatus, MessageStatus, WeekCommencing, long_date};
+
+#[derive(Deserialize, Clone)]
+struct ListData {
+    dispatches: Vec<Dispatch>,
+}
+
+#[derive(Deserialize, Clone)]
+struct Role {
+    me: RoleOnly,
+}
+
+#[derive(Deserialize, Clone)]
+struct RoleOnly {
+    role: shared::Role,
+}
+
+#[derive(Deserialize, Clone)]
+struct Proposed {
+    allocation: Allocation,
+}
+
+const LIST: &str = "query L($f: String!, $t: String!) { dispatches(from: $f, to: $t) { id dispatchGroupId dispatchGroup programme start end powerChangeKw status stoppedAt
+  messages { messageId instruction dueAt deadline status attempts deliveredAt lastError } } }";
+
+type Message = RwSignal<Option<Result<String, String>>>;
+
+fn when(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%a %d %b %H:%M UTC").to_string()
+}
+
+#[component]
+pub fn DispatchesPage() -> impl IntoView {
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let week = Memo::new(move |_| {
+        query
+            .with(|q| q.get("week"))
+            .and_then(|w| WeekCommencing::parse(&w).ok())
+            .unwrap_or_else(|| WeekCommencing::containing(today()))
+    });
+    let role = LocalResource::new(|| graphql::<Role>("query { me { role } }", json!({})));
+    let list = LocalResource::new(move || {
+        let week = week.get();
+        async move {
+            let (from, to) = (
+                format!("{week}T00:00:00Z"),
+                format!("{}T00:00:00Z", week.next()),
+            );
+            graphql::<ListData>(LIST, json!({ "f": from, "t": to }))
+                .await
+                .map(|d| d.dispatches)
+        }
+    });
+    let message: Message = RwSignal::new(None);
+    let operator = move || {
+        role.get()
+            .and_then(|r| r.ok())
+            .is_some_and(|r| r.me.role != shared::Role::Participant)
+    };
+    let go =
+        move |w: WeekCommencing| navigate(&format!("/dispatches?week={w}"), Default::default());
+    let (go_prev, go_next) = (go.clone(), go);
+    view! {
+        <div class="toolbar">
+            <div class="week">
+                <button class="arrow" aria-label="Previous week" on:click=move |_| go_prev(week.get_untracked().previous())>"◀"</button>
+                <span>"Week commencing: "<strong>{move || long_date(week.get().date())}</strong></span>
+                <button class="arrow" aria-label="Next week" on:click=move |_| go_next(week.get_untracked().next())>"▶"</button>
+            </div>
+        </div>
+        <h1>"Dispatches"</h1>
+        {move || message.get().map(|m| match m {
+            Ok(text) => view! { <p class="notice" id="dispatch-message">{text}</p> }.into_any(),
+            Err(text) => view! { <p class="error" id="dispatch-message">{text}</p> }.into_any(),
+        })}
+        {move || match list.get() {
+            Some(Ok(items)) if items.is_empty() => view! { <p class="notice">"No dispatches this week."</p> }.into_any(),
+            Some(Ok(items)) => view! {
+                <table class="grid" id="dispatch-table">
+                    <thead><tr><th>"Dispatch"</th><th>"Group"</th><th>"Programme"</th><th>"From"</th><th>"To"</th><th>"kW"</th><th>"Status"</th><th>"Messages"</th><th></th></tr></thead>
+                    <tbody>
+                        {items.into_iter().map(|d| view! { <DispatchRow dispatch=d operator=operator() message=message reload=move || list.refetch()/> }).collect_view()}
+                    </tbody>
+                </table>
+            }.into_any(),
+            Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
+            None => view! { <p>"Loading…"</p> }.into_any(),
+        }}
+        {move || operator().then(|| view! {
+            <NewDispatch message=message reload=move || list.refetch()/>
+            <FairAllocation message=message reload=move || list.refetch()/>
+        })}
+    }
+}
+
+#[component]
+fn DispatchRow(
+    dispatch: Dispatch,
+    operator: bool,
+    message: Message,
+    reload: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let id = dispatch.id.to_string();
+    let act = move |mutation: &'static str, done: &'static str, id: String| {
+        spawn_local(async move {
+            let result = graphql::<Value>(mutation, json!({ "id": id })).await;
+            message.set(Some(result.map(|_| done.to_owned())));
+            reload();
+        });
+    };
+    let cancel = {
+        let id = id.clone();
+        move |_| {
+            act(
+                "mutation($id: String!) { cancelDispatch(id: $id) { id } }",
+                "Dispatch cancelled.",
+                id.clone(),
+            )
+        }
+    };
+    let stop = {
+        let id = id.clone();
+        move |_| {
+            act(
+                "mutation($id: String!) { emergencyStop(id: $id) { id } }",
+                "Emergency stop sent.",
+                id.clone(),
+            )
+        }
+    };
+    let status = match dispatch.status {
+        DispatchStatus::Active => "active",
+        DispatchStatus::Cancelled => "cancelled",
+        DispatchStatus::EmergencyStopped => "emergency stopped",
+    };
+    view! {
+        <tr data-dispatch=id.clone()>
+            <td><code>{id.clone()}</code></td>
+            <td>{dispatch.dispatch_group.clone()}</td>
+            <td>{dispatch.programme.clone()}</td>
+            <td>{when(dispatch.start)}</td>
+            <td>{when(dispatch.end)}</td>
+            <td class="num">{dispatch.power_change_kw}</td>
+            <td>{status}</td>
+            <td>
+                {dispatch.messages.into_iter().map(|m| {
+                    let class = match m.status { MessageStatus::Missed => "msg missed", MessageStatus::Delivered => "msg delivered", _ => "msg" };
+                    let title = m.last_error.clone().unwrap_or_default();
+                    view! {
+                        <span class=class title=title>{format!("{} {} ({} tries) ", m.instruction.as_str(), m.status.as_str(), m.attempts)}</span>
+                    }
+                }).collect_view()}
+            </td>
+            <td>{(operator && dispatch.status == DispatchStatus::Active).then(|| view! {
+                <button on:click=cancel>"Cancel"</button>" "
+                <button class="danger" on:click=stop>"Emergency stop"</button>
+            })}</td>
+        </tr>
+    }
+}
+
+#[component]
+fn NewDispatch(
+    message: Message,
+    reload: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let group = RwSignal::new(String::new());
+    let programme = RwSignal::new(String::new());
+    let start = RwSignal::new(String::new());
+    let end = RwSignal::new(String::new());
+    let kw = RwSignal::new(String::new());
+    let window = RwSignal::new(String::new());
+    let create = move |_| {
+        let Ok(power) = kw.get_untracked().trim().parse::<f64>() else {
+            message.set(Some(Err("kW must be a number".to_owned())));
+            return;
+        };
+        let window_id = window.get_untracked();
+        spawn_local(async move {
+            let result = graphql::<Value>(
+                "mutation($d: DispatchInput!) { createDispatch(dispatch: $d) { id } }",
+                json!({ "d": { "dispatchGroupId": group.get_untracked(), "programmeId": programme.get_untracked(),
+                    "start": start.get_untracked(), "end": end.get_untracked(), "powerChangeKw": power,
+                    "availabilityWindowId": if window_id.trim().is_empty() { None } else { Some(window_id) } } }),
+            ).await;
+            message.set(Some(result.map(|_| "Dispatched.".to_owned())));
+            reload();
+        });
+    };
+    let input = |label: &'static str, placeholder: &'static str, value: RwSignal<String>| {
+        view! {
+            <label>{label}" "<input type="text" placeholder=placeholder prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/></label>" "
+        }
+    };
+    view! {
+        <section class="card">
+            <h2>"New dispatch"</h2>
+            <p>
+                {input("Dispatch group id", "from Meterable Units", group)}
+                {input("Programme id", "", programme)}
+                {input("Start", "2025-02-24T16:00:00Z", start)}
+                {input("End", "2025-02-24T18:00:00Z", end)}
+                {input("kW", "", kw)}
+                {input("Accepted window id", "none for Restore / Emergency Flex", window)}
+                <button class="primary" on:click=create>"Dispatch"</button>
+            </p>
+        </section>
+    }
+}
+
+#[component]
+fn FairAllocation(
+    message: Message,
+    reload: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let programme = RwSignal::new(String::new());
+    let start = RwSignal::new(String::new());
+    let end = RwSignal::new(String::new());
+    let requirement = RwSignal::new(String::new());
+    let proposal = RwSignal::new(None::<Allocation>);
+    let propose = move |_| {
+        let Ok(kw) = requirement.get_untracked().trim().parse::<f64>() else {
+            message.set(Some(Err(
+                "The requirement must be a number of kW".to_owned()
+            )));
+            return;
+        };
+        spawn_local(async move {
+            match graphql::<Proposed>(
+                "query($p: String!, $s: String!, $e: String!, $kw: Float!) { allocation(programmeId: $p, start: $s, end: $e, requirementKw: $kw) { requirementKw allocatedKw shortfallKw lines { dispatchGroupId dispatchGroup availabilityWindowId acceptedKw allocatedKw } } }",
+                json!({ "p": programme.get_untracked(), "s": start.get_untracked(), "e": end.get_untracked(), "kw": kw }),
+            ).await {
+                Ok(p) => { proposal.set(Some(p.allocation)); message.set(None); }
+                Err(e) => message.set(Some(Err(e))),
+            }
+        });
+    };
+    let confirm = move |_| {
+        let Some(plan) = proposal.get_untracked() else {
+            return;
+        };
+        spawn_local(async move {
+            let mut failures = Vec::new();
+            for line in &plan.lines {
+                let result = graphql::<Value>(
+                    "mutation($d: DispatchInput!) { createDispatch(dispatch: $d) { id } }",
+                    json!({ "d": { "dispatchGroupId": line.dispatch_group_id.to_string(), "programmeId": programme.get_untracked(),
+                        "start": start.get_untracked(), "end": end.get_untracked(), "powerChangeKw": line.allocated_kw,
+                        "availabilityWindowId": line.availability_window_id.to_string() } }),
+                ).await;
+                if let Err(e) = result {
+                    failures.push(format!("{}: {e}", line.dispatch_group));
+                }
+            }
+            message.set(Some(if failures.is_empty() {
+                Ok(format!("{} dispatches created.", plan.lines.len()))
+            } else {
+                Err(failures.join("; "))
+            }));
+            proposal.set(None);
+            reload();
+        });
+    };
+    let input = |label: &'static str, value: RwSignal<String>| {
+        view! {
+            <label>{label}" "<input type="text" prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/></label>" "
+        }
+    };
+    view! {
+        <section class="card">
+            <h2>"Fair allocation"</h2>
+            <p class="muted">"Spread a requirement across the groups accepted for the whole period so that the largest share is as small as possible."</p>
+            <p>{input("Programme id", programme)}{input("Start", start)}{input("End", end)}{input("Requirement (kW)", requirement)}
+                <button on:click=propose>"Propose"</button></p>
+            {move || proposal.get().map(|plan| view! {
+                <table class="grid" id="allocation">
+                    <thead><tr><th>"Group"</th><th>"Accepted kW"</th><th>"Share kW"</th></tr></thead>
+                    <tbody>{plan.lines.iter().map(|l| view! { <tr><td>{l.dispatch_group.clone()}</td><td class="num">{l.accepted_kw}</td><td class="num">{format!("{:.1}", l.allocated_kw)}</td></tr> }).collect_view()}</tbody>
+                </table>
+                <p>{format!("Allocated {:.1} of {:.1} kW; shortfall {:.1} kW.", plan.allocated_kw, plan.requirement_kw, plan.shortfall_kw)}" "
+                    <button class="primary" on:click=confirm>"Confirm as dispatches"</button></p>
+            })}
+        </section>
+    }
+}

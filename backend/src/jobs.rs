@@ -60,6 +60,7 @@ pub fn spawn_delivery(state: AppState) -> tokio::task::JoinHandle<()> {
                 &state.db,
                 &state.settings,
                 &state.secrets,
+                &state.mailer,
                 &owner,
                 now,
             )

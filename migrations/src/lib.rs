@@ -17,6 +17,7 @@ mod m20261126_000012_dispatch_events;
 mod m20261126_000013_dispatch_delivery;
 mod m20261126_000014_dispatch_outbox;
 mod m20261126_000015_schedule_notices;
+mod m20261126_000016_dispatch_email_contacts;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000013_dispatch_delivery::Migration),
             Box::new(m20261126_000014_dispatch_outbox::Migration),
             Box::new(m20261126_000015_schedule_notices::Migration),
+            Box::new(m20261126_000016_dispatch_email_contacts::Migration),
         ]
     }
 }

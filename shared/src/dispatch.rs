@@ -58,6 +58,8 @@ pub struct DispatchSettings {
     /// Participant endpoint base URL; messages go to `{base}/dispatch`.
     pub endpoint_url: Option<String>,
     pub delivery: DeliveryChannel,
+    /// Where dispatch notices go when they are taken by e-mail.
+    pub email_contacts: Vec<String>,
     /// `whsec_…` and the last four characters of the signing secret, if one exists.
     pub secret_hint: Option<String>,
     pub secret_created_at: Option<chrono::DateTime<chrono::Utc>>,

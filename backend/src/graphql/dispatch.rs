@@ -29,12 +29,15 @@ pub struct DispatchMutation;
 impl DispatchMutation {
     /// Sets the participant endpoint base URL (messages go to `{base}/dispatch`; https
     /// required; internal addresses refused unless the deployment allows them) and the
-    /// delivery channel (FSPs).
+    /// delivery channel, with the dispatch contacts for e-mail delivery (FSPs).
     async fn update_dispatch_settings(
         &self,
         ctx: &Context<'_>,
         endpoint_url: Option<String>,
         delivery: DeliveryChannel,
+        #[graphql(desc = "Dispatch contacts for e-mail delivery", default)] email_contacts: Vec<
+            String,
+        >,
     ) -> Result<DispatchSettings> {
         let (db, actor, now) = caller(ctx)?;
         let state = ctx.data::<AppState>()?;
@@ -45,6 +48,7 @@ impl DispatchMutation {
             now,
             endpoint_url.as_deref(),
             delivery,
+            &email_contacts,
         )
         .await
         .map_err(gql_error)

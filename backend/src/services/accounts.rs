@@ -69,7 +69,7 @@ fn role_code(role: Role) -> &'static str {
     }
 }
 
-fn parse_email(raw: &str) -> Result<String, ServiceError> {
+pub(crate) fn parse_email(raw: &str) -> Result<String, ServiceError> {
     let email = raw.trim().to_lowercase();
     if email.len() > 254 || email.parse::<lettre::Address>().is_err() {
         return Err(ServiceError::invalid(

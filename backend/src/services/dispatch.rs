@@ -13,6 +13,7 @@ use crate::db::entities::{
     dispatch_settings, meterable_units, programmes, zones,
 };
 use crate::ids::new_public_id;
+use crate::mail::{Email, Mailer, html_escape};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use chrono_tz::Europe::London;
 use sea_orm::sea_query::Expr;
@@ -258,7 +259,7 @@ pub async fn dispatch(
     }
     .insert(&txn)
     .await?;
-    if sends_by_api(&txn, group.company_id).await? && !policy.manual_dispatch {
+    if !policy.manual_dispatch {
         let lead = Duration::minutes(i64::from(policy.start_lead_minutes));
         let start_due = (start - lead).max(now);
         enqueue(
@@ -306,15 +307,6 @@ pub async fn dispatch(
     .await?;
     txn.commit().await?;
     get(db, actor, &event.public_id).await
-}
-
-/// Whether the company takes dispatches by API (the default until it says otherwise).
-async fn sends_by_api(db: &impl ConnectionTrait, company_id: i32) -> Result<bool, ServiceError> {
-    Ok(dispatch_settings::Entity::find()
-        .filter(dispatch_settings::Column::CompanyId.eq(company_id))
-        .one(db)
-        .await?
-        .is_none_or(|s| s.delivery == DeliveryChannel::Api.as_str()))
 }
 
 #[allow(clippy::too_many_arguments, reason = "a message's parts")]
@@ -591,7 +583,7 @@ pub async fn cancel(
     let policy = policy_of(&programme)?;
     // Only an FSP that may have heard of the dispatch needs to hear it is off; schedules
     // are not sent yet, so that means a START that has been attempted.
-    if start_sent && !policy.manual_dispatch && sends_by_api(&txn, group.company_id).await? {
+    if start_sent && !policy.manual_dispatch {
         enqueue(
             &txn,
             &event,
@@ -646,7 +638,7 @@ pub async fn emergency_stop(
     active.stopped_at = Set(Some(now));
     active.updated_at = Set(now);
     let event = active.update(&txn).await?;
-    if !policy_of(&programme)?.manual_dispatch && sends_by_api(&txn, group.company_id).await? {
+    if !policy_of(&programme)?.manual_dispatch {
         enqueue(
             &txn,
             &event,
@@ -733,6 +725,7 @@ pub async fn deliver_due(
     db: &DatabaseConnection,
     config: &Settings,
     secrets: &SecretBox,
+    mailer: &Mailer,
     owner: &str,
     now: DateTime<Utc>,
 ) -> Result<usize, ServiceError> {
@@ -747,7 +740,7 @@ pub async fn deliver_due(
             finish(db, &message, MessageStatus::Missed, now, Some(error), false).await?;
             continue;
         }
-        let outcome = attempt(db, config, secrets, &message, now).await?;
+        let outcome = attempt(db, config, secrets, mailer, &message, now).await?;
         match outcome {
             Ok(()) => finish(db, &message, MessageStatus::Delivered, now, None, true).await?,
             Err(error) => {
@@ -813,6 +806,7 @@ async fn attempt(
     db: &DatabaseConnection,
     config: &Settings,
     secrets: &SecretBox,
+    mailer: &Mailer,
     message: &dispatch_messages::Model,
     now: DateTime<Utc>,
 ) -> Result<Result<(), String>, ServiceError> {
@@ -820,6 +814,12 @@ async fn attempt(
         .filter(dispatch_settings::Column::CompanyId.eq(message.company_id))
         .one(db)
         .await?;
+    if let Some(s) = settings
+        .as_ref()
+        .filter(|s| s.delivery == DeliveryChannel::Email.as_str())
+    {
+        return by_email(db, mailer, s, message, now).await;
+    }
     let (Some(endpoint), Some(sealed)) = (
         settings.as_ref().and_then(|s| s.endpoint_url.clone()),
         settings.as_ref().and_then(|s| s.secret_enc.clone()),
@@ -886,6 +886,117 @@ async fn attempt(
             (None, None) => "no answer".to_owned(),
         })
     })
+}
+
+/// E-mail delivery for FSPs without an API: the same notice to each dispatch contact.
+async fn by_email(
+    db: &DatabaseConnection,
+    mailer: &Mailer,
+    settings: &dispatch_settings::Model,
+    message: &dispatch_messages::Model,
+    now: DateTime<Utc>,
+) -> Result<Result<(), String>, ServiceError> {
+    let contacts =
+        super::dispatch_settings::contacts(settings.email_contacts.as_deref().unwrap_or(""));
+    if contacts.is_empty() {
+        return Ok(Err(
+            "the company takes dispatches by e-mail but names no contact".to_owned(),
+        ));
+    }
+    let body: serde_json::Value =
+        serde_json::from_str(&message.payload).map_err(|_| corrupt("message payload"))?;
+    let text = notice_text(&body, &message.message_id);
+    let instruction = body["instruction"].as_str().unwrap_or(&message.instruction);
+    let subject = match body["dispatch_group"]["name"].as_str() {
+        Some(group) => format!(
+            "Openflex dispatch {instruction}: {group}, {} to {}",
+            body["start"].as_str().unwrap_or(""),
+            body["end"].as_str().unwrap_or("")
+        ),
+        None => format!(
+            "Openflex {instruction}: {} from {}",
+            body["programme"].as_str().unwrap_or(""),
+            body["period"]["start"].as_str().unwrap_or("")
+        ),
+    };
+    for to in contacts {
+        let email = Email {
+            to,
+            subject: subject.clone(),
+            html: format!("<pre>{}</pre>", html_escape(&text)),
+            text: text.clone(),
+        };
+        let queued = mailer.queue(db, &email, now).await?;
+        mailer.deliver(db, queued, now).await?;
+    }
+    delivery_attempts::ActiveModel {
+        company_id: Set(message.company_id),
+        message_id: Set(message.message_id.clone()),
+        instruction: Set(message.instruction.clone()),
+        test: Set(false),
+        url: Set("e-mail".to_owned()),
+        attempted_at: Set(now),
+        status_code: Set(None),
+        latency_ms: Set(0),
+        error: Set(None),
+        body_excerpt: Set(Some(subject)),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    Ok(Ok(()))
+}
+
+/// A dispatch message in words, for e-mail.
+fn notice_text(body: &serde_json::Value, message_id: &str) -> String {
+    let s = |v: &serde_json::Value| {
+        v.as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| v.to_string())
+    };
+    let mut lines = vec![
+        format!("Instruction: {}", s(&body["instruction"])),
+        format!(
+            "Zone: {} ({})",
+            s(&body["zone"]["name"]),
+            s(&body["zone"]["id"])
+        ),
+        format!("Programme: {}", s(&body["programme"])),
+    ];
+    let event = |d: &serde_json::Value| {
+        format!(
+            "Dispatch {}: {} ({}), {} to {} (UTC), power change {} kW, meterable units {}",
+            s(&d["dispatch_id"]),
+            s(&d["dispatch_group"]["name"]),
+            s(&d["dispatch_group"]["id"]),
+            s(&d["start"]),
+            s(&d["end"]),
+            d["power_change_kw"]
+                .as_f64()
+                .map(|kw| kw.to_string())
+                .unwrap_or_default(),
+            d["meterable_unit_ids"]
+                .as_array()
+                .map(|ids| ids.iter().map(s).collect::<Vec<_>>().join(", "))
+                .unwrap_or_default()
+        )
+    };
+    match body["dispatches"].as_array() {
+        Some(list) => {
+            lines.push(format!(
+                "Period: {} to {} (UTC)",
+                s(&body["period"]["start"]),
+                s(&body["period"]["end"])
+            ));
+            if list.is_empty() {
+                lines.push("No dispatches in this period.".to_owned());
+            }
+            lines.extend(list.iter().map(event));
+        }
+        None => lines.push(event(body)),
+    }
+    lines.push(format!("Message id: {message_id}"));
+    lines.join("\n")
 }
 
 #[cfg(test)]

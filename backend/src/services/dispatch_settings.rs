@@ -73,10 +73,25 @@ pub async fn get(db: &DatabaseConnection, actor: &Actor) -> Result<DispatchSetti
             .as_ref()
             .and_then(|s| DeliveryChannel::parse(&s.delivery))
             .unwrap_or(DeliveryChannel::Api),
+        email_contacts: settings
+            .as_ref()
+            .and_then(|s| s.email_contacts.as_deref())
+            .map(contacts)
+            .unwrap_or_default(),
         secret_hint: settings.as_ref().and_then(|s| s.secret_hint.clone()),
         secret_created_at: settings.as_ref().and_then(|s| s.secret_created_at),
         recent_attempts: recent.into_iter().map(attempt).collect(),
     })
+}
+
+/// The stored comma-separated contacts as a list.
+pub fn contacts(stored: &str) -> Vec<String> {
+    stored
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Sets where and how the caller's company receives dispatch messages. The endpoint is
@@ -89,8 +104,32 @@ pub async fn update(
     now: DateTime<Utc>,
     endpoint_url: Option<&str>,
     delivery: DeliveryChannel,
+    email_contacts: &[String],
 ) -> Result<DispatchSettings, ServiceError> {
     let company_id = company_of(actor)?;
+    let mut addresses = Vec::new();
+    for (index, raw) in email_contacts
+        .iter()
+        .filter(|c| !c.trim().is_empty())
+        .enumerate()
+    {
+        match accounts::parse_email(raw) {
+            Ok(address) => addresses.push(address),
+            Err(_) => {
+                return Err(ServiceError::Invalid(vec![FieldError {
+                    index: Some(index),
+                    field: "emailContacts".to_owned(),
+                    reason: format!("{raw:?} is not an e-mail address"),
+                }]));
+            }
+        }
+    }
+    if delivery == DeliveryChannel::Email && addresses.is_empty() {
+        return Err(ServiceError::invalid(
+            "emailContacts",
+            "name at least one dispatch contact to receive dispatches by e-mail",
+        ));
+    }
     let endpoint = match endpoint_url.map(str::trim).filter(|u| !u.is_empty()) {
         Some(url) => {
             let parsed = webhooks::check_form(url, config)?;
@@ -113,6 +152,7 @@ pub async fn update(
         secret_created_at: Set(None),
         delivery: Set(delivery.as_str().to_owned()),
         updated_at: Set(now),
+        email_contacts: Set(Some(addresses.join(","))),
         ..Default::default()
     })
     .on_conflict(
@@ -120,6 +160,7 @@ pub async fn update(
             .update_columns([
                 dispatch_settings::Column::EndpointUrl,
                 dispatch_settings::Column::Delivery,
+                dispatch_settings::Column::EmailContacts,
                 dispatch_settings::Column::UpdatedAt,
             ])
             .to_owned(),
@@ -160,6 +201,7 @@ pub async fn rotate_secret(
         secret_created_at: Set(Some(now)),
         delivery: Set(DeliveryChannel::Api.as_str().to_owned()),
         updated_at: Set(now),
+        email_contacts: Set(None),
         ..Default::default()
     })
     .on_conflict(

@@ -241,7 +241,10 @@ async fn endpoints_are_checked_before_anything_is_sent(engine: Engine) {
         "{no_url}"
     );
     let email = app
-        .graphql(SETTINGS, json!({"u": null, "d": "EMAIL"}))
+        .graphql(
+            "mutation { updateDispatchSettings(endpointUrl: null, delivery: EMAIL, emailContacts: [\"control@twilight.example\"]) { delivery } }",
+            json!({}),
+        )
         .await;
     assert_eq!(
         email["data"]["updateDispatchSettings"]["delivery"], "EMAIL",

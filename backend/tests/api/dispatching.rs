@@ -19,6 +19,7 @@ both_databases!(
     cancelling_and_stopping_withdraw_and_notify,
     the_week_ahead_notice_goes_once_at_thursday_1700,
     a_requirement_is_shared_minimax_across_accepted_groups,
+    fsps_without_an_api_get_dispatches_by_e_mail,
 );
 
 type Received = Arc<Mutex<Vec<(HeaderMap, Bytes)>>>;
@@ -131,6 +132,7 @@ async fn deliver(app: &TestApp, now: &str) {
         &app.db,
         &app.state.settings,
         &app.state.secrets,
+        &app.state.mailer,
         "test-worker",
         at(now),
     )
@@ -682,4 +684,94 @@ async fn a_requirement_is_shared_minimax_across_accepted_groups(engine: Engine) 
         .graphql(PROPOSE, json!({"p": ids.sustain, "kw": 700.0}))
         .await;
     assert_eq!(short["data"]["allocation"]["shortfallKw"], 100.0, "{short}");
+}
+
+async fn fsps_without_an_api_get_dispatches_by_e_mail(engine: Engine) {
+    let smtp = backend::testing::SmtpSink::start()
+        .await
+        .expect("SMTP listener");
+    let smtp_url = smtp.url();
+    let mut app = TestApp::spawn_with(engine, move |s| s.smtp_url = Some(smtp_url)).await;
+    let email = format!("{}@ssen.example", uuid::Uuid::new_v4().simple());
+    app.default_cookie = Some(app.sign_up_operator(&email, "SSEN").await.cookie);
+    let fsp = app.sign_up_participant("fsp@twilight.example").await;
+    const SET: &str = "mutation($c: [String!]!) { updateDispatchSettings(endpointUrl: null, delivery: EMAIL, emailContacts: $c) { delivery emailContacts } }";
+    let bad = app
+        .graphql_as(
+            &fsp.cookie,
+            SET,
+            json!({"c": ["control-room", "ok@twilight.example"]}),
+        )
+        .await;
+    assert_eq!(
+        bad["errors"][0]["extensions"]["field"], "emailContacts",
+        "{bad}"
+    );
+    let none = app.graphql_as(&fsp.cookie, SET, json!({"c": []})).await;
+    assert_eq!(
+        none["errors"][0]["extensions"]["field"], "emailContacts",
+        "{none}"
+    );
+    let set = app
+        .graphql_as(&fsp.cookie, SET, json!({"c": ["Control@Twilight.example"]}))
+        .await;
+    assert_eq!(
+        set["data"]["updateDispatchSettings"],
+        json!({"delivery": "EMAIL", "emailContacts": ["control@twilight.example"]}),
+        "{set}"
+    );
+
+    let ids = twilight_ids(&app).await;
+    let window = accepted_window(&mut app, &ids, "15:00", "19:00", 400.0).await;
+    let created = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T16:00:00Z",
+                "2025-02-24T18:00:00Z",
+                300.0,
+            ),
+        )
+        .await;
+    let dispatch_id = created["data"]["createDispatch"]["id"]
+        .as_str()
+        .expect("dispatch")
+        .to_owned();
+    deliver(&app, "2025-02-24T15:45:00Z").await;
+    let mails: Vec<String> = smtp
+        .messages()
+        .await
+        .into_iter()
+        .map(|m| {
+            String::from_utf8_lossy(
+                &quoted_printable::decode(
+                    m.replace('\n', "\r\n"),
+                    quoted_printable::ParseMode::Robust,
+                )
+                .expect("qp"),
+            )
+            .into_owned()
+        })
+        .filter(|m| m.contains("Openflex dispatch"))
+        .collect();
+    assert_eq!(mails.len(), 1, "one START e-mail");
+    let mail = &mails[0];
+    assert!(mail.contains("control@twilight.example"), "{mail}");
+    assert!(mail.contains("Openflex dispatch START: API Test"), "{mail}");
+    assert!(
+        mail.contains(&format!("Dispatch {dispatch_id}")) && mail.contains("power change 300 kW"),
+        "{mail}"
+    );
+    let state = app
+        .graphql(
+            "query($id: String!) { dispatch(id: $id) { messages { status } } }",
+            json!({"id": dispatch_id}),
+        )
+        .await;
+    assert_eq!(
+        state["data"]["dispatch"]["messages"][0]["status"], "DELIVERED",
+        "{state}"
+    );
 }

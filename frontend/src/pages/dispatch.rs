@@ -9,7 +9,7 @@ use shared::{
     DeliveryChannel, DispatchSettings, Instruction, NewSigningSecret, TestDispatchResult,
 };
 
-const SETTINGS: &str = "query S { dispatchSettings { endpointUrl delivery secretHint secretCreatedAt
+const SETTINGS: &str = "query S { dispatchSettings { endpointUrl delivery emailContacts secretHint secretCreatedAt
   recentAttempts { messageId instruction test url attemptedAt statusCode latencyMs error bodyExcerpt } } }";
 
 #[derive(Deserialize, Clone)]
@@ -36,20 +36,23 @@ pub fn DispatchSettingsPage() -> impl IntoView {
     let data = LocalResource::new(|| graphql::<SettingsData>(SETTINGS, json!({})));
     let url = RwSignal::new(String::new());
     let delivery = RwSignal::new("API".to_owned());
+    let contacts = RwSignal::new(String::new());
     let fresh = RwSignal::new(None::<String>);
     let status = RwSignal::new(None::<Result<String, String>>);
     Effect::new(move |_| {
         if let Some(Ok(d)) = data.get() {
             url.set(d.dispatch_settings.endpoint_url.clone().unwrap_or_default());
             delivery.set(d.dispatch_settings.delivery.as_str().to_uppercase());
+            contacts.set(d.dispatch_settings.email_contacts.join(", "));
         }
     });
     let save = move |_| {
         spawn_local(async move {
             let endpoint = url.get_untracked();
             let result = graphql::<serde_json::Value>(
-                "mutation($u: String, $d: DeliveryChannel!) { updateDispatchSettings(endpointUrl: $u, delivery: $d) { endpointUrl } }",
-                json!({ "u": if endpoint.trim().is_empty() { None } else { Some(endpoint) }, "d": delivery.get_untracked() }),
+                "mutation($u: String, $d: DeliveryChannel!, $c: [String!]!) { updateDispatchSettings(endpointUrl: $u, delivery: $d, emailContacts: $c) { endpointUrl } }",
+                json!({ "u": if endpoint.trim().is_empty() { None } else { Some(endpoint) }, "d": delivery.get_untracked(),
+                    "c": contacts.get_untracked().split(',').map(str::trim).filter(|c| !c.is_empty()).collect::<Vec<_>>() }),
             )
             .await;
             status.set(Some(result.map(|_| "Dispatch settings saved.".to_owned())));
@@ -65,7 +68,7 @@ pub fn DispatchSettingsPage() -> impl IntoView {
         }
         spawn_local(async move {
             match graphql::<Rotated>(
-                "mutation { rotateSigningSecret { secret settings { endpointUrl delivery secretHint
+                "mutation { rotateSigningSecret { secret settings { endpointUrl delivery emailContacts secretHint
                    secretCreatedAt recentAttempts { messageId instruction test url attemptedAt
                    statusCode latencyMs error bodyExcerpt } } } }",
                 json!({}),
@@ -99,6 +102,10 @@ pub fn DispatchSettingsPage() -> impl IntoView {
                         view! { <option value=code.clone() selected={let code = code.clone(); move || delivery.get() == code}>{label}</option> }
                     }).collect_view()}
                 </select>
+            </td></tr>
+            <tr><th>"Dispatch contacts (e-mail)"</th><td>
+                <input type="text" id="email-contacts" placeholder="control@fsp.example, …" prop:value=move || contacts.get()
+                    on:input=move |ev| contacts.set(event_target_value(&ev))/>
             </td></tr>
             <tr><th>"Signing secret"</th><td>
                 {move || data.get().and_then(|r| r.ok()).map(|d| match d.dispatch_settings.secret_hint {

@@ -12,6 +12,7 @@ pub struct Model {
     pub secret_created_at: Option<DateTimeUtc>,
     pub delivery: String,
     pub updated_at: DateTimeUtc,
+    pub email_contacts: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

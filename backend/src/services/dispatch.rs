@@ -25,6 +25,7 @@ use shared::{
     DeclarationStatus, DeliveryChannel, Dispatch, DispatchInput, DispatchMessage, DispatchStatus,
     Instruction, MessageStatus, ProgrammeKind, PublicId, WeekCommencing,
 };
+use std::collections::HashMap;
 
 /// How long a worker holds a claimed message before another may take it over.
 pub const LEASE: Duration = Duration::seconds(30);
@@ -729,43 +730,135 @@ pub async fn deliver_due(
     owner: &str,
     now: DateTime<Utc>,
 ) -> Result<usize, ServiceError> {
-    let messages = claim(db, owner, now, 50).await?;
+    use futures_util::{StreamExt, TryStreamExt};
+    let messages = claim(db, owner, now, CLAIM).await?;
     let count = messages.len();
-    for message in messages {
-        if now > message.deadline {
-            let error = message
-                .last_error
-                .clone()
-                .unwrap_or_else(|| "not delivered before its deadline".to_owned());
-            finish(db, &message, MessageStatus::Missed, now, Some(error), false).await?;
-            continue;
-        }
-        let outcome = attempt(db, config, secrets, mailer, &message, now).await?;
-        match outcome {
-            Ok(()) => finish(db, &message, MessageStatus::Delivered, now, None, true).await?,
-            Err(error) => {
-                let attempts = message.attempts + 1;
-                let next = now + retry_after(attempts);
-                if next > message.deadline {
-                    finish(db, &message, MessageStatus::Missed, now, Some(error), true).await?;
-                } else {
-                    dispatch_messages::Entity::update_many()
-                        .col_expr(dispatch_messages::Column::Attempts, Expr::value(attempts))
-                        .col_expr(dispatch_messages::Column::NextAttemptAt, Expr::value(next))
-                        .col_expr(dispatch_messages::Column::LastError, Expr::value(error))
-                        .col_expr(
-                            dispatch_messages::Column::LeaseUntil,
-                            Expr::value(None::<DateTime<Utc>>),
-                        )
-                        .filter(dispatch_messages::Column::Id.eq(message.id))
-                        .filter(dispatch_messages::Column::LeaseOwner.eq(owner))
-                        .exec(db)
-                        .await?;
-                }
-            }
+    let mut targets: HashMap<i32, Target> = HashMap::new();
+    for message in &messages {
+        if !targets.contains_key(&message.company_id) {
+            let target = target(db, config, secrets, message.company_id).await?;
+            targets.insert(message.company_id, target);
         }
     }
+    let targets = &targets;
+    // Endpoints answer in their own time: many at once, so one slow FSP delays no other.
+    futures_util::stream::iter(messages)
+        .map(|message| process(db, targets, mailer, owner, now, message))
+        .buffer_unordered(CONCURRENCY)
+        .try_collect::<Vec<()>>()
+        .await?;
     Ok(count)
+}
+
+/// Messages one pass claims, and how many it sends at once.
+const CLAIM: u64 = 500;
+pub const CONCURRENCY: usize = 64;
+
+/// Where a company's messages go in this pass, worked out once per company.
+enum Target {
+    Email(dispatch_settings::Model),
+    Api {
+        url: reqwest::Url,
+        client: reqwest::Client,
+        secret: String,
+    },
+    /// Why nothing can be sent now (retried until the deadline).
+    Unusable(String),
+}
+
+async fn target(
+    db: &DatabaseConnection,
+    config: &Settings,
+    secrets: &SecretBox,
+    company_id: i32,
+) -> Result<Target, ServiceError> {
+    let settings = dispatch_settings::Entity::find()
+        .filter(dispatch_settings::Column::CompanyId.eq(company_id))
+        .one(db)
+        .await?;
+    if let Some(s) = settings
+        .as_ref()
+        .filter(|s| s.delivery == DeliveryChannel::Email.as_str())
+    {
+        return Ok(Target::Email(s.clone()));
+    }
+    let (Some(endpoint), Some(sealed)) = (
+        settings.as_ref().and_then(|s| s.endpoint_url.clone()),
+        settings.as_ref().and_then(|s| s.secret_enc.clone()),
+    ) else {
+        return Ok(Target::Unusable(
+            "the company has no endpoint or signing secret configured".to_owned(),
+        ));
+    };
+    let secret = String::from_utf8(secrets.open(&sealed).map_err(accounts::crypto_error)?)
+        .map_err(|_| corrupt("signing secret"))?;
+    let Ok(url) = webhooks::check_form(&format!("{endpoint}/dispatch"), config) else {
+        return Ok(Target::Unusable(format!(
+            "the endpoint {endpoint} is no longer acceptable"
+        )));
+    };
+    let addrs = match webhooks::resolve(&url, config).await {
+        Ok(addrs) => addrs,
+        Err(ServiceError::Invalid(errors)) => {
+            return Ok(Target::Unusable(
+                errors
+                    .into_iter()
+                    .map(|e| e.reason)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ));
+        }
+        Err(other) => return Err(other),
+    };
+    let client = webhooks::client_for(&url, &addrs)?;
+    Ok(Target::Api {
+        url,
+        client,
+        secret,
+    })
+}
+
+async fn process(
+    db: &DatabaseConnection,
+    targets: &HashMap<i32, Target>,
+    mailer: &Mailer,
+    owner: &str,
+    now: DateTime<Utc>,
+    message: dispatch_messages::Model,
+) -> Result<(), ServiceError> {
+    if now > message.deadline {
+        let error = message
+            .last_error
+            .clone()
+            .unwrap_or_else(|| "not delivered before its deadline".to_owned());
+        return finish(db, &message, MessageStatus::Missed, now, Some(error), false).await;
+    }
+    let target = targets
+        .get(&message.company_id)
+        .ok_or_else(|| corrupt("delivery target"))?;
+    match attempt(db, target, mailer, &message, now).await? {
+        Ok(()) => finish(db, &message, MessageStatus::Delivered, now, None, true).await,
+        Err(error) => {
+            let attempts = message.attempts + 1;
+            let next = now + retry_after(attempts);
+            if next > message.deadline {
+                return finish(db, &message, MessageStatus::Missed, now, Some(error), true).await;
+            }
+            dispatch_messages::Entity::update_many()
+                .col_expr(dispatch_messages::Column::Attempts, Expr::value(attempts))
+                .col_expr(dispatch_messages::Column::NextAttemptAt, Expr::value(next))
+                .col_expr(dispatch_messages::Column::LastError, Expr::value(error))
+                .col_expr(
+                    dispatch_messages::Column::LeaseUntil,
+                    Expr::value(None::<DateTime<Utc>>),
+                )
+                .filter(dispatch_messages::Column::Id.eq(message.id))
+                .filter(dispatch_messages::Column::LeaseOwner.eq(owner))
+                .exec(db)
+                .await?;
+            Ok(())
+        }
+    }
 }
 
 async fn finish(
@@ -804,62 +897,31 @@ async fn finish(
 /// Sends a message once and records the attempt; `Err` carries why it was not delivered.
 async fn attempt(
     db: &DatabaseConnection,
-    config: &Settings,
-    secrets: &SecretBox,
+    target: &Target,
     mailer: &Mailer,
     message: &dispatch_messages::Model,
     now: DateTime<Utc>,
 ) -> Result<Result<(), String>, ServiceError> {
-    let settings = dispatch_settings::Entity::find()
-        .filter(dispatch_settings::Column::CompanyId.eq(message.company_id))
-        .one(db)
-        .await?;
-    if let Some(s) = settings
-        .as_ref()
-        .filter(|s| s.delivery == DeliveryChannel::Email.as_str())
-    {
-        return by_email(db, mailer, s, message, now).await;
-    }
-    let (Some(endpoint), Some(sealed)) = (
-        settings.as_ref().and_then(|s| s.endpoint_url.clone()),
-        settings.as_ref().and_then(|s| s.secret_enc.clone()),
-    ) else {
-        return Ok(Err(
-            "the company has no endpoint or signing secret configured".to_owned(),
-        ));
-    };
-    let secret = String::from_utf8(secrets.open(&sealed).map_err(accounts::crypto_error)?)
-        .map_err(|_| corrupt("signing secret"))?;
-    let url = match webhooks::check_form(&format!("{endpoint}/dispatch"), config) {
-        Ok(url) => url,
-        Err(_) => {
-            return Ok(Err(format!(
-                "the endpoint {endpoint} is no longer acceptable"
-            )));
-        }
-    };
-    let addrs = match webhooks::resolve(&url, config).await {
-        Ok(addrs) => addrs,
-        Err(ServiceError::Invalid(errors)) => {
-            return Ok(Err(errors
-                .into_iter()
-                .map(|e| e.reason)
-                .collect::<Vec<_>>()
-                .join("; ")));
-        }
-        Err(other) => return Err(other),
+    let (url, client, secret) = match target {
+        Target::Email(settings) => return by_email(db, mailer, settings, message, now).await,
+        Target::Unusable(reason) => return Ok(Err(reason.clone())),
+        Target::Api {
+            url,
+            client,
+            secret,
+        } => (url, client, secret),
     };
     let mut body: serde_json::Value =
         serde_json::from_str(&message.payload).map_err(|_| corrupt("message payload"))?;
     body["sent_at"] = serde_json::Value::String(rfc3339(now));
     let bytes = serde_json::to_vec(&body).map_err(|_| corrupt("message payload"))?;
-    let sent = webhooks::post(
-        &url,
-        &addrs,
+    let sent = webhooks::post_with(
+        client,
+        url,
         &message.message_id,
         now.timestamp(),
         bytes,
-        &secret,
+        secret,
     )
     .await?;
     delivery_attempts::ActiveModel {

@@ -156,7 +156,14 @@ pub async fn post(
     body: Vec<u8>,
     secret: &str,
 ) -> Result<Sent, ServiceError> {
-    let signed = signature(secret, message_id, timestamp, &body)?;
+    let client = client_for(url, addrs)?;
+    post_with(&client, url, message_id, timestamp, body, secret).await
+}
+
+/// An HTTP client for one endpoint: it connects only to `addrs` (the addresses that were
+/// checked), gives up after [`TIMEOUT`] and never follows redirects. Reused across the
+/// messages of a delivery pass so that connections are too.
+pub fn client_for(url: &Url, addrs: &[SocketAddr]) -> Result<reqwest::Client, ServiceError> {
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(TIMEOUT)
@@ -164,7 +171,19 @@ pub async fn post(
     if let Some(host) = url.host_str() {
         builder = builder.resolve_to_addrs(host, addrs);
     }
-    let client = builder.build().map_err(|_| internal("HTTP client"))?;
+    builder.build().map_err(|_| internal("HTTP client"))
+}
+
+/// POSTs a signed JSON message with a client from [`client_for`].
+pub async fn post_with(
+    client: &reqwest::Client,
+    url: &Url,
+    message_id: &str,
+    timestamp: i64,
+    body: Vec<u8>,
+    secret: &str,
+) -> Result<Sent, ServiceError> {
+    let signed = signature(secret, message_id, timestamp, &body)?;
     let started = Instant::now();
     let result = client
         .post(url.clone())

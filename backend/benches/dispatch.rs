@@ -1,0 +1,141 @@
+//! Dispatch delivery benchmark (quality.md, "Performance"): 5,000 START messages due at the
+//! same instant T on PostgreSQL, delivered by the server's own worker loop to a local
+//! receiver. Prints how late after T they arrived (p50, p99, max). Run with `./dev bench`.
+
+#![allow(
+    clippy::expect_used,
+    reason = "a benchmark that cannot set up should stop"
+)]
+
+use axum::Router;
+use axum::routing::post;
+use backend::app::{AppState, SystemClock};
+use backend::config::Settings;
+use backend::crypto::SecretBox;
+use backend::db::entities::{dispatch_messages, dispatch_settings, fsp_companies};
+use backend::testing::{Engine, TempDatabase};
+use backend::{db, jobs, seed};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const MESSAGES: usize = 5_000;
+
+#[tokio::main]
+async fn main() {
+    println!(
+        "dispatch benchmark: {MESSAGES} START messages due at one instant, PostgreSQL, one worker"
+    );
+    let arrivals: Arc<Mutex<Vec<DateTime<Utc>>>> =
+        Arc::new(Mutex::new(Vec::with_capacity(MESSAGES)));
+    let store = arrivals.clone();
+    let receiver = Router::new().route(
+        "/fsp/dispatch",
+        post(move || {
+            let store = store.clone();
+            async move {
+                store.lock().expect("lock").push(Utc::now());
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let endpoint = format!("http://{}/fsp", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, receiver).await.ok() });
+
+    let database = TempDatabase::create(Engine::Postgres)
+        .await
+        .expect("database (is PostgreSQL running?)");
+    let conn = db::connect(&database.url).await.expect("connect");
+    db::migrate(&conn).await.expect("migrate");
+    seed::seed_demo(&conn, Utc::now()).await.expect("seed");
+    let key = SecretBox::generate_key().expect("key");
+    let secrets = SecretBox::from_base64(&key).expect("secret box");
+    let company = fsp_companies::Entity::find()
+        .filter(fsp_companies::Column::Name.eq("Twilight Flex Ltd"))
+        .one(&conn)
+        .await
+        .expect("query")
+        .expect("Twilight");
+    let now = Utc::now();
+    dispatch_settings::Entity::insert(dispatch_settings::ActiveModel {
+        company_id: Set(company.id),
+        endpoint_url: Set(Some(endpoint)),
+        secret_enc: Set(Some(
+            secrets
+                .seal(b"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+                .expect("seal"),
+        )),
+        secret_hint: Set(None),
+        secret_created_at: Set(Some(now)),
+        delivery: Set("api".to_owned()),
+        updated_at: Set(now),
+        email_contacts: Set(None),
+        ..Default::default()
+    })
+    .exec(&conn)
+    .await
+    .expect("settings");
+    let due = now + chrono::Duration::seconds(5);
+    let rows: Vec<dispatch_messages::ActiveModel> = (0..MESSAGES)
+        .map(|i| dispatch_messages::ActiveModel {
+            message_id: Set(format!("msg_bench_{i:06}")),
+            company_id: Set(company.id),
+            dispatch_event_id: Set(None),
+            instruction: Set("START".to_owned()),
+            payload: Set(format!(
+                r#"{{"api_version":"2","message_id":"msg_bench_{i:06}","instruction":"START"}}"#
+            )),
+            due_at: Set(due),
+            deadline: Set(due + chrono::Duration::minutes(15)),
+            status: Set("pending".to_owned()),
+            attempts: Set(0),
+            next_attempt_at: Set(due),
+            lease_until: Set(None),
+            lease_owner: Set(None),
+            delivered_at: Set(None),
+            last_error: Set(None),
+            created_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    for chunk in rows.chunks(1000) {
+        dispatch_messages::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&conn)
+            .await
+            .expect("messages");
+    }
+    let settings = Settings {
+        database_url: database.url.clone(),
+        dev_mode: true,
+        allow_private_endpoints: true,
+        secret_key: Some(key),
+        ..Settings::default()
+    };
+    let state = AppState::new(conn.clone(), settings, Arc::new(SystemClock)).expect("state");
+    let worker = jobs::spawn_delivery(state);
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    while arrivals.lock().expect("lock").len() < MESSAGES && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    worker.abort();
+    let mut late: Vec<f64> = arrivals
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|t| (*t - due).num_microseconds().unwrap_or(i64::MAX) as f64 / 1000.0)
+        .collect();
+    late.sort_by(f64::total_cmp);
+    let pct = |p: f64| late[((late.len() as f64 * p).ceil() as usize).saturating_sub(1)];
+    println!(
+        "postgres  {} of {MESSAGES} delivered; after T: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+        late.len(),
+        pct(0.50),
+        pct(0.99),
+        late.last().copied().unwrap_or_default()
+    );
+    conn.close().await.expect("close");
+}

@@ -735,9 +735,8 @@ pub async fn deliver_due(
     let count = messages.len();
     let mut targets: HashMap<i32, Target> = HashMap::new();
     for message in &messages {
-        if !targets.contains_key(&message.company_id) {
-            let target = target(db, config, secrets, message.company_id).await?;
-            targets.insert(message.company_id, target);
+        if let std::collections::hash_map::Entry::Vacant(slot) = targets.entry(message.company_id) {
+            slot.insert(target(db, config, secrets, message.company_id).await?);
         }
     }
     let targets = &targets;

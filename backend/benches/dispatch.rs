@@ -12,11 +12,9 @@ use axum::routing::post;
 use backend::app::{AppState, SystemClock};
 use backend::config::Settings;
 use backend::crypto::SecretBox;
-use backend::db::entities::{dispatch_messages, dispatch_settings, fsp_companies};
-use backend::testing::{Engine, TempDatabase};
+use backend::testing::{Engine, TempDatabase, queue_due_messages};
 use backend::{db, jobs, seed};
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -54,60 +52,10 @@ async fn main() {
     seed::seed_demo(&conn, Utc::now()).await.expect("seed");
     let key = SecretBox::generate_key().expect("key");
     let secrets = SecretBox::from_base64(&key).expect("secret box");
-    let company = fsp_companies::Entity::find()
-        .filter(fsp_companies::Column::Name.eq("Twilight Flex Ltd"))
-        .one(&conn)
+    let due = Utc::now() + chrono::Duration::seconds(5);
+    queue_due_messages(&conn, &secrets, &endpoint, "bench", MESSAGES, due)
         .await
-        .expect("query")
-        .expect("Twilight");
-    let now = Utc::now();
-    dispatch_settings::Entity::insert(dispatch_settings::ActiveModel {
-        company_id: Set(company.id),
-        endpoint_url: Set(Some(endpoint)),
-        secret_enc: Set(Some(
-            secrets
-                .seal(b"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
-                .expect("seal"),
-        )),
-        secret_hint: Set(None),
-        secret_created_at: Set(Some(now)),
-        delivery: Set("api".to_owned()),
-        updated_at: Set(now),
-        email_contacts: Set(None),
-        ..Default::default()
-    })
-    .exec(&conn)
-    .await
-    .expect("settings");
-    let due = now + chrono::Duration::seconds(5);
-    let rows: Vec<dispatch_messages::ActiveModel> = (0..MESSAGES)
-        .map(|i| dispatch_messages::ActiveModel {
-            message_id: Set(format!("msg_bench_{i:06}")),
-            company_id: Set(company.id),
-            dispatch_event_id: Set(None),
-            instruction: Set("START".to_owned()),
-            payload: Set(format!(
-                r#"{{"api_version":"2","message_id":"msg_bench_{i:06}","instruction":"START"}}"#
-            )),
-            due_at: Set(due),
-            deadline: Set(due + chrono::Duration::minutes(15)),
-            status: Set("pending".to_owned()),
-            attempts: Set(0),
-            next_attempt_at: Set(due),
-            lease_until: Set(None),
-            lease_owner: Set(None),
-            delivered_at: Set(None),
-            last_error: Set(None),
-            created_at: Set(now),
-            ..Default::default()
-        })
-        .collect();
-    for chunk in rows.chunks(1000) {
-        dispatch_messages::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(&conn)
-            .await
-            .expect("messages");
-    }
+        .expect("queued messages");
     let settings = Settings {
         database_url: database.url.clone(),
         dev_mode: true,

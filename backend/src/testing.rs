@@ -290,3 +290,69 @@ impl Drop for SmtpSink {
         self.task.abort();
     }
 }
+
+/// Points Twilight Flex Ltd's dispatch endpoint at `endpoint` (signing with a fixed secret
+/// sealed under `secrets`) and queues `count` START messages `msg_{tag}_{n}` due at `due`:
+/// the outbox tests and the dispatch benchmark start from this.
+pub async fn queue_due_messages(
+    conn: &sea_orm::DatabaseConnection,
+    secrets: &crate::crypto::SecretBox,
+    endpoint: &str,
+    tag: &str,
+    count: usize,
+    due: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    use crate::db::entities::{dispatch_messages, dispatch_settings};
+    let twilight = fsp_companies::Entity::find()
+        .filter(fsp_companies::Column::Name.eq("Twilight Flex Ltd"))
+        .one(conn)
+        .await?
+        .ok_or_else(|| DbErr::RecordNotFound("seeded company".to_owned()))?;
+    let sealed = secrets
+        .seal(b"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+        .map_err(|e| DbErr::Custom(e.to_string()))?;
+    dispatch_settings::Entity::insert(dispatch_settings::ActiveModel {
+        company_id: Set(twilight.id),
+        endpoint_url: Set(Some(endpoint.to_owned())),
+        secret_enc: Set(Some(sealed)),
+        secret_hint: Set(None),
+        secret_created_at: Set(Some(due)),
+        delivery: Set("api".to_owned()),
+        updated_at: Set(due),
+        email_contacts: Set(None),
+        ..Default::default()
+    })
+    .exec(conn)
+    .await?;
+    let rows: Vec<dispatch_messages::ActiveModel> = (0..count)
+        .map(|i| {
+            let id = format!("msg_{tag}_{i:06}");
+            dispatch_messages::ActiveModel {
+                payload: Set(format!(
+                    r#"{{"api_version":"2","message_id":"{id}","instruction":"START"}}"#
+                )),
+                message_id: Set(id),
+                company_id: Set(twilight.id),
+                dispatch_event_id: Set(None),
+                instruction: Set("START".to_owned()),
+                due_at: Set(due),
+                deadline: Set(due + chrono::Duration::hours(1)),
+                status: Set("pending".to_owned()),
+                attempts: Set(0),
+                next_attempt_at: Set(due),
+                lease_until: Set(None),
+                lease_owner: Set(None),
+                delivered_at: Set(None),
+                last_error: Set(None),
+                created_at: Set(due),
+                ..Default::default()
+            }
+        })
+        .collect();
+    for chunk in rows.chunks(1000) {
+        dispatch_messages::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(conn)
+            .await?;
+    }
+    Ok(())
+}

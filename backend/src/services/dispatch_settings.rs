@@ -12,8 +12,7 @@ use crate::db::entities::{
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use shared::{
     DeliveryAttempt, DeliveryChannel, DispatchSettings, Instruction, NewSigningSecret,
@@ -373,21 +372,19 @@ pub async fn send_test(
     let bytes = serde_json::to_vec(&body)
         .map_err(|e| ServiceError::Internal(sea_orm::DbErr::Custom(e.to_string())))?;
     let sent = webhooks::post(&url, &addrs, &message_id, now.timestamp(), bytes, &secret).await?;
-    let record = delivery_attempts::ActiveModel {
-        company_id: Set(company_id),
-        message_id: Set(message_id.clone()),
-        instruction: Set(input.instruction.as_str().to_owned()),
-        test: Set(true),
-        url: Set(url.to_string()),
-        attempted_at: Set(now),
-        status_code: Set(sent.status.map(i32::from)),
-        latency_ms: Set(sent.latency_ms),
-        error: Set(sent.error.clone()),
-        body_excerpt: Set(sent.body_excerpt.clone()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
+    let record = sent
+        .record(
+            db,
+            webhooks::Attempted {
+                company_id,
+                message_id: &message_id,
+                instruction: input.instruction.as_str(),
+                test: true,
+                url: url.as_str(),
+            },
+            now,
+        )
+        .await?;
     let parameters = format!(
         "Dispatch ID {dispatch_id}, {}, {} to {}, {} kW, units {}",
         input.instruction.as_str(),

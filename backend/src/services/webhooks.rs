@@ -131,6 +131,16 @@ pub async fn resolve(url: &Url, settings: &Settings) -> Result<Vec<SocketAddr>, 
     Ok(addrs)
 }
 
+/// Which message an attempt was for, and where it went.
+pub struct Attempted<'a> {
+    pub company_id: i32,
+    pub message_id: &'a str,
+    pub instruction: &'a str,
+    /// Sent from Dispatch V2 Testing.
+    pub test: bool,
+    pub url: &'a str,
+}
+
 /// What came of one POST.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sent {
@@ -143,6 +153,31 @@ pub struct Sent {
 impl Sent {
     pub fn delivered(&self) -> bool {
         self.status.is_some_and(|s| (200..300).contains(&s))
+    }
+
+    /// Records this attempt for the company's endpoint health panel.
+    pub async fn record(
+        &self,
+        db: &impl sea_orm::ConnectionTrait,
+        of: Attempted<'_>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<crate::db::entities::delivery_attempts::Model, ServiceError> {
+        use sea_orm::{ActiveModelTrait, Set};
+        Ok(crate::db::entities::delivery_attempts::ActiveModel {
+            company_id: Set(of.company_id),
+            message_id: Set(of.message_id.to_owned()),
+            instruction: Set(of.instruction.to_owned()),
+            test: Set(of.test),
+            url: Set(of.url.to_owned()),
+            attempted_at: Set(now),
+            status_code: Set(self.status.map(i32::from)),
+            latency_ms: Set(self.latency_ms),
+            error: Set(self.error.clone()),
+            body_excerpt: Set(self.body_excerpt.clone()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?)
     }
 }
 

@@ -5,11 +5,11 @@ use axum::Router;
 use axum::http::HeaderMap;
 use axum::routing::post;
 use backend::crypto::SecretBox;
-use backend::db::entities::{dispatch_messages, dispatch_settings, fsp_companies};
+use backend::db::entities::dispatch_messages;
 use backend::testing::{Engine, TempDatabase};
 use backend::{db, seed};
 use chrono::Utc;
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -62,56 +62,16 @@ async fn rig(endpoint: &str, count: usize) -> Rig {
     seed::seed_demo(&conn, now).await.expect("seed");
     let key = SecretBox::generate_key().expect("key");
     let secrets = SecretBox::from_base64(&key).expect("secret box");
-    let company = fsp_companies::Entity::find()
-        .filter(fsp_companies::Column::Name.eq("Twilight Flex Ltd"))
-        .one(&conn)
-        .await
-        .expect("query")
-        .expect("Twilight");
-    dispatch_settings::Entity::insert(dispatch_settings::ActiveModel {
-        company_id: Set(company.id),
-        endpoint_url: Set(Some(endpoint.to_owned())),
-        secret_enc: Set(Some(
-            secrets
-                .seal(b"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
-                .expect("seal"),
-        )),
-        secret_hint: Set(Some("whsec_…LaSw".to_owned())),
-        secret_created_at: Set(Some(now)),
-        delivery: Set("api".to_owned()),
-        updated_at: Set(now),
-        ..Default::default()
-    })
-    .exec(&conn)
+    backend::testing::queue_due_messages(
+        &conn,
+        &secrets,
+        endpoint,
+        "outbox_test",
+        count,
+        now - chrono::Duration::seconds(1),
+    )
     .await
-    .expect("settings");
-    let due = now - chrono::Duration::seconds(1);
-    let rows: Vec<dispatch_messages::ActiveModel> = (0..count)
-        .map(|i| dispatch_messages::ActiveModel {
-            message_id: Set(format!("msg_outbox_test_{i:05}")),
-            company_id: Set(company.id),
-            dispatch_event_id: Set(None),
-            instruction: Set("START".to_owned()),
-            payload: Set(format!(r#"{{"api_version":"2","message_id":"msg_outbox_test_{i:05}","instruction":"START"}}"#)),
-            due_at: Set(due),
-            deadline: Set(now + chrono::Duration::hours(1)),
-            status: Set("pending".to_owned()),
-            attempts: Set(0),
-            next_attempt_at: Set(due),
-            lease_until: Set(None),
-            lease_owner: Set(None),
-            delivered_at: Set(None),
-            last_error: Set(None),
-            created_at: Set(now),
-            ..Default::default()
-        })
-        .collect();
-    for chunk in rows.chunks(500) {
-        dispatch_messages::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(&conn)
-            .await
-            .expect("messages");
-    }
+    .expect("queued messages");
     Rig {
         database,
         conn,

@@ -69,7 +69,7 @@ async fn main() {
     while arrivals.lock().expect("lock").len() < MESSAGES && std::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    worker.abort();
+    worker.stop().await;
     let mut late: Vec<f64> = arrivals
         .lock()
         .expect("lock")

@@ -46,15 +46,37 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
 /// within this of T.
 pub const DELIVERY_TICK: Duration = Duration::from_millis(250);
 
+/// A running delivery worker.
+pub struct DeliveryWorker {
+    stop: tokio::sync::watch::Sender<bool>,
+    handle: tokio::task::JoinHandle<()>,
+}
+
+impl DeliveryWorker {
+    /// Stops after the pass in flight: every message it claimed is delivered, rescheduled
+    /// or marked missed, and its lease released, before this returns.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        if let Err(e) = self.handle.await {
+            tracing::error!(error = %e, "the delivery worker ended abnormally");
+        }
+    }
+}
+
 /// Starts the dispatch delivery worker. Each process is its own worker; on PostgreSQL
 /// several share the outbox without delivering a message twice.
-pub fn spawn_delivery(state: AppState) -> tokio::task::JoinHandle<()> {
+pub fn spawn_delivery(state: AppState) -> DeliveryWorker {
     let owner = format!("{}-{}", std::process::id(), crate::ids::new_public_id());
-    tokio::spawn(async move {
+    let (stop, mut stopping) = tokio::sync::watch::channel(false);
+    let handle = tokio::spawn(async move {
         let mut ticks = tokio::time::interval(DELIVERY_TICK);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            ticks.tick().await;
+            // Only the wait is interrupted, never a pass.
+            tokio::select! {
+                _ = ticks.tick() => {}
+                _ = stopping.changed() => break,
+            }
             let now = state.clock.now();
             if let Err(e) = crate::services::dispatch::deliver_due(
                 &state.db,
@@ -69,5 +91,6 @@ pub fn spawn_delivery(state: AppState) -> tokio::task::JoinHandle<()> {
                 tracing::error!(error = %e, "delivering dispatch messages failed");
             }
         }
-    })
+    });
+    DeliveryWorker { stop, handle }
 }

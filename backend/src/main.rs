@@ -185,9 +185,10 @@ async fn main() -> anyhow::Result<()> {
             .with_graceful_shutdown(shutdown_signal())
             .await
             .context("serving")?;
-            // Jobs are idempotent and catch up on the next start; stop before the pool closes.
+            // Deliveries in flight finish and release their leases; the scheduler's jobs are
+            // idempotent and catch up on the next start.
+            delivery.stop().await;
             scheduler.abort();
-            delivery.abort();
             db.close().await.context("closing the database")?;
             tracing::info!("stopped");
         }

@@ -176,3 +176,55 @@ async fn two_servers_on_one_postgresql_deliver_each_message_once() {
         .collect();
     assert!(twice.is_empty(), "delivered twice: {twice:?}");
 }
+
+#[tokio::test]
+async fn a_stopping_worker_finishes_the_deliveries_it_started() {
+    for engine in Engine::BOTH {
+        // A receiver that takes a second to answer.
+        let (endpoint, seen) = receiver(Duration::from_secs(1)).await;
+        let database = TempDatabase::create(engine).await.expect("database");
+        let conn = db::connect(&database.url).await.expect("connect");
+        db::migrate(&conn).await.expect("migrate");
+        let now = Utc::now();
+        seed::seed_demo(&conn, now).await.expect("seed");
+        let key = SecretBox::generate_key().expect("key");
+        let secrets = SecretBox::from_base64(&key).expect("secret box");
+        backend::testing::queue_due_messages(&conn, &secrets, &endpoint, "stop", 3, now)
+            .await
+            .expect("queued messages");
+        let settings = backend::config::Settings {
+            database_url: database.url.clone(),
+            dev_mode: true,
+            allow_private_endpoints: true,
+            secret_key: Some(key),
+            ..backend::config::Settings::default()
+        };
+        let state = backend::app::AppState::new(
+            conn.clone(),
+            settings,
+            Arc::new(backend::app::SystemClock),
+        )
+        .expect("state");
+        let worker = backend::jobs::spawn_delivery(state);
+        // Stop while the three POSTs are waiting for their answers.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(
+            seen.lock().expect("lock").is_empty(),
+            "{engine:?}: answered too early"
+        );
+        worker.stop().await;
+        assert_eq!(seen.lock().expect("lock").len(), 3, "{engine:?}");
+        assert_eq!(
+            delivered(&conn).await,
+            3,
+            "{engine:?}: recorded before the stop returned"
+        );
+        let leased = dispatch_messages::Entity::find()
+            .filter(dispatch_messages::Column::LeaseUntil.is_not_null())
+            .count(&conn)
+            .await
+            .expect("count");
+        assert_eq!(leased, 0, "{engine:?}: no lease left behind");
+        conn.close().await.expect("close");
+    }
+}

@@ -1,21 +1,9 @@
 //! Baselines (guide §3.5): the series, and the operator's method, value and template.
 
-use super::{caller, gql_error};
-use crate::services::{ServiceError, baselines};
+use super::{caller, gql_error, instant};
+use crate::services::baselines;
 use async_graphql::{Context, Object, Result};
-use chrono::{DateTime, Utc};
 use shared::{BaselineMethod, BaselinePoint};
-
-fn instant(field: &str, value: &str) -> Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(value)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| {
-            gql_error(ServiceError::invalid(
-                field,
-                "must be an RFC 3339 time such as 2025-02-01T00:00:00Z",
-            ))
-        })
-}
 
 #[derive(Default)]
 pub struct BaselinesQuery;

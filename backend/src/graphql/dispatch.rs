@@ -1,6 +1,6 @@
 //! API Testing › Dispatch Settings and Dispatch V2 Testing.
 
-use super::{caller, gql_error};
+use super::{caller, gql_error, instant};
 use crate::app::AppState;
 use crate::services::{dispatch, dispatch_settings};
 use async_graphql::{Context, Object, Result};
@@ -120,17 +120,6 @@ impl DispatchEventsQuery {
         let (db, actor, _) = caller(ctx)?;
         dispatch::get(db, actor, &id).await.map_err(gql_error)
     }
-}
-
-fn instant(field: &str, value: &str) -> Result<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::parse_from_rfc3339(value)
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .map_err(|_| {
-            gql_error(crate::services::ServiceError::invalid(
-                field,
-                "must be an RFC 3339 time such as 2025-02-17T16:00:00Z",
-            ))
-        })
 }
 
 #[derive(Default)]

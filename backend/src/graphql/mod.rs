@@ -95,6 +95,18 @@ pub(crate) fn caller<'a>(
     Ok((db, actor, clock.now()))
 }
 
+/// An RFC 3339 argument as a UTC instant, or an error naming the argument.
+pub(crate) fn instant(field: &str, value: &str) -> async_graphql::Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(value)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| {
+            gql_error(ServiceError::invalid(
+                field,
+                "must be an RFC 3339 time such as 2025-02-17T16:00:00Z",
+            ))
+        })
+}
+
 /// Maps a service error to a GraphQL error with a matchable `extensions.code`.
 pub(crate) fn gql_error(e: ServiceError) -> async_graphql::Error {
     let code = match &e {

@@ -1,7 +1,7 @@
 //! Zones, programmes, dispatch groups and meterable units, scoped to what the caller may
 //! see. Every listing runs a fixed number of queries whatever the number of rows.
 
-use super::{Actor, ServiceError};
+use super::{Actor, ServiceError, corrupt};
 use crate::db::entities::{
     dispatch_groups, fsp_companies, marketplace_units, meterable_units, operators, prices,
     programmes, zones,
@@ -421,11 +421,4 @@ fn public_id(s: &str) -> Result<PublicId, ServiceError> {
 
 fn zone_slug(s: &str) -> Result<ZoneSlug, ServiceError> {
     ZoneSlug::parse(s).map_err(|_| corrupt("zone slug"))
-}
-
-/// A stored value that no code path could have written.
-fn corrupt(what: &str) -> ServiceError {
-    ServiceError::Internal(sea_orm::DbErr::Custom(format!(
-        "stored {what} is not valid"
-    )))
 }

@@ -3,7 +3,7 @@
 //! or rejects them; auto-accept programmes (Restore) are accepted at the lock by
 //! [`auto_accept_due`], which the scheduler runs. Every local time is Europe/London.
 
-use super::{Actor, FieldError, ServiceError, assets};
+use super::{Actor, FieldError, ServiceError, assets, corrupt};
 use crate::db::entities::{availability_windows, dispatch_groups, programmes, zones};
 use crate::ids::new_public_id;
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
@@ -35,10 +35,6 @@ pub fn policy_of(programme: &programmes::Model) -> Result<ProgrammePolicy, Servi
             Ok(ProgrammePolicy::defaults(kind))
         }
     }
-}
-
-fn corrupt(what: &str) -> ServiceError {
-    ServiceError::Internal(sea_orm::DbErr::Custom(format!("stored {what} is invalid")))
 }
 
 /// `HH:MM` as minutes after midnight; `24:00` only where `end_of_day` allows it.
@@ -818,10 +814,7 @@ pub fn acceptance_csv(rows: &[AcceptanceRow]) -> Result<String, ServiceError> {
     writer
         .write_record(shared::ACCEPTANCE_CSV_HEADER.split(','))
         .map_err(fail)?;
-    let instant = |t: Option<DateTime<Utc>>| {
-        t.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-            .unwrap_or_default()
-    };
+    let instant = |t: Option<DateTime<Utc>>| t.map(super::rfc3339).unwrap_or_default();
     for r in rows {
         writer
             .write_record([

@@ -6,7 +6,7 @@
 //! profile's values twice, simply because each UTC interval is looked up by its London
 //! local time.
 
-use super::{Actor, FieldError, ServiceError, assets};
+use super::{Actor, FieldError, ServiceError, assets, corrupt};
 use crate::db::entities::{baseline_profiles, dispatch_events, meterable_units, readings};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc};
 use chrono_tz::Europe::London;
@@ -147,10 +147,6 @@ fn profile_of(row: &baseline_profiles::Model) -> Result<Option<Profile>, Service
         slot_minutes,
         values,
     }))
-}
-
-fn corrupt(what: &str) -> ServiceError {
-    ServiceError::Internal(sea_orm::DbErr::Custom(format!("stored {what} is invalid")))
 }
 
 /// The baseline of a unit the caller may see over `[from, to)` (UTC).

@@ -32,14 +32,6 @@ fn operator_of(actor: &Actor) -> Result<i32, ServiceError> {
     }
 }
 
-fn field(field: &str, reason: impl Into<String>) -> FieldError {
-    FieldError {
-        index: None,
-        field: field.to_owned(),
-        reason: reason.into(),
-    }
-}
-
 /// A programme of one of the operator's zones.
 async fn own_programme(
     db: &DatabaseConnection,
@@ -67,7 +59,10 @@ pub fn check_policy(policy: &ProgrammePolicy) -> Result<(), ServiceError> {
         if let Some(v) = value
             && parse_clock(v, false).is_none()
         {
-            errors.push(field(name, "must be a time from 00:00 to 23:59 (HH:MM)"));
+            errors.push(FieldError::new(
+                name,
+                "must be a time from 00:00 to 23:59 (HH:MM)",
+            ));
         }
     };
     time("declarationLockTime", Some(&policy.declaration_lock_time));
@@ -75,13 +70,16 @@ pub fn check_policy(policy: &ProgrammePolicy) -> Result<(), ServiceError> {
     time("weekAheadTime", policy.week_ahead_time.as_deref());
     time("dayAheadTime", policy.day_ahead_time.as_deref());
     if policy.week_ahead_day.is_some() != policy.week_ahead_time.is_some() {
-        errors.push(field(
+        errors.push(FieldError::new(
             "weekAheadTime",
             "give both the week-ahead day and time, or neither",
         ));
     }
     if policy.start_lead_minutes > 1440 {
-        errors.push(field("startLeadMinutes", "must be at most 1440 (a day)"));
+        errors.push(FieldError::new(
+            "startLeadMinutes",
+            "must be at most 1440 (a day)",
+        ));
     }
     if errors.is_empty() {
         Ok(())
@@ -127,10 +125,10 @@ fn pence(name: &str, value: Option<f64>, errors: &mut Vec<FieldError>) -> Option
     let v = value?;
     let p = (v * 100.0).round();
     if !v.is_finite() || v < 0.0 {
-        errors.push(field(name, "must be a positive amount in pounds"));
+        errors.push(FieldError::new(name, "must be a positive amount in pounds"));
         None
     } else if (v * 100.0 - p).abs() > 1e-6 {
-        errors.push(field(name, "must be in whole pence"));
+        errors.push(FieldError::new(name, "must be in whole pence"));
         None
     } else {
         Some(p as i64)
@@ -179,7 +177,7 @@ pub async fn set_price(
             if let Some(p) = price
                 && p > c
             {
-                errors.push(field(
+                errors.push(FieldError::new(
                     name,
                     format!(
                         "£{:.2} is above the unit ceiling of £{:.2}",
@@ -240,10 +238,10 @@ fn check_group(input: &DispatchGroupInput) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
-        errors.push(field("name", "must be 1 to 100 characters"));
+        errors.push(FieldError::new("name", "must be 1 to 100 characters"));
     }
     if !input.power_change_kw.is_finite() || input.power_change_kw <= 0.0 {
-        errors.push(field("powerChangeKw", "must be more than zero"));
+        errors.push(FieldError::new("powerChangeKw", "must be more than zero"));
     }
     for (name, value) in [
         ("minRuntimeMinutes", input.min_runtime_minutes),
@@ -251,13 +249,13 @@ fn check_group(input: &DispatchGroupInput) -> Vec<FieldError> {
         ("weeklyRuntimeMinutes", input.weekly_runtime_minutes),
     ] {
         if value.is_some_and(|v| v < 1) {
-            errors.push(field(name, "must be at least 1 minute"));
+            errors.push(FieldError::new(name, "must be at least 1 minute"));
         }
     }
     if let (Some(min), Some(max)) = (input.min_runtime_minutes, input.max_runtime_minutes)
         && min > max
     {
-        errors.push(field(
+        errors.push(FieldError::new(
             "maxRuntimeMinutes",
             "must not be below the minimum runtime",
         ));
@@ -265,13 +263,16 @@ fn check_group(input: &DispatchGroupInput) -> Vec<FieldError> {
     if let (Some(max), Some(week)) = (input.max_runtime_minutes, input.weekly_runtime_minutes)
         && week < max
     {
-        errors.push(field(
+        errors.push(FieldError::new(
             "weeklyRuntimeMinutes",
             "must not be below the maximum runtime per event",
         ));
     }
     if input.marketplace_units.iter().any(|m| m.trim().is_empty()) {
-        errors.push(field("marketplaceUnits", "references must not be empty"));
+        errors.push(FieldError::new(
+            "marketplaceUnits",
+            "references must not be empty",
+        ));
     }
     errors
 }
@@ -348,10 +349,13 @@ pub async fn create_dispatch_group(
         .one(db)
         .await?;
     if company_row.is_none() {
-        errors.push(field("company", "no FSP company of yours has this name"));
+        errors.push(FieldError::new(
+            "company",
+            "no FSP company of yours has this name",
+        ));
     }
     if name_taken(db, zone_row.id, input.name.trim(), None).await? {
-        errors.push(field("name", "is already used in this zone"));
+        errors.push(FieldError::new("name", "is already used in this zone"));
     }
     let (Some(company_row), true) = (company_row, errors.is_empty()) else {
         return Err(ServiceError::Invalid(errors));
@@ -403,7 +407,7 @@ pub async fn update_dispatch_group(
     let (group, zone) = assets::visible_dispatch_group(db, actor, group_id).await?;
     let mut errors = check_group(&input);
     if name_taken(db, zone.id, input.name.trim(), Some(group.id)).await? {
-        errors.push(field("name", "is already used in this zone"));
+        errors.push(FieldError::new("name", "is already used in this zone"));
     }
     if !errors.is_empty() {
         return Err(ServiceError::Invalid(errors));
@@ -640,7 +644,7 @@ pub async fn create_zone(
     let mut errors = Vec::new();
     let slug_ok = ZoneSlug::parse(slug).ok();
     if slug_ok.is_none() {
-        errors.push(field(
+        errors.push(FieldError::new(
             "id",
             "must be lower-case letters, digits and hyphens, e.g. isle-of-skye",
         ));
@@ -650,10 +654,10 @@ pub async fn create_zone(
         .await?
         > 0
     {
-        errors.push(field("id", "is already used"));
+        errors.push(FieldError::new("id", "is already used"));
     }
     if name.trim().is_empty() || name.trim().chars().count() > 100 {
-        errors.push(field("name", "must be 1 to 100 characters"));
+        errors.push(FieldError::new("name", "must be 1 to 100 characters"));
     }
     if !errors.is_empty() {
         return Err(ServiceError::Invalid(errors));

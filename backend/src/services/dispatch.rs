@@ -5,7 +5,7 @@
 //! sends them at least once, retrying until each message's deadline.
 
 use super::availability::policy_of;
-use super::{Actor, FieldError, ServiceError, accounts, assets, webhooks};
+use super::{Actor, FieldError, ServiceError, accounts, assets, corrupt, rfc3339, webhooks};
 use crate::config::Settings;
 use crate::crypto::SecretBox;
 use crate::db::entities::{
@@ -14,7 +14,7 @@ use crate::db::entities::{
 };
 use crate::ids::new_public_id;
 use crate::mail::{Email, Mailer, html_escape};
-use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Europe::London;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -33,22 +33,6 @@ pub const LEASE: Duration = Duration::seconds(30);
 const RETRY_SECONDS: [i64; 4] = [2, 5, 15, 30];
 /// STOP and EMERGENCY_STOP are useful for this long after they are due.
 const STOP_GRACE: Duration = Duration::minutes(15);
-
-fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-fn corrupt(what: &str) -> ServiceError {
-    ServiceError::Internal(sea_orm::DbErr::Custom(format!("stored {what} is invalid")))
-}
-
-fn field(name: &str, reason: impl Into<String>) -> FieldError {
-    FieldError {
-        index: None,
-        field: name.to_owned(),
-        reason: reason.into(),
-    }
-}
 
 fn require_operator(actor: &Actor) -> Result<(), ServiceError> {
     match actor {
@@ -116,32 +100,35 @@ pub async fn dispatch(
     };
     let (start, end) = (time(&input.start), time(&input.end));
     if start.is_none() {
-        errors.push(field("start", "must be an RFC 3339 time"));
+        errors.push(FieldError::new("start", "must be an RFC 3339 time"));
     }
     if end.is_none() {
-        errors.push(field("end", "must be an RFC 3339 time"));
+        errors.push(FieldError::new("end", "must be an RFC 3339 time"));
     }
     let kw = input.power_change_kw;
     if !kw.is_finite() || kw <= 0.0 {
-        errors.push(field("powerChangeKw", "must be more than zero"));
+        errors.push(FieldError::new("powerChangeKw", "must be more than zero"));
     }
     if group.retired_at.is_some() {
-        errors.push(field("dispatchGroupId", "this dispatch group is retired"));
+        errors.push(FieldError::new(
+            "dispatchGroupId",
+            "this dispatch group is retired",
+        ));
     }
     let (Some(start), Some(end), true) = (start, end, errors.is_empty()) else {
         return Err(ServiceError::Invalid(errors));
     };
     if end <= start {
-        errors.push(field("end", "must be after the start"));
+        errors.push(FieldError::new("end", "must be after the start"));
     }
     if start <= now {
-        errors.push(field("start", "must be in the future"));
+        errors.push(FieldError::new("start", "must be in the future"));
     }
     let duration = minutes(end - start);
     if let Some(min) = group.min_runtime_minutes
         && duration < i64::from(min)
     {
-        errors.push(field(
+        errors.push(FieldError::new(
             "end",
             format!("the group's minimum runtime is {min} minutes; this dispatch runs {duration}"),
         ));
@@ -149,7 +136,7 @@ pub async fn dispatch(
     if let Some(max) = group.max_runtime_minutes
         && duration > i64::from(max)
     {
-        errors.push(field("end", format!("the group's maximum runtime per event is {max} minutes; this dispatch runs {duration}")));
+        errors.push(FieldError::new("end", format!("the group's maximum runtime per event is {max} minutes; this dispatch runs {duration}")));
     }
     let window = match input.availability_window_id.as_deref() {
         Some(id) => {
@@ -170,7 +157,7 @@ pub async fn dispatch(
                     if s == DeclarationStatus::Accepted.as_str() =>
                 {
                     if start < a || end > b {
-                        errors.push(field(
+                        errors.push(FieldError::new(
                             "start",
                             format!(
                                 "must lie within the accepted window {}–{}",
@@ -180,13 +167,13 @@ pub async fn dispatch(
                         ));
                     }
                     if kw > accepted {
-                        errors.push(field(
+                        errors.push(FieldError::new(
                             "powerChangeKw",
                             format!("exceeds the accepted {accepted} kW"),
                         ));
                     }
                 }
-                _ => errors.push(field(
+                _ => errors.push(FieldError::new(
                     "availabilityWindowId",
                     "this window has not been accepted",
                 )),
@@ -195,13 +182,13 @@ pub async fn dispatch(
         }
         None => {
             if !matches!(kind, ProgrammeKind::Restore | ProgrammeKind::EmergencyFlex) {
-                errors.push(field(
+                errors.push(FieldError::new(
                     "availabilityWindowId",
                     "only Restore and Emergency Flex are dispatched without an accepted window",
                 ));
             }
             if kw > group.power_change_kw {
-                errors.push(field(
+                errors.push(FieldError::new(
                     "powerChangeKw",
                     format!(
                         "exceeds the group's capacity of {} kW",
@@ -216,7 +203,7 @@ pub async fn dispatch(
     if let Some(weekly) = group.weekly_runtime_minutes {
         let used = weekly_minutes(&txn, group.id, start).await?;
         if used + duration > i64::from(weekly) {
-            errors.push(field(
+            errors.push(FieldError::new(
                 "end",
                 format!("breaks the group's weekly runtime of {weekly} minutes: {used} already dispatched this week, this adds {duration}"),
             ));
@@ -230,7 +217,7 @@ pub async fn dispatch(
         .one(&txn)
         .await?;
     if let Some(other) = overlapping {
-        errors.push(field(
+        errors.push(FieldError::new(
             "start",
             format!(
                 "overlaps dispatch {} ({}–{})",

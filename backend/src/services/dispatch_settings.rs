@@ -3,13 +3,13 @@
 //! messages sent exactly as a real dispatch would be (signed, to `{base}/dispatch`) without
 //! touching any real dispatch.
 
-use super::{Actor, FieldError, ServiceError, accounts, webhooks};
+use super::{Actor, FieldError, ServiceError, accounts, rfc3339, webhooks};
 use crate::config::Settings;
 use crate::crypto::SecretBox;
 use crate::db::entities::{
     delivery_attempts, dispatch_groups, dispatch_settings, meterable_units, zones,
 };
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -219,10 +219,6 @@ pub async fn rotate_secret(
         secret,
         settings: get(db, actor).await?,
     })
-}
-
-fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// Sends the message Dispatch V2 Testing describes, signed, to the company's endpoint,

@@ -91,14 +91,31 @@ pub enum ServiceError {
     Internal(#[from] sea_orm::DbErr),
 }
 
-impl ServiceError {
-    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self::Invalid(vec![FieldError {
+impl FieldError {
+    /// A refused field that is not part of a batch.
+    pub fn new(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
             index: None,
             field: field.into(),
             reason: reason.into(),
-        }])
+        }
     }
+}
+
+impl ServiceError {
+    pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self::Invalid(vec![FieldError::new(field, reason)])
+    }
+}
+
+/// Stored data that breaks an invariant the code relies on: logged, never shown.
+pub(crate) fn corrupt(what: &str) -> ServiceError {
+    ServiceError::Internal(sea_orm::DbErr::Custom(format!("stored {what} is invalid")))
+}
+
+/// A UTC instant as the APIs and messages write it: RFC 3339 to the second, with `Z`.
+pub(crate) fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// Records a configuration or operational change in the audit log against the operator

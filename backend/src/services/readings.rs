@@ -6,7 +6,7 @@ use super::{Actor, FieldError, ServiceError, assets};
 use crate::db::entities::{dispatch_groups, meterable_units, readings};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Duration, SecondsFormat, Timelike, Utc};
+use chrono::{DateTime, Duration, Timelike, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
@@ -477,25 +477,28 @@ pub async fn export(
     let mut errors = Vec::new();
     let unit_id = query.meterable_unit_id.as_deref().unwrap_or_default();
     if unit_id.is_empty() {
-        errors.push(field_error("meterable_unit_id", "is required"));
+        errors.push(FieldError::new("meterable_unit_id", "is required"));
     }
     let from = export_time("from", query.from.as_deref(), &mut errors);
     let to = export_time("to", query.to.as_deref(), &mut errors);
     if let (Some(f), Some(t)) = (from, to)
         && t <= f
     {
-        errors.push(field_error("to", "must be after from"));
+        errors.push(FieldError::new("to", "must be after from"));
     }
     let limit = query.limit.unwrap_or(EXPORT_PAGE);
     if !(1..=EXPORT_PAGE_MAX).contains(&limit) {
-        errors.push(field_error(
+        errors.push(FieldError::new(
             "limit",
-            &format!("must be between 1 and {EXPORT_PAGE_MAX}"),
+            format!("must be between 1 and {EXPORT_PAGE_MAX}"),
         ));
     }
     let after = match query.cursor.as_deref().map(decode_cursor) {
         Some(None) => {
-            errors.push(field_error("cursor", "is not a cursor this API gave out"));
+            errors.push(FieldError::new(
+                "cursor",
+                "is not a cursor this API gave out",
+            ));
             None
         }
         Some(after) => after,
@@ -530,14 +533,6 @@ pub async fn export(
     ))
 }
 
-fn field_error(field: &str, reason: &str) -> FieldError {
-    FieldError {
-        index: None,
-        field: field.to_owned(),
-        reason: reason.to_owned(),
-    }
-}
-
 fn export_time(
     field: &str,
     value: Option<&str>,
@@ -546,11 +541,11 @@ fn export_time(
     let parsed = value.map(DateTime::parse_from_rfc3339);
     match parsed {
         Some(Ok(t)) => return Some(t.with_timezone(&Utc)),
-        Some(Err(_)) => errors.push(field_error(
+        Some(Err(_)) => errors.push(FieldError::new(
             field,
             "must be an RFC 3339 time such as 2025-02-01T00:00:00Z",
         )),
-        None => errors.push(field_error(
+        None => errors.push(FieldError::new(
             field,
             "is required (RFC 3339, e.g. 2025-02-01T00:00:00Z)",
         )),
@@ -582,7 +577,7 @@ pub fn to_csv(page: &ReadingsPage, granularity: MeteringGranularity) -> String {
         out.push_str(&format!(
             "{},{},{}\n",
             r.meterable_unit_id,
-            r.timestamp.to_rfc3339_opts(SecondsFormat::Secs, true),
+            super::rfc3339(r.timestamp),
             value(r).map(|v| v.to_string()).unwrap_or_default()
         ));
     }

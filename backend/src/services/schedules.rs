@@ -3,13 +3,13 @@
 //! next London day's, per programme policy. Each goes to every FSP company with dispatches
 //! in the period, once: the notice is recorded in the transaction that queues its messages.
 
-use super::ServiceError;
 use super::availability::{london_instant, parse_clock, policy_of};
 use super::dispatch::insert_message;
+use super::{ServiceError, rfc3339};
 use crate::db::entities::{
     dispatch_events, dispatch_groups, meterable_units, programmes, schedule_notices, zones,
 };
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Europe::London;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
@@ -98,10 +98,6 @@ pub fn due(policy: &ProgrammePolicy, now: DateTime<Utc>) -> Vec<Due> {
         });
     }
     out
-}
-
-fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
 /// The scheduled job: issues every notice due now that has not been issued. Returns how

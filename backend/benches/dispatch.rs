@@ -1,6 +1,7 @@
 //! Dispatch delivery benchmark (quality.md, "Performance"): 5,000 START messages due at the
-//! same instant T on PostgreSQL, delivered by the server's own worker loop to a local
-//! receiver. Prints how late after T they arrived (p50, p99, max). Run with `./dev bench`.
+//! same instant T on PostgreSQL, delivered by the server's own worker loop to 50 local
+//! receivers (one per company). Prints how late after T they arrived (p50, p99, max) and
+//! the rate. Run with `./dev bench`.
 
 #![allow(
     clippy::expect_used,
@@ -19,30 +20,38 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 const MESSAGES: usize = 5_000;
+const RECEIVERS: usize = 50;
 
 #[tokio::main]
 async fn main() {
     println!(
-        "dispatch benchmark: {MESSAGES} START messages due at one instant, PostgreSQL, one worker"
+        "dispatch benchmark: {MESSAGES} START messages due at one instant to {RECEIVERS} local receivers, PostgreSQL, one worker"
     );
     let arrivals: Arc<Mutex<Vec<DateTime<Utc>>>> =
         Arc::new(Mutex::new(Vec::with_capacity(MESSAGES)));
-    let store = arrivals.clone();
-    let receiver = Router::new().route(
-        "/fsp/dispatch",
-        post(move || {
-            let store = store.clone();
-            async move {
-                store.lock().expect("lock").push(Utc::now());
-                "ok"
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let endpoint = format!("http://{}/fsp", listener.local_addr().expect("addr"));
-    tokio::spawn(async move { axum::serve(listener, receiver).await.ok() });
+    let mut endpoints = Vec::with_capacity(RECEIVERS);
+    for _ in 0..RECEIVERS {
+        let store = arrivals.clone();
+        let receiver = Router::new().route(
+            "/fsp/dispatch",
+            post(move || {
+                let store = store.clone();
+                async move {
+                    store.lock().expect("lock").push(Utc::now());
+                    "ok"
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        endpoints.push(format!(
+            "http://{}/fsp",
+            listener.local_addr().expect("addr")
+        ));
+        tokio::spawn(async move { axum::serve(listener, receiver).await.ok() });
+    }
+    let endpoints: Vec<&str> = endpoints.iter().map(String::as_str).collect();
 
     let database = TempDatabase::create(Engine::Postgres)
         .await
@@ -53,7 +62,7 @@ async fn main() {
     let key = SecretBox::generate_key().expect("key");
     let secrets = SecretBox::from_base64(&key).expect("secret box");
     let due = Utc::now() + chrono::Duration::seconds(5);
-    queue_due_messages(&conn, &secrets, &endpoint, "bench", MESSAGES, due)
+    queue_due_messages(&conn, &secrets, &endpoints, "bench", MESSAGES, due)
         .await
         .expect("queued messages");
     let settings = Settings {
@@ -78,12 +87,19 @@ async fn main() {
         .collect();
     late.sort_by(f64::total_cmp);
     let pct = |p: f64| late[((late.len() as f64 * p).ceil() as usize).saturating_sub(1)];
+    let first = late.first().copied().unwrap_or_default();
+    let last = late.last().copied().unwrap_or_default();
+    let rate = if last > first {
+        (late.len() as f64 - 1.0) / ((last - first) / 1000.0)
+    } else {
+        0.0
+    };
     println!(
-        "postgres  {} of {MESSAGES} delivered; after T: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+        "postgres  {} of {MESSAGES} delivered; after T: p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms; {rate:.0} messages/s",
         late.len(),
         pct(0.50),
         pct(0.99),
-        late.last().copied().unwrap_or_default()
+        last
     );
     conn.close().await.expect("close");
 }

@@ -66,19 +66,56 @@ pub fn session_cookie(state: &AppState, token: Option<&str>) -> HeaderValue {
     HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
+/// What a caller presented: an FSP system's API token or a browser's session. Kept by a
+/// long-lived connection (a GraphQL subscription) to check again that it still holds.
+#[derive(Clone)]
+pub enum Credential {
+    Token(String),
+    Session(String),
+}
+
+impl Credential {
+    /// `Authorization: Bearer oflx_…`, else the session cookie. A malformed
+    /// `Authorization` header is an error rather than a fall back to the cookie.
+    pub fn from_headers(
+        state: &AppState,
+        headers: &HeaderMap,
+    ) -> Result<Option<Self>, ServiceError> {
+        if let Some(value) = headers.get(header::AUTHORIZATION) {
+            return Self::from_authorization(value.to_str().ok())
+                .map(Some)
+                .ok_or(ServiceError::Unauthenticated);
+        }
+        Ok(session_token(state, headers).map(Self::Session))
+    }
+
+    /// A `Bearer oflx_…` value, as in a header or a WebSocket `connection_init` payload.
+    pub fn from_authorization(value: Option<&str>) -> Option<Self> {
+        value
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|token| Self::Token(token.trim().to_owned()))
+    }
+
+    /// Who it identifies now; an error once the token is revoked or the session ends.
+    pub async fn actor(
+        &self,
+        db: &sea_orm::DatabaseConnection,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Actor, ServiceError> {
+        match self {
+            Self::Token(token) => api_tokens::authenticate(db, token, now).await,
+            Self::Session(token) => accounts::session_actor(db, token, now).await,
+        }
+    }
+}
+
 /// Resolves the caller of a request: an FSP system's `Authorization: Bearer oflx_…`
 /// token, or a browser's session cookie.
 pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Actor, ServiceError> {
-    if let Some(value) = headers.get(header::AUTHORIZATION) {
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or(ServiceError::Unauthenticated)?;
-        return api_tokens::authenticate(&state.db, token.trim(), state.clock.now()).await;
-    }
-    let token = session_token(state, headers).ok_or(ServiceError::Unauthenticated)?;
-    accounts::session_actor(&state.db, &token, state.clock.now()).await
+    Credential::from_headers(state, headers)?
+        .ok_or(ServiceError::Unauthenticated)?
+        .actor(&state.db, state.clock.now())
+        .await
 }
 
 /// Refuses requests a browser made on behalf of another site.

@@ -71,14 +71,20 @@ pub fn spawn_delivery(state: AppState) -> DeliveryWorker {
     let handle = tokio::spawn(async move {
         let mut ticks = tokio::time::interval(DELIVERY_TICK);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut backlog = false;
         loop {
-            // Only the wait is interrupted, never a pass.
-            tokio::select! {
-                _ = ticks.tick() => {}
-                _ = stopping.changed() => break,
+            // Only the wait is interrupted, never a pass. A full pass means more are due:
+            // the next one starts at once.
+            if !backlog {
+                tokio::select! {
+                    _ = ticks.tick() => {}
+                    _ = stopping.changed() => break,
+                }
+            } else if *stopping.borrow() {
+                break;
             }
             let now = state.clock.now();
-            if let Err(e) = crate::services::dispatch::deliver_due(
+            backlog = match crate::services::dispatch::deliver_due(
                 &state.db,
                 &state.settings,
                 &state.secrets,
@@ -88,8 +94,14 @@ pub fn spawn_delivery(state: AppState) -> DeliveryWorker {
             )
             .await
             {
-                tracing::error!(error = %e, "delivering dispatch messages failed");
-            }
+                Ok(count) => {
+                    u64::try_from(count).unwrap_or(u64::MAX) >= crate::services::dispatch::CLAIM
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "delivering dispatch messages failed");
+                    false
+                }
+            };
         }
     });
     DeliveryWorker { stop, handle }

@@ -291,13 +291,14 @@ impl Drop for SmtpSink {
     }
 }
 
-/// Points Twilight Flex Ltd's dispatch endpoint at `endpoint` (signing with a fixed secret
-/// sealed under `secrets`) and queues `count` START messages `msg_{tag}_{n}` due at `due`:
-/// the outbox tests and the dispatch benchmark start from this.
+/// Points Twilight Flex Ltd's dispatch endpoint at `endpoints[0]` and one more company's
+/// at each further endpoint (all signing with a fixed secret sealed under `secrets`), then
+/// queues `count` START messages `msg_{tag}_{n}` due at `due`, shared round-robin among the
+/// companies: the outbox tests and the dispatch benchmark start from this.
 pub async fn queue_due_messages(
     conn: &sea_orm::DatabaseConnection,
     secrets: &crate::crypto::SecretBox,
-    endpoint: &str,
+    endpoints: &[&str],
     tag: &str,
     count: usize,
     due: DateTime<Utc>,
@@ -311,19 +312,39 @@ pub async fn queue_due_messages(
     let sealed = secrets
         .seal(b"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
         .map_err(|e| DbErr::Custom(e.to_string()))?;
-    dispatch_settings::Entity::insert(dispatch_settings::ActiveModel {
-        company_id: Set(twilight.id),
-        endpoint_url: Set(Some(endpoint.to_owned())),
-        secret_enc: Set(Some(sealed)),
-        secret_hint: Set(None),
-        secret_created_at: Set(Some(due)),
-        delivery: Set("api".to_owned()),
-        updated_at: Set(due),
-        email_contacts: Set(None),
-        ..Default::default()
-    })
-    .exec(conn)
-    .await?;
+    let mut companies = Vec::with_capacity(endpoints.len());
+    for (n, endpoint) in endpoints.iter().enumerate() {
+        let company_id = if n == 0 {
+            twilight.id
+        } else {
+            fsp_companies::Entity::insert(fsp_companies::ActiveModel {
+                public_id: Set(crate::ids::new_public_id().to_string()),
+                name: Set(format!("Receiver {n} Ltd")),
+                companies_house_number: Set(format!("{n:08}")),
+                vat_number: Set(None),
+                billing_address: Set("1 Test Street".to_owned()),
+                created_at: Set(due),
+                ..Default::default()
+            })
+            .exec(conn)
+            .await?
+            .last_insert_id
+        };
+        dispatch_settings::Entity::insert(dispatch_settings::ActiveModel {
+            company_id: Set(company_id),
+            endpoint_url: Set(Some((*endpoint).to_owned())),
+            secret_enc: Set(Some(sealed.clone())),
+            secret_hint: Set(None),
+            secret_created_at: Set(Some(due)),
+            delivery: Set("api".to_owned()),
+            updated_at: Set(due),
+            email_contacts: Set(None),
+            ..Default::default()
+        })
+        .exec(conn)
+        .await?;
+        companies.push(company_id);
+    }
     let rows: Vec<dispatch_messages::ActiveModel> = (0..count)
         .map(|i| {
             let id = format!("msg_{tag}_{i:06}");
@@ -332,7 +353,7 @@ pub async fn queue_due_messages(
                     r#"{{"api_version":"2","message_id":"{id}","instruction":"START"}}"#
                 )),
                 message_id: Set(id),
-                company_id: Set(twilight.id),
+                company_id: Set(companies[i % companies.len()]),
                 dispatch_event_id: Set(None),
                 instruction: Set("START".to_owned()),
                 due_at: Set(due),

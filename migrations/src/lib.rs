@@ -18,6 +18,7 @@ mod m20261126_000013_dispatch_delivery;
 mod m20261126_000014_dispatch_outbox;
 mod m20261126_000015_schedule_notices;
 mod m20261126_000016_dispatch_email_contacts;
+mod m20261127_000017_dispatch_message_stream;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000014_dispatch_outbox::Migration),
             Box::new(m20261126_000015_schedule_notices::Migration),
             Box::new(m20261126_000016_dispatch_email_contacts::Migration),
+            Box::new(m20261127_000017_dispatch_message_stream::Migration),
         ]
     }
 }

@@ -227,3 +227,24 @@ pub struct Allocation {
     pub shortfall_kw: f64,
     pub lines: Vec<AllocationLine>,
 }
+
+/// A dispatch message as issued to the company: what the `dispatchMessages` subscription
+/// streams when the message becomes due, beside the webhook that carries the same message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(async_graphql::SimpleObject))]
+pub struct IssuedMessage {
+    /// The message's row, for the stream's own bookkeeping.
+    #[cfg_attr(feature = "server", graphql(skip))]
+    #[serde(skip)]
+    pub row: i64,
+    /// The same id as the webhook's `webhook-id` and `message_id`: use it to drop a
+    /// message that arrives by both channels.
+    pub message_id: String,
+    pub instruction: Instruction,
+    /// The dispatch it is about; none for a SCHEDULE, which lists several.
+    pub dispatch_id: Option<String>,
+    /// When it became due (a START: 15 minutes before the dispatch starts).
+    pub issued_at: chrono::DateTime<chrono::Utc>,
+    /// The webhook's JSON body, without `sent_at`.
+    pub body: String,
+}

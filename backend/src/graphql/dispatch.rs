@@ -1,13 +1,19 @@
-//! API Testing › Dispatch Settings and Dispatch V2 Testing.
+//! API Testing › Dispatch Settings and Dispatch V2 Testing; dispatches, allocation and the
+//! stream of dispatch messages.
 
 use super::{caller, gql_error, instant};
-use crate::app::AppState;
-use crate::services::{dispatch, dispatch_settings};
-use async_graphql::{Context, Object, Result};
+use crate::app::{AppState, Clock};
+use crate::auth::Credential;
+use crate::services::{Actor, ServiceError, dispatch, dispatch_settings};
+use async_graphql::{Context, Object, Result, Subscription};
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseConnection;
 use shared::{
-    Allocation, DeliveryChannel, Dispatch, DispatchInput, DispatchSettings, NewSigningSecret,
-    TestDispatchInput, TestDispatchResult,
+    Allocation, DeliveryChannel, Dispatch, DispatchInput, DispatchSettings, IssuedMessage,
+    NewSigningSecret, TestDispatchInput, TestDispatchResult,
 };
+use std::collections::VecDeque;
+use std::sync::Arc;
 
 #[derive(Default)]
 pub struct DispatchQuery;
@@ -154,5 +160,117 @@ impl DispatchEventsMutation {
         dispatch::emergency_stop(db, actor, now, &id)
             .await
             .map_err(gql_error)
+    }
+}
+
+#[derive(Default)]
+pub struct DispatchSubscription;
+
+/// How often a subscription looks for messages that have become due.
+const STREAM_POLL: std::time::Duration = std::time::Duration::from_secs(1);
+/// How often a subscription checks that its token or session still holds.
+const STREAM_RECHECK: std::time::Duration = std::time::Duration::from_secs(30);
+/// How far back each look reaches, so that a message committed a moment after a later one
+/// was seen is not passed over; rows already given are skipped.
+const STREAM_LOOKBACK: chrono::Duration = chrono::Duration::seconds(10);
+const STREAM_BATCH: u64 = 200;
+
+/// One subscriber's place in its company's messages.
+struct Follow {
+    db: DatabaseConnection,
+    clock: Arc<dyn Clock>,
+    actor: Actor,
+    credential: Option<Credential>,
+    checked: std::time::Instant,
+    /// Messages due after this were not yet given (the subscription's start or `since`).
+    floor: DateTime<Utc>,
+    /// Rows given whose due time is within the look-back, oldest first.
+    given: VecDeque<(DateTime<Utc>, i64)>,
+    ready: VecDeque<IssuedMessage>,
+    ended: bool,
+}
+
+impl Follow {
+    async fn next(mut self) -> Option<(Result<IssuedMessage>, Self)> {
+        loop {
+            if let Some(message) = self.ready.pop_front() {
+                return Some((Ok(message), self));
+            }
+            if self.ended {
+                return None;
+            }
+            if let Err(e) = self.look().await {
+                self.ended = true;
+                return Some((Err(gql_error(e)), self));
+            }
+            if self.ready.is_empty() {
+                tokio::time::sleep(STREAM_POLL).await;
+            }
+        }
+    }
+
+    async fn look(&mut self) -> Result<(), ServiceError> {
+        let now = self.clock.now();
+        if self.checked.elapsed() >= STREAM_RECHECK
+            && let Some(credential) = &self.credential
+        {
+            credential.actor(&self.db, now).await?;
+            self.checked = std::time::Instant::now();
+        }
+        let after = self.given.back().map_or(self.floor, |(due, _)| {
+            (*due - STREAM_LOOKBACK).max(self.floor)
+        });
+        while self.given.front().is_some_and(|(due, _)| *due <= after) {
+            self.given.pop_front();
+        }
+        let skip: Vec<i64> = self.given.iter().map(|(_, row)| *row).collect();
+        let found =
+            dispatch::issued_between(&self.db, &self.actor, after, now, &skip, STREAM_BATCH)
+                .await?;
+        for message in found {
+            self.given.push_back((message.issued_at, message.row));
+            self.ready.push_back(message);
+        }
+        self.given.make_contiguous().sort_unstable();
+        Ok(())
+    }
+}
+
+#[Subscription]
+impl DispatchSubscription {
+    /// The caller's company's dispatch messages (SCHEDULE, START, STOP, CANCEL,
+    /// EMERGENCY_STOP) as each becomes due: the same ids and bodies the webhook carries, a
+    /// second channel beside it (FSPs; over WebSocket at `/graphql/ws`). With `since`
+    /// (RFC 3339) the messages due after that time come first, to catch up after a
+    /// reconnection. The stream ends when the token is revoked or the session ends.
+    async fn dispatch_messages(
+        &self,
+        ctx: &Context<'_>,
+        since: Option<String>,
+    ) -> Result<impl futures_util::Stream<Item = Result<IssuedMessage>> + use<>> {
+        let (db, actor, now) = caller(ctx)?;
+        if !matches!(actor, Actor::Participant { .. }) {
+            return Err(gql_error(ServiceError::Forbidden(
+                "the dispatch message stream is for FSPs; operators follow every message on \
+                 the Dispatches page"
+                    .to_owned(),
+            )));
+        }
+        let floor = match since {
+            Some(since) => instant("since", &since)?,
+            None => now,
+        };
+        let follow = Follow {
+            db: db.clone(),
+            clock: ctx.data::<Arc<dyn Clock>>()?.clone(),
+            actor: actor.clone(),
+            credential: ctx.data_opt::<Credential>().cloned(),
+            checked: std::time::Instant::now(),
+            floor,
+            given: VecDeque::new(),
+            ready: VecDeque::new(),
+            ended: false,
+        };
+        Ok(futures_util::stream::unfold(follow, Follow::next))
     }
 }

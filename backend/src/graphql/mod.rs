@@ -14,10 +14,11 @@ use crate::app::{AppState, Clock};
 use crate::auth;
 use crate::rest::problem::Problem;
 use crate::services::{Actor, ServiceError};
-use async_graphql::{EmptySubscription, ErrorExtensions, MergedObject, Schema};
+use async_graphql::{ErrorExtensions, MergedObject, Schema};
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{RawQuery, State, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -48,13 +49,13 @@ pub struct MutationRoot(
     dispatch::DispatchEventsMutation,
 );
 
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, dispatch::DispatchSubscription>;
 
 pub fn build_schema(db: DatabaseConnection, clock: Arc<dyn Clock>, dev_mode: bool) -> AppSchema {
     let builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
-        EmptySubscription,
+        dispatch::DispatchSubscription,
     )
     .data(db)
     .data(clock)
@@ -76,6 +77,7 @@ pub fn build_schema(db: DatabaseConnection, clock: Arc<dyn Clock>, dev_mode: boo
 pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
+        .route("/graphql/ws", get(graphql_ws))
         .route("/graphql/schema.graphql", get(schema_sdl))
         .nest_service(
             "/graphql/assets",
@@ -223,6 +225,67 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
     };
     let response = state.schema.execute(request).await;
     axum::Json(response).into_response()
+}
+
+/// `GET /graphql/ws`: subscriptions (and any operation) over WebSocket, in the
+/// `graphql-transport-ws` protocol or the older `graphql-ws`. The caller is the session or
+/// `Authorization` header of the upgrade request or, for clients that cannot set headers,
+/// `{"Authorization": "Bearer oflx_…"}` in the `connection_init` payload.
+async fn graphql_ws(
+    State(state): State<AppState>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+    headers: HeaderMap,
+) -> Response {
+    // Browsers send cookies with a socket opened from any site: only our own pages may.
+    if let Err(p) = auth::check_same_origin(&state, &headers) {
+        return p.into_response();
+    }
+    let mut data = async_graphql::Data::default();
+    data.insert(state.clone());
+    let credential = match auth::Credential::from_headers(&state, &headers) {
+        Ok(credential) => credential,
+        Err(e) => return Problem::from(e).into_response(),
+    };
+    let upgraded_as_someone = credential.is_some();
+    if let Some(credential) = credential {
+        match credential.actor(&state.db, state.clock.now()).await {
+            Ok(actor) => data.insert(actor),
+            Err(e) => return Problem::from(e).into_response(),
+        }
+        data.insert(credential);
+    }
+    let (db, clock, schema) = (state.db.clone(), state.clock.clone(), state.schema.clone());
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            GraphQLWebSocket::new(socket, schema, protocol)
+                .with_data(data)
+                .on_connection_init(move |payload| async move {
+                    let mut data = async_graphql::Data::default();
+                    if upgraded_as_someone {
+                        return Ok(data);
+                    }
+                    let value = payload
+                        .get("Authorization")
+                        .or_else(|| payload.get("authorization"))
+                        .and_then(|v| v.as_str());
+                    let credential = auth::Credential::from_authorization(value).ok_or_else(|| {
+                        async_graphql::Error::new(
+                            "send {\"Authorization\": \"Bearer oflx_…\"} in connection_init, or \
+                             connect with a session",
+                        )
+                    })?;
+                    let actor = credential
+                        .actor(&db, clock.now())
+                        .await
+                        .map_err(|e| async_graphql::Error::new(e.to_string()))?;
+                    data.insert(actor);
+                    data.insert(credential);
+                    Ok(data)
+                })
+                .serve()
+        })
 }
 
 /// `GET /graphql`: the GraphiQL explorer in dev mode. Operations are never run over GET.

@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod auth;
 pub mod availability;
+pub mod dispatches;
 pub mod problem;
 pub mod readings;
 
@@ -27,7 +28,7 @@ pub use problem::ProblemDetails;
         title = "Openflex Participant API",
         version = "2",
         description = "REST API for Flexibility Service Providers: zones, dispatch groups, \
-            meterable units and meter readings; availability, dispatch and statements follow.\n\n\
+            meterable units, meter readings, availability and dispatches; statements follow.\n\n\
             Authentication: `Authorization: Bearer oflx_…` with the company's API token (API \
             Testing › My API Access Tokens), or the browser session. Times are UTC, RFC 3339; \
             readings are stamped with the end of their interval.\n\n\
@@ -48,6 +49,8 @@ pub use problem::ProblemDetails;
         readings::export,
         availability::week,
         availability::accepted,
+        dispatches::list,
+        dispatches::one,
         openapi_json,
         auth::login,
         auth::totp_setup,
@@ -65,6 +68,7 @@ pub use problem::ProblemDetails;
     tags((name = "assets", description = "Zones, dispatch groups and meterable units"),
          (name = "readings", description = "Meter readings from FSP systems"),
          (name = "availability", description = "Availability declarations, entered by the operator, and their acceptance"),
+         (name = "dispatch", description = "Dispatches of the company's groups and their messages' delivery"),
          (name = "auth", description = "Signing in: password, then an authenticator code"),
          (name = "meta", description = "The API's own description"))
 )]
@@ -106,6 +110,8 @@ pub fn router() -> Router<AppState> {
         .route("/readings/csv", post(readings::ingest_csv))
         .route("/availability", get(availability::week))
         .route("/accepted-availability", get(availability::accepted))
+        .route("/dispatches", get(dispatches::list))
+        .route("/dispatches/{id}", get(dispatches::one))
         .route("/openapi.json", get(openapi_json))
         .fallback(|| async {
             Problem::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such API route")

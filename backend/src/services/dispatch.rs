@@ -9,8 +9,8 @@ use super::{Actor, FieldError, ServiceError, accounts, assets, corrupt, rfc3339,
 use crate::config::Settings;
 use crate::crypto::SecretBox;
 use crate::db::entities::{
-    availability_windows, dispatch_events, dispatch_groups, dispatch_messages, dispatch_settings,
-    meterable_units, programmes, zones,
+    availability_windows, delivery_attempts, dispatch_events, dispatch_groups, dispatch_messages,
+    dispatch_settings, meterable_units, programmes, zones,
 };
 use crate::ids::new_public_id;
 use crate::mail::{Email, Mailer, html_escape};
@@ -19,11 +19,11 @@ use chrono_tz::Europe::London;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, Set, Statement, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionTrait,
 };
 use shared::{
     DeclarationStatus, DeliveryChannel, Dispatch, DispatchInput, DispatchMessage, DispatchStatus,
-    Instruction, MessageStatus, ProgrammeKind, PublicId, WeekCommencing,
+    Instruction, IssuedMessage, MessageStatus, ProgrammeKind, PublicId, WeekCommencing,
 };
 use std::collections::HashMap;
 
@@ -399,13 +399,26 @@ pub async fn get(
     out.pop().ok_or(ServiceError::NotFound("dispatch"))
 }
 
-/// Dispatches the caller may see that overlap `[from, to)`, by start.
+/// The longest period one listing covers.
+pub const LIST_SPAN: Duration = Duration::days(93);
+
+/// Dispatches the caller may see that overlap `[from, to)` (at most [`LIST_SPAN`]), by
+/// start.
 pub async fn list(
     db: &DatabaseConnection,
     actor: &Actor,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<Dispatch>, ServiceError> {
+    if to <= from {
+        return Err(ServiceError::invalid("to", "must be after from"));
+    }
+    if to - from > LIST_SPAN {
+        return Err(ServiceError::invalid(
+            "to",
+            "must be at most 93 days after from; ask for a long period in parts",
+        ));
+    }
     let events = dispatch_events::Entity::find()
         .filter(
             dispatch_events::Column::DispatchGroupId.in_subquery(assets::visible_group_ids(actor)),
@@ -709,6 +722,12 @@ async fn claim(
 
 /// One pass of the delivery worker: sends every due message once, then reschedules it,
 /// marks it delivered, or marks it missed past its deadline. Returns how many it tried.
+///
+/// The sends run concurrently and their outcomes are written as they come in, whatever has
+/// finished in one go, rather than two statements per message: with thousands of STARTs
+/// due at one instant the writes, not the POSTs, would set the pace. A crash leaves the
+/// messages sent but not yet recorded (at most [`AT_RISK`]) leased; they are sent again,
+/// with the same `webhook-id`, once the lease runs out.
 pub async fn deliver_due(
     db: &DatabaseConnection,
     config: &Settings,
@@ -717,28 +736,42 @@ pub async fn deliver_due(
     owner: &str,
     now: DateTime<Utc>,
 ) -> Result<usize, ServiceError> {
-    use futures_util::{StreamExt, TryStreamExt};
+    use futures_util::StreamExt;
     let messages = claim(db, owner, now, CLAIM).await?;
     let count = messages.len();
-    let mut targets: HashMap<i32, Target> = HashMap::new();
-    for message in &messages {
-        if let std::collections::hash_map::Entry::Vacant(slot) = targets.entry(message.company_id) {
-            slot.insert(target(db, config, secrets, message.company_id).await?);
-        }
+    if count == 0 {
+        return Ok(0);
     }
+    let targets = targets(db, config, secrets, &messages).await?;
     let targets = &targets;
     // Endpoints answer in their own time: many at once, so one slow FSP delays no other.
-    futures_util::stream::iter(messages)
-        .map(|message| process(db, targets, mailer, owner, now, message))
+    let mut finished = futures_util::stream::iter(messages)
+        .map(|message| process(db, targets, mailer, now, message))
         .buffer_unordered(CONCURRENCY)
-        .try_collect::<Vec<()>>()
-        .await?;
-    Ok(count)
+        .ready_chunks(RECORD_BATCH);
+    let mut failure = None;
+    while let Some(batch) = finished.next().await {
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for result in batch {
+            match result {
+                Ok(outcome) => outcomes.push(outcome),
+                // Left leased, so retried after the lease; the others' outcomes still count.
+                Err(e) => failure = Some(e),
+            }
+        }
+        record(db, owner, now, outcomes).await?;
+    }
+    failure.map_or(Ok(count), Err)
 }
 
-/// Messages one pass claims, and how many it sends at once.
-const CLAIM: u64 = 500;
-pub const CONCURRENCY: usize = 64;
+/// Messages one pass claims, how many it sends at once, and the most outcomes it writes
+/// in one go.
+pub const CLAIM: u64 = 1_000;
+pub const CONCURRENCY: usize = 128;
+const RECORD_BATCH: usize = 128;
+/// The most messages a worker killed mid-pass may have sent without recording it: those in
+/// flight and those finished but not yet written. Only these can arrive twice.
+pub const AT_RISK: usize = CONCURRENCY + RECORD_BATCH;
 
 /// Where a company's messages go in this pass, worked out once per company.
 enum Target {
@@ -752,25 +785,39 @@ enum Target {
     Unusable(String),
 }
 
-async fn target(
+/// The targets of the companies whose messages are in this pass. Settings are read afresh
+/// each pass, so a rotated secret or a new endpoint applies to the next message sent.
+async fn targets(
     db: &DatabaseConnection,
     config: &Settings,
     secrets: &SecretBox,
-    company_id: i32,
-) -> Result<Target, ServiceError> {
+    messages: &[dispatch_messages::Model],
+) -> Result<HashMap<i32, Target>, ServiceError> {
+    let companies: std::collections::BTreeSet<i32> =
+        messages.iter().map(|m| m.company_id).collect();
     let settings = dispatch_settings::Entity::find()
-        .filter(dispatch_settings::Column::CompanyId.eq(company_id))
-        .one(db)
+        .filter(dispatch_settings::Column::CompanyId.is_in(companies.iter().copied()))
+        .all(db)
         .await?;
-    if let Some(s) = settings
-        .as_ref()
-        .filter(|s| s.delivery == DeliveryChannel::Email.as_str())
-    {
+    let mut out = HashMap::with_capacity(companies.len());
+    for company in companies {
+        let found = settings.iter().find(|s| s.company_id == company);
+        out.insert(company, target(config, secrets, found).await?);
+    }
+    Ok(out)
+}
+
+async fn target(
+    config: &Settings,
+    secrets: &SecretBox,
+    settings: Option<&dispatch_settings::Model>,
+) -> Result<Target, ServiceError> {
+    if let Some(s) = settings.filter(|s| s.delivery == DeliveryChannel::Email.as_str()) {
         return Ok(Target::Email(s.clone()));
     }
     let (Some(endpoint), Some(sealed)) = (
-        settings.as_ref().and_then(|s| s.endpoint_url.clone()),
-        settings.as_ref().and_then(|s| s.secret_enc.clone()),
+        settings.and_then(|s| s.endpoint_url.clone()),
+        settings.and_then(|s| s.secret_enc.clone()),
     ) else {
         return Ok(Target::Unusable(
             "the company has no endpoint or signing secret configured".to_owned(),
@@ -783,6 +830,7 @@ async fn target(
             "the endpoint {endpoint} is no longer acceptable"
         )));
     };
+    // Resolved and checked every pass: a name that now points inside is refused.
     let addrs = match webhooks::resolve(&url, config).await {
         Ok(addrs) => addrs,
         Err(ServiceError::Invalid(errors)) => {
@@ -796,7 +844,7 @@ async fn target(
         }
         Err(other) => return Err(other),
     };
-    let client = webhooks::client_for(&url, &addrs)?;
+    let client = client(&url, &addrs)?;
     Ok(Target::Api {
         url,
         client,
@@ -804,93 +852,176 @@ async fn target(
     })
 }
 
+/// An HTTP client per endpoint and checked addresses, kept across passes so that the
+/// connections to an FSP's endpoint are reused rather than opened for every pass.
+fn client(
+    url: &reqwest::Url,
+    addrs: &[std::net::SocketAddr],
+) -> Result<reqwest::Client, ServiceError> {
+    type Clients = HashMap<(String, Vec<std::net::SocketAddr>), reqwest::Client>;
+    static CLIENTS: std::sync::LazyLock<std::sync::Mutex<Clients>> =
+        std::sync::LazyLock::new(Default::default);
+    let key = (url.as_str().to_owned(), addrs.to_vec());
+    let mut clients = CLIENTS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(client) = clients.get(&key) {
+        return Ok(client.clone());
+    }
+    let client = webhooks::client_for(url, addrs)?;
+    // Endpoints change rarely; a bound keeps a churn of them from growing the map for ever.
+    if clients.len() >= 10_000 {
+        clients.clear();
+    }
+    clients.insert(key, client.clone());
+    Ok(client)
+}
+
+/// What became of one claimed message in a pass, written by [`record`].
+struct Outcome {
+    message: dispatch_messages::Model,
+    verdict: Verdict,
+    /// The attempt for the health panel; `None` when nothing was sent.
+    attempt: Option<delivery_attempts::ActiveModel>,
+}
+
+enum Verdict {
+    Delivered,
+    Retry {
+        next: DateTime<Utc>,
+        error: String,
+    },
+    /// Past its deadline; `tried` when this pass made an attempt first.
+    Missed {
+        error: String,
+        tried: bool,
+    },
+}
+
 async fn process(
     db: &DatabaseConnection,
     targets: &HashMap<i32, Target>,
     mailer: &Mailer,
-    owner: &str,
     now: DateTime<Utc>,
     message: dispatch_messages::Model,
-) -> Result<(), ServiceError> {
+) -> Result<Outcome, ServiceError> {
     if now > message.deadline {
         let error = message
             .last_error
             .clone()
             .unwrap_or_else(|| "not delivered before its deadline".to_owned());
-        return finish(db, &message, MessageStatus::Missed, now, Some(error), false).await;
+        return Ok(Outcome {
+            message,
+            verdict: Verdict::Missed {
+                error,
+                tried: false,
+            },
+            attempt: None,
+        });
     }
     let target = targets
         .get(&message.company_id)
         .ok_or_else(|| corrupt("delivery target"))?;
-    match attempt(db, target, mailer, &message, now).await? {
-        Ok(()) => finish(db, &message, MessageStatus::Delivered, now, None, true).await,
+    let (result, attempt) = self::attempt(db, target, mailer, &message, now).await?;
+    let verdict = match result {
+        Ok(()) => Verdict::Delivered,
         Err(error) => {
-            let attempts = message.attempts + 1;
-            let next = now + retry_after(attempts);
+            let next = now + retry_after(message.attempts + 1);
             if next > message.deadline {
-                return finish(db, &message, MessageStatus::Missed, now, Some(error), true).await;
+                Verdict::Missed { error, tried: true }
+            } else {
+                Verdict::Retry { next, error }
             }
-            dispatch_messages::Entity::update_many()
-                .col_expr(dispatch_messages::Column::Attempts, Expr::value(attempts))
-                .col_expr(dispatch_messages::Column::NextAttemptAt, Expr::value(next))
-                .col_expr(dispatch_messages::Column::LastError, Expr::value(error))
-                .col_expr(
-                    dispatch_messages::Column::LeaseUntil,
-                    Expr::value(None::<DateTime<Utc>>),
-                )
-                .filter(dispatch_messages::Column::Id.eq(message.id))
-                .filter(dispatch_messages::Column::LeaseOwner.eq(owner))
-                .exec(db)
-                .await?;
-            Ok(())
         }
-    }
+    };
+    Ok(Outcome {
+        message,
+        verdict,
+        attempt,
+    })
 }
 
-async fn finish(
+/// Writes a pass's outcomes in one transaction: the attempt rows in bulk, the delivered
+/// messages in one statement, the (rarer) failures one by one. Only messages this worker
+/// still holds are changed; one whose lease ran out belongs to whoever took it over.
+async fn record(
     db: &DatabaseConnection,
-    message: &dispatch_messages::Model,
-    status: MessageStatus,
+    owner: &str,
     now: DateTime<Utc>,
-    error: Option<String>,
-    attempted: bool,
+    mut outcomes: Vec<Outcome>,
 ) -> Result<(), ServiceError> {
-    let attempted = i32::from(attempted);
-    dispatch_messages::Entity::update_many()
-        .col_expr(
-            dispatch_messages::Column::Status,
-            Expr::value(status.as_str()),
-        )
-        .col_expr(
-            dispatch_messages::Column::Attempts,
-            Expr::value(message.attempts + attempted),
-        )
-        .col_expr(
-            dispatch_messages::Column::DeliveredAt,
-            Expr::value((status == MessageStatus::Delivered).then_some(now)),
-        )
-        .col_expr(dispatch_messages::Column::LastError, Expr::value(error))
-        .col_expr(
-            dispatch_messages::Column::LeaseUntil,
-            Expr::value(None::<DateTime<Utc>>),
-        )
-        .filter(dispatch_messages::Column::Id.eq(message.id))
-        .exec(db)
-        .await?;
+    use dispatch_messages::Column;
+    let attempts: Vec<delivery_attempts::ActiveModel> = outcomes
+        .iter_mut()
+        .filter_map(|o| o.attempt.take())
+        .collect();
+    let txn = db.begin().await?;
+    for chunk in attempts.chunks(500) {
+        delivery_attempts::Entity::insert_many(chunk.to_vec())
+            .exec_without_returning(&txn)
+            .await?;
+    }
+    let delivered: Vec<i64> = outcomes
+        .iter()
+        .filter(|o| matches!(o.verdict, Verdict::Delivered))
+        .map(|o| o.message.id)
+        .collect();
+    for chunk in delivered.chunks(1_000) {
+        dispatch_messages::Entity::update_many()
+            .col_expr(
+                Column::Status,
+                Expr::value(MessageStatus::Delivered.as_str()),
+            )
+            .col_expr(
+                Column::Attempts,
+                sea_orm::sea_query::ExprTrait::add(Expr::col(Column::Attempts), 1),
+            )
+            .col_expr(Column::DeliveredAt, Expr::value(Some(now)))
+            .col_expr(Column::LastError, Expr::value(None::<String>))
+            .col_expr(Column::LeaseUntil, Expr::value(None::<DateTime<Utc>>))
+            .filter(Column::Id.is_in(chunk.iter().copied()))
+            .filter(Column::LeaseOwner.eq(owner))
+            .exec(&txn)
+            .await?;
+    }
+    for outcome in outcomes {
+        let message = &outcome.message;
+        let update = dispatch_messages::Entity::update_many()
+            .col_expr(Column::LeaseUntil, Expr::value(None::<DateTime<Utc>>))
+            .filter(Column::Id.eq(message.id))
+            .filter(Column::LeaseOwner.eq(owner));
+        let update = match outcome.verdict {
+            Verdict::Delivered => continue,
+            Verdict::Retry { next, error } => update
+                .col_expr(Column::Attempts, Expr::value(message.attempts + 1))
+                .col_expr(Column::NextAttemptAt, Expr::value(next))
+                .col_expr(Column::LastError, Expr::value(error)),
+            Verdict::Missed { error, tried } => update
+                .col_expr(Column::Status, Expr::value(MessageStatus::Missed.as_str()))
+                .col_expr(
+                    Column::Attempts,
+                    Expr::value(message.attempts + i32::from(tried)),
+                )
+                .col_expr(Column::LastError, Expr::value(error)),
+        };
+        update.exec(&txn).await?;
+    }
+    txn.commit().await?;
     Ok(())
 }
 
-/// Sends a message once and records the attempt; `Err` carries why it was not delivered.
+/// Sends a message once; `Err` in the result carries why it was not delivered, and the
+/// attempt row is the one to record (none when nothing could be sent).
 async fn attempt(
     db: &DatabaseConnection,
     target: &Target,
     mailer: &Mailer,
     message: &dispatch_messages::Model,
     now: DateTime<Utc>,
-) -> Result<Result<(), String>, ServiceError> {
+) -> Result<(Result<(), String>, Option<delivery_attempts::ActiveModel>), ServiceError> {
     let (url, client, secret) = match target {
         Target::Email(settings) => return by_email(db, mailer, settings, message, now).await,
-        Target::Unusable(reason) => return Ok(Err(reason.clone())),
+        Target::Unusable(reason) => return Ok((Err(reason.clone()), None)),
         Target::Api {
             url,
             client,
@@ -910,8 +1041,7 @@ async fn attempt(
         secret,
     )
     .await?;
-    sent.record(
-        db,
+    let row = sent.row(
         webhooks::Attempted {
             company_id: message.company_id,
             message_id: &message.message_id,
@@ -920,9 +1050,8 @@ async fn attempt(
             url: url.as_str(),
         },
         now,
-    )
-    .await?;
-    Ok(if sent.delivered() {
+    );
+    let result = if sent.delivered() {
         Ok(())
     } else {
         Err(match (sent.status, sent.error) {
@@ -930,7 +1059,8 @@ async fn attempt(
             (None, Some(error)) => error,
             (None, None) => "no answer".to_owned(),
         })
-    })
+    };
+    Ok((result, Some(row)))
 }
 
 /// E-mail delivery for FSPs without an API: the same notice to each dispatch contact.
@@ -940,12 +1070,13 @@ async fn by_email(
     settings: &dispatch_settings::Model,
     message: &dispatch_messages::Model,
     now: DateTime<Utc>,
-) -> Result<Result<(), String>, ServiceError> {
+) -> Result<(Result<(), String>, Option<delivery_attempts::ActiveModel>), ServiceError> {
     let contacts =
         super::dispatch_settings::contacts(settings.email_contacts.as_deref().unwrap_or(""));
     if contacts.is_empty() {
-        return Ok(Err(
-            "the company takes dispatches by e-mail but names no contact".to_owned(),
+        return Ok((
+            Err("the company takes dispatches by e-mail but names no contact".to_owned()),
+            None,
         ));
     }
     let body: serde_json::Value =
@@ -975,14 +1106,13 @@ async fn by_email(
         mailer.deliver(db, queued, now).await?;
     }
     // The mail queue took it: recorded like an answered POST, for the health panel.
-    webhooks::Sent {
+    let row = webhooks::Sent {
         status: None,
         latency_ms: 0,
         error: None,
         body_excerpt: Some(subject),
     }
-    .record(
-        db,
+    .row(
         webhooks::Attempted {
             company_id: message.company_id,
             message_id: &message.message_id,
@@ -991,9 +1121,56 @@ async fn by_email(
             url: "e-mail",
         },
         now,
-    )
-    .await?;
-    Ok(Ok(()))
+    );
+    Ok((Ok(()), Some(row)))
+}
+
+/// The caller's company's messages that became due in `(after, now]`, oldest first, at
+/// most `limit`, leaving out the rows in `skip` (those a subscriber already has): what the
+/// GraphQL subscription streams. Messages withdrawn before they were due (a cancelled
+/// dispatch's START) are left out, as the webhook leaves them.
+pub async fn issued_between(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    after: DateTime<Utc>,
+    now: DateTime<Utc>,
+    skip: &[i64],
+    limit: u64,
+) -> Result<Vec<IssuedMessage>, ServiceError> {
+    use dispatch_messages::Column;
+    let Actor::Participant { company_id, .. } = actor else {
+        return Err(ServiceError::Forbidden(
+            "the dispatch message stream is for FSPs; operators follow every message on the \
+             Dispatches page"
+                .to_owned(),
+        ));
+    };
+    let rows = dispatch_messages::Entity::find()
+        .filter(Column::CompanyId.eq(*company_id))
+        .filter(Column::Status.ne(MessageStatus::Cancelled.as_str()))
+        .filter(Column::DueAt.gt(after))
+        .filter(Column::DueAt.lte(now))
+        .filter(Column::Id.is_not_in(skip.iter().copied()))
+        .order_by_asc(Column::DueAt)
+        .order_by_asc(Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    rows.into_iter()
+        .map(|m| {
+            let body: serde_json::Value =
+                serde_json::from_str(&m.payload).map_err(|_| corrupt("message payload"))?;
+            Ok(IssuedMessage {
+                row: m.id,
+                instruction: Instruction::parse(&m.instruction)
+                    .ok_or_else(|| corrupt("instruction"))?,
+                dispatch_id: body["dispatch_id"].as_str().map(str::to_owned),
+                issued_at: m.due_at,
+                message_id: m.message_id,
+                body: m.payload,
+            })
+        })
+        .collect()
 }
 
 /// A dispatch message in words, for e-mail.

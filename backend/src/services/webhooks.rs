@@ -162,8 +162,18 @@ impl Sent {
         of: Attempted<'_>,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<crate::db::entities::delivery_attempts::Model, ServiceError> {
-        use sea_orm::{ActiveModelTrait, Set};
-        Ok(crate::db::entities::delivery_attempts::ActiveModel {
+        use sea_orm::ActiveModelTrait;
+        Ok(self.row(of, now).insert(db).await?)
+    }
+
+    /// The health-panel row for this attempt, for writing many at once.
+    pub fn row(
+        &self,
+        of: Attempted<'_>,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> crate::db::entities::delivery_attempts::ActiveModel {
+        use sea_orm::Set;
+        crate::db::entities::delivery_attempts::ActiveModel {
             company_id: Set(of.company_id),
             message_id: Set(of.message_id.to_owned()),
             instruction: Set(of.instruction.to_owned()),
@@ -176,8 +186,6 @@ impl Sent {
             body_excerpt: Set(self.body_excerpt.clone()),
             ..Default::default()
         }
-        .insert(db)
-        .await?)
     }
 }
 

@@ -20,6 +20,8 @@ both_databases!(
     the_week_ahead_notice_goes_once_at_thursday_1700,
     a_requirement_is_shared_minimax_across_accepted_groups,
     fsps_without_an_api_get_dispatches_by_e_mail,
+    fsps_list_their_dispatches_over_rest,
+    the_subscription_streams_each_message_as_it_becomes_due,
 );
 
 type Received = Arc<Mutex<Vec<(HeaderMap, Bytes)>>>;
@@ -774,4 +776,289 @@ async fn fsps_without_an_api_get_dispatches_by_e_mail(engine: Engine) {
         state["data"]["dispatch"]["messages"][0]["status"], "DELIVERED",
         "{state}"
     );
+}
+
+/// An API token for a new Twilight FSP user.
+async fn fsp_token(app: &TestApp) -> String {
+    let fsp = app
+        .sign_up_participant(&format!(
+            "{}@twilight.example",
+            uuid::Uuid::new_v4().simple()
+        ))
+        .await;
+    let created = app
+        .graphql_as(
+            &fsp.cookie,
+            "mutation { createApiToken { token } }",
+            json!({}),
+        )
+        .await;
+    created["data"]["createApiToken"]["token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"))
+        .to_owned()
+}
+
+async fn get_bearer(app: &TestApp, uri: &str, token: &str) -> crate::helpers::TestResponse {
+    app.request(
+        axum::http::Request::get(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .body(axum::body::Body::empty())
+            .expect("request"),
+    )
+    .await
+}
+
+async fn fsps_list_their_dispatches_over_rest(engine: Engine) {
+    let mut app = signed_in_operator(engine).await;
+    let ids = twilight_ids(&app).await;
+    let window = accepted_window(&mut app, &ids, "15:00", "19:00", 400.0).await;
+    let created = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T16:00:00Z",
+                "2025-02-24T18:00:00Z",
+                300.0,
+            ),
+        )
+        .await;
+    let id = created["data"]["createDispatch"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"))
+        .to_owned();
+    let token = fsp_token(&app).await;
+
+    let listed = get_bearer(
+        &app,
+        "/api/v2/dispatches?from=2025-02-24T00:00:00Z&to=2025-02-25T00:00:00Z",
+        &token,
+    )
+    .await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.text());
+    let list = listed.json();
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(list[0]["id"], id.as_str());
+    assert_eq!(list[0]["power_change_kw"], 300.0);
+    assert_eq!(list[0]["messages"][0]["instruction"], "START");
+    assert_eq!(list[0]["messages"][0]["status"], "PENDING");
+    assert_eq!(list[0]["messages"][1]["instruction"], "STOP");
+    // The week before has none.
+    let before = get_bearer(
+        &app,
+        "/api/v2/dispatches?from=2025-02-17T00:00:00Z&to=2025-02-24T00:00:00Z",
+        &token,
+    )
+    .await;
+    assert_eq!(before.json(), json!([]));
+
+    let one = get_bearer(&app, &format!("/api/v2/dispatches/{id}"), &token).await;
+    assert_eq!(one.status, StatusCode::OK);
+    assert_eq!(one.json()["dispatch_group"], "API Test");
+
+    for (query, field) in [
+        ("to=2025-02-25T00:00:00Z", "from"),
+        ("from=24/02/2025&to=2025-02-25T00:00:00Z", "from"),
+        ("from=2025-02-24T00:00:00Z&to=2025-02-23T00:00:00Z", "to"),
+        ("from=2025-01-01T00:00:00Z&to=2025-06-01T00:00:00Z", "to"),
+    ] {
+        let refused = get_bearer(&app, &format!("/api/v2/dispatches?{query}"), &token).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(refused.json()["errors"][0]["field"], field, "{query}");
+    }
+
+    // Another company sees none of it.
+    let email = format!("{}@other.example", uuid::Uuid::new_v4().simple());
+    let link = app
+        .invite(&email, shared::Role::Participant, Some("Other Flex Ltd"))
+        .await;
+    let other = app.complete_sign_up(&email, &link).await;
+    let theirs = app
+        .graphql_as(
+            &other.cookie,
+            "query($f: String!, $t: String!) { dispatches(from: $f, to: $t) { id } }",
+            json!({"f": "2025-02-24T00:00:00Z", "t": "2025-02-25T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(theirs["data"]["dispatches"], json!([]), "{theirs}");
+    let hidden = app
+        .request(
+            axum::http::Request::get(format!("/api/v2/dispatches/{id}"))
+                .header("cookie", &other.cookie)
+                .body(axum::body::Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens `/graphql/ws` on a served copy of the app in the graphql-transport-ws protocol.
+async fn socket(
+    addr: std::net::SocketAddr,
+    headers: &[(&str, &str)],
+) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://{addr}/graphql/ws")
+        .into_client_request()
+        .expect("request");
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().expect("header"),
+    );
+    for (name, value) in headers {
+        request.headers_mut().insert(
+            axum::http::HeaderName::from_bytes(name.as_bytes()).expect("name"),
+            value.parse().expect("value"),
+        );
+    }
+    tokio_tungstenite::connect_async(request)
+        .await
+        .map(|(socket, _)| socket)
+}
+
+async fn send(socket: &mut Socket, frame: Value) {
+    use futures_util::SinkExt;
+    socket
+        .send(tokio_tungstenite::tungstenite::Message::text(
+            frame.to_string(),
+        ))
+        .await
+        .expect("send");
+}
+
+/// The next frame from the server: a JSON message, or `{"close": code}`.
+async fn frame(socket: &mut Socket) -> Value {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
+            .await
+            .expect("a frame within 10 s");
+        match next {
+            Some(Ok(Message::Text(text))) => return serde_json::from_str(&text).expect("JSON"),
+            Some(Ok(Message::Close(close))) => {
+                return json!({"close": close.map(|c| u16::from(c.code))});
+            }
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => return json!({"error": e.to_string()}),
+            None => return json!({"close": null}),
+        }
+    }
+}
+
+const STREAM: &str =
+    "subscription { dispatchMessages { messageId instruction dispatchId issuedAt body } }";
+
+async fn the_subscription_streams_each_message_as_it_becomes_due(engine: Engine) {
+    let mut app = signed_in_operator(engine).await;
+    let (url, received) = receiver(0).await;
+    fsp_endpoint(&app, &url).await;
+    let ids = twilight_ids(&app).await;
+    let window = accepted_window(&mut app, &ids, "15:00", "19:00", 400.0).await;
+    let token = fsp_token(&app).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let router = app.router.clone();
+    tokio::spawn(async move { axum::serve(listener, router).await.ok() });
+
+    // Another site's page may not open a socket with the user's cookie.
+    match socket(addr, &[("origin", "https://evil.example")]).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        }
+        other => panic!("a cross-site socket was not refused: {:?}", other.err()),
+    }
+    // A wrong token in connection_init closes the socket.
+    let mut wrong = socket(addr, &[]).await.expect("socket");
+    send(
+        &mut wrong,
+        json!({"type": "connection_init", "payload": {"Authorization": "Bearer oflx_wrong"}}),
+    )
+    .await;
+    assert_eq!(frame(&mut wrong).await["close"], 1002);
+    // Operators follow dispatches on their page, not on the FSPs' stream.
+    let operator_cookie = app.default_cookie.clone().expect("operator session");
+    let mut operator = socket(addr, &[("cookie", &operator_cookie)])
+        .await
+        .expect("socket");
+    send(&mut operator, json!({"type": "connection_init"})).await;
+    assert_eq!(frame(&mut operator).await["type"], "connection_ack");
+    send(
+        &mut operator,
+        json!({"id": "1", "type": "subscribe", "payload": {"query": STREAM}}),
+    )
+    .await;
+    let refused = frame(&mut operator).await;
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{refused}"
+    );
+
+    // The FSP's system subscribes with its token, as a graphql-ws client does.
+    let mut fsp = socket(addr, &[]).await.expect("socket");
+    send(
+        &mut fsp,
+        json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {token}")}}),
+    )
+    .await;
+    assert_eq!(frame(&mut fsp).await["type"], "connection_ack");
+    send(
+        &mut fsp,
+        json!({"id": "s", "type": "subscribe", "payload": {"query": STREAM}}),
+    )
+    .await;
+    let created = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T16:00:00Z",
+                "2025-02-24T18:00:00Z",
+                300.0,
+            ),
+        )
+        .await;
+    let dispatch = &created["data"]["createDispatch"];
+    let start_id = dispatch["messages"][0]["messageId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"));
+
+    // Due at 15:45: streamed, and the webhook carries the same id.
+    app.clock.set(at("2025-02-24T15:45:00Z"));
+    let start = frame(&mut fsp).await;
+    assert_eq!(start["type"], "next", "{start}");
+    let start = &start["payload"]["data"]["dispatchMessages"];
+    assert_eq!(start["instruction"], "START");
+    assert_eq!(start["messageId"], start_id);
+    assert_eq!(start["dispatchId"], dispatch["id"]);
+    assert_eq!(start["issuedAt"], "2025-02-24T15:45:00+00:00");
+    let body: Value = serde_json::from_str(start["body"].as_str().expect("body")).expect("JSON");
+    assert_eq!(body["power_change_kw"], 300.0);
+    deliver(&app, "2025-02-24T15:45:00Z").await;
+    assert_eq!(
+        received.lock().expect("lock")[0].0["webhook-id"]
+            .to_str()
+            .ok(),
+        Some(start_id)
+    );
+    // Then the STOP at 18:00, and nothing twice.
+    app.clock.set(at("2025-02-24T18:00:00Z"));
+    let stop = frame(&mut fsp).await;
+    assert_eq!(
+        stop["payload"]["data"]["dispatchMessages"]["instruction"], "STOP",
+        "{stop}"
+    );
+    let quiet = tokio::time::timeout(std::time::Duration::from_millis(2_500), async {
+        frame(&mut fsp).await
+    })
+    .await;
+    assert!(quiet.is_err(), "a message came twice: {quiet:?}");
 }

@@ -52,6 +52,10 @@ impl TestClock {
         *now += by;
     }
 
+    pub fn set(&self, to: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = to;
+    }
+
     /// Moves the clock to the real time (for signatures a receiver checks against its own
     /// clock).
     pub fn set_to_real_time(&self) {

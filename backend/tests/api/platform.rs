@@ -54,6 +54,8 @@ async fn openapi_document_is_3_1_and_lists_every_route(engine: Engine) {
             "/api/v2/availability",
             "/api/v2/dispatch-groups",
             "/api/v2/dispatch-groups/{id}",
+            "/api/v2/dispatches",
+            "/api/v2/dispatches/{id}",
             "/api/v2/meterable-units",
             "/api/v2/meterable-units/{id}",
             "/api/v2/openapi.json",

@@ -139,7 +139,13 @@ fn TopBar() -> impl IntoView {
                     </div>
                 </div>
                 <div class=section("/meterable-units")><A href="/meterable-units">"Meterable Units"</A></div>
-                <div class=section("/dispatches")><A href="/dispatches">"Dispatches"</A></div>
+                <div class=section("/dispatches")><A href="/dispatches">{move || {
+                    let fsp = me
+                        .get()
+                        .and_then(Result::ok)
+                        .is_some_and(|m| m.me.role == shared::Role::Participant);
+                    if fsp { "Schedules" } else { "Dispatches" }
+                }}</A></div>
                 <div class=section("/reports")>
                     <span class="nav-label">"Reports"</span>
                     <div class="menu">

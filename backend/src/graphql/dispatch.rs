@@ -105,7 +105,7 @@ impl DispatchEventsQuery {
 
     /// Fair allocation (operators): `requirementKw` over [start, end) spread across the
     /// groups accepted in a programme for the whole period, minimising the largest share.
-    /// Review it, then confirm each line with `createDispatch`.
+    /// Review it, then confirm it with `createDispatches`.
     async fn allocation(
         &self,
         ctx: &Context<'_>,
@@ -150,6 +150,32 @@ impl DispatchEventsMutation {
     async fn cancel_dispatch(&self, ctx: &Context<'_>, id: String) -> Result<Dispatch> {
         let (db, actor, now) = caller(ctx)?;
         dispatch::cancel(db, actor, now, &id)
+            .await
+            .map_err(gql_error)
+    }
+
+    /// Dispatches several groups at once, all or none: a confirmed fair allocation
+    /// (operators). Refusals name the line (`extensions.errors[].index`).
+    async fn create_dispatches(
+        &self,
+        ctx: &Context<'_>,
+        dispatches: Vec<DispatchInput>,
+    ) -> Result<Vec<Dispatch>> {
+        let (db, actor, now) = caller(ctx)?;
+        dispatch::dispatch_all(db, actor, now, &dispatches)
+            .await
+            .map_err(gql_error)
+    }
+
+    /// Sends a missed or delivered message again, with the same `webhook-id`, due now and
+    /// retried for 15 minutes (operators).
+    async fn resend_dispatch_message(
+        &self,
+        ctx: &Context<'_>,
+        message_id: String,
+    ) -> Result<Dispatch> {
+        let (db, actor, now) = caller(ctx)?;
+        dispatch::resend(db, actor, now, &message_id)
             .await
             .map_err(gql_error)
     }

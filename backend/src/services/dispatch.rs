@@ -18,8 +18,8 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Europe::London;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
+    DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionTrait,
 };
 use shared::{
     DeclarationStatus, DeliveryChannel, Dispatch, DispatchInput, DispatchMessage, DispatchStatus,
@@ -82,6 +82,69 @@ pub async fn dispatch(
     input: &DispatchInput,
 ) -> Result<Dispatch, ServiceError> {
     require_operator(actor)?;
+    let txn = db.begin().await?;
+    let id = create_in(db, &txn, actor, now, input).await?;
+    txn.commit().await?;
+    get(db, actor, &id).await
+}
+
+/// Dispatches several groups at once, all or none: a confirmed fair allocation. Each
+/// refusal names its line (`index`) and field.
+pub async fn dispatch_all(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    inputs: &[DispatchInput],
+) -> Result<Vec<Dispatch>, ServiceError> {
+    require_operator(actor)?;
+    if inputs.is_empty() {
+        return Err(ServiceError::invalid("dispatches", "list at least one"));
+    }
+    let txn = db.begin().await?;
+    let mut ids = Vec::with_capacity(inputs.len());
+    let mut errors = Vec::new();
+    for (index, input) in inputs.iter().enumerate() {
+        let refusals = match create_in(db, &txn, actor, now, input).await {
+            Ok(id) => {
+                ids.push(id);
+                continue;
+            }
+            Err(ServiceError::Invalid(refusals)) => refusals,
+            Err(ServiceError::NotFound(what)) => {
+                let field = match what {
+                    "programme" => "programmeId",
+                    "availability window" => "availabilityWindowId",
+                    _ => "dispatchGroupId",
+                };
+                vec![FieldError::new(field, format!("no such {what}"))]
+            }
+            Err(other) => return Err(other),
+        };
+        errors.extend(refusals.into_iter().map(|e| FieldError {
+            index: Some(index),
+            ..e
+        }));
+    }
+    if !errors.is_empty() {
+        // Dropping the transaction rolls back the lines already written.
+        return Err(ServiceError::Invalid(errors));
+    }
+    txn.commit().await?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.push(get(db, actor, &id).await?);
+    }
+    Ok(out)
+}
+
+/// Writes one dispatch and its messages in `txn`; returns its public id.
+async fn create_in(
+    db: &DatabaseConnection,
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    input: &DispatchInput,
+) -> Result<String, ServiceError> {
     let (group, zone) = assets::visible_dispatch_group(db, actor, &input.dispatch_group_id).await?;
     let programme = programmes::Entity::find()
         .filter(programmes::Column::PublicId.eq(&input.programme_id))
@@ -199,9 +262,8 @@ pub async fn dispatch(
             None
         }
     };
-    let txn = db.begin().await?;
     if let Some(weekly) = group.weekly_runtime_minutes {
-        let used = weekly_minutes(&txn, group.id, start).await?;
+        let used = weekly_minutes(txn, group.id, start).await?;
         if used + duration > i64::from(weekly) {
             errors.push(FieldError::new(
                 "end",
@@ -214,7 +276,7 @@ pub async fn dispatch(
         .filter(dispatch_events::Column::Status.eq(DispatchStatus::Active.as_str()))
         .filter(dispatch_events::Column::StartAt.lt(end))
         .filter(dispatch_events::Column::EndAt.gt(start))
-        .one(&txn)
+        .one(txn)
         .await?;
     if let Some(other) = overlapping {
         errors.push(FieldError::new(
@@ -245,13 +307,13 @@ pub async fn dispatch(
         updated_at: Set(now),
         ..Default::default()
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
     if !policy.manual_dispatch {
         let lead = Duration::minutes(i64::from(policy.start_lead_minutes));
         let start_due = (start - lead).max(now);
         enqueue(
-            &txn,
+            txn,
             &event,
             &group,
             &zone,
@@ -263,7 +325,7 @@ pub async fn dispatch(
         )
         .await?;
         enqueue(
-            &txn,
+            txn,
             &event,
             &group,
             &zone,
@@ -276,7 +338,7 @@ pub async fn dispatch(
         .await?;
     }
     super::audit_change(
-        &txn,
+        txn,
         now,
         actor.user_id(),
         zone.operator_id,
@@ -293,8 +355,7 @@ pub async fn dispatch(
         ),
     )
     .await?;
-    txn.commit().await?;
-    get(db, actor, &event.public_id).await
+    Ok(event.public_id)
 }
 
 #[allow(clippy::too_many_arguments, reason = "a message's parts")]
@@ -665,6 +726,92 @@ pub async fn emergency_stop(
     .await?;
     txn.commit().await?;
     get(db, actor, id).await
+}
+
+/// Sends a message again (operators), for an FSP that says it never had it: a missed or
+/// delivered message of a dispatch the operator may act on goes back in the outbox with the
+/// same `webhook-id` (a receiver that did have it can drop the copy), due at once and
+/// retried for 15 minutes.
+pub async fn resend(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    message_id: &str,
+) -> Result<Dispatch, ServiceError> {
+    require_operator(actor)?;
+    let message = dispatch_messages::Entity::find()
+        .filter(dispatch_messages::Column::MessageId.eq(message_id))
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("dispatch message"))?;
+    let event_id = message
+        .dispatch_event_id
+        .ok_or(ServiceError::NotFound("dispatch message"))?;
+    let event = dispatch_events::Entity::find_by_id(event_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| corrupt("dispatch"))?;
+    let (event, group, zone, _) = match for_operator(db, actor, &event.public_id).await {
+        Err(ServiceError::NotFound(_)) => return Err(ServiceError::NotFound("dispatch message")),
+        other => other?,
+    };
+    match MessageStatus::parse(&message.status) {
+        Some(MessageStatus::Missed | MessageStatus::Delivered) => {}
+        Some(MessageStatus::Pending) => {
+            return Err(ServiceError::Conflict(
+                "this message is still being delivered".to_owned(),
+            ));
+        }
+        Some(MessageStatus::Cancelled) => {
+            return Err(ServiceError::Conflict(
+                "this message was withdrawn when the dispatch was cancelled or stopped".to_owned(),
+            ));
+        }
+        None => return Err(corrupt("message status")),
+    }
+    let txn = db.begin().await?;
+    dispatch_messages::Entity::update_many()
+        .col_expr(
+            dispatch_messages::Column::Status,
+            Expr::value(MessageStatus::Pending.as_str()),
+        )
+        .col_expr(dispatch_messages::Column::Attempts, Expr::value(0))
+        .col_expr(dispatch_messages::Column::NextAttemptAt, Expr::value(now))
+        .col_expr(
+            dispatch_messages::Column::Deadline,
+            Expr::value(now + STOP_GRACE),
+        )
+        .col_expr(
+            dispatch_messages::Column::LeaseUntil,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .col_expr(
+            dispatch_messages::Column::DeliveredAt,
+            Expr::value(None::<DateTime<Utc>>),
+        )
+        .col_expr(
+            dispatch_messages::Column::LastError,
+            Expr::value(None::<String>),
+        )
+        .filter(dispatch_messages::Column::Id.eq(message.id))
+        .filter(dispatch_messages::Column::Status.eq(message.status.as_str()))
+        .exec(&txn)
+        .await?;
+    super::audit_change(
+        &txn,
+        now,
+        actor.user_id(),
+        zone.operator_id,
+        Some(group.company_id),
+        "dispatch_message_resent",
+        format!(
+            "{} {} of {}",
+            message.message_id, message.instruction, event.public_id
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    get(db, actor, &event.public_id).await
 }
 
 /// When to try again after `attempts` failed attempts.

@@ -314,7 +314,7 @@ async fn retries_keep_the_webhook_id_and_an_unreachable_endpoint_is_missed(engin
         now += chrono::Duration::seconds(1);
     }
     let state = app
-        .graphql("query($id: String!) { dispatch(id: $id) { messages { instruction status attempts } } }", json!({"id": id}))
+        .graphql("query($id: String!) { dispatch(id: $id) { messages { messageId instruction status attempts } } }", json!({"id": id}))
         .await;
     let stop = &state["data"]["dispatch"]["messages"][1];
     assert_eq!(stop["status"], "MISSED", "{state}");
@@ -323,6 +323,37 @@ async fn retries_keep_the_webhook_id_and_an_unreachable_endpoint_is_missed(engin
         (15..=25).contains(&attempts),
         "retried at 0, 2, 5, 15, 30 s then each minute: {attempts}"
     );
+
+    // The FSP's endpoint is back: the operator sends the missed STOP again, same id.
+    fsp_endpoint(&app, &url).await;
+    let stop_id = state["data"]["dispatch"]["messages"][1]["messageId"].clone();
+    const RESEND: &str = "mutation($m: String!) { resendDispatchMessage(messageId: $m) { messages { messageId status attempts deadline } } }";
+    let now = backend::app::Clock::now(&*app.clock);
+    let resent = app.graphql(RESEND, json!({"m": stop_id})).await;
+    let again = &resent["data"]["resendDispatchMessage"]["messages"][1];
+    assert_eq!(again["status"], "PENDING", "{resent}");
+    assert_eq!(again["attempts"], 0);
+    assert_eq!(
+        again["deadline"].as_str().map(at),
+        Some(now + chrono::Duration::minutes(15))
+    );
+    let before = received.lock().expect("lock").len();
+    deliver(&app, &now.to_rfc3339()).await;
+    let got = received.lock().expect("lock").clone();
+    assert_eq!(got.len(), before + 1);
+    assert_eq!(
+        got.last().map(|(h, _)| h["webhook-id"].to_str().ok()),
+        Some(stop_id.as_str())
+    );
+    let twice = app.graphql(RESEND, json!({"m": stop_id})).await;
+    assert!(
+        twice["errors"].is_null(),
+        "a delivered message may be sent again: {twice}"
+    );
+    let busy = app.graphql(RESEND, json!({"m": stop_id})).await;
+    assert_eq!(error_code(&busy), Some("CONFLICT"), "{busy}");
+    let unknown = app.graphql(RESEND, json!({"m": "msg_nonexistent"})).await;
+    assert_eq!(error_code(&unknown), Some("NOT_FOUND"), "{unknown}");
 }
 
 async fn runtimes_and_accepted_capacity_are_enforced_with_the_reason(engine: Engine) {
@@ -686,6 +717,53 @@ async fn a_requirement_is_shared_minimax_across_accepted_groups(engine: Engine) 
         .graphql(PROPOSE, json!({"p": ids.sustain, "kw": 700.0}))
         .await;
     assert_eq!(short["data"]["allocation"]["shortfallKw"], 100.0, "{short}");
+
+    // Confirming is all or none: a bad line (ATestDV asked for more than it offered) keeps
+    // the good one from being dispatched too.
+    const CONFIRM: &str = "mutation($d: [DispatchInput!]!) { createDispatches(dispatches: $d) { dispatchGroup powerChangeKw } }";
+    let plan = app
+        .graphql(
+            "query($p: String!) { allocation(programmeId: $p, start: \"2025-02-24T16:00:00Z\", end: \"2025-02-24T18:00:00Z\", requirementKw: 300) { lines { dispatchGroupId availabilityWindowId allocatedKw } } }",
+            json!({"p": ids.sustain}),
+        )
+        .await;
+    let lines: Vec<Value> = plan["data"]["allocation"]["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .map(|l| {
+            json!({"dispatchGroupId": l["dispatchGroupId"], "programmeId": ids.sustain,
+                   "start": "2025-02-24T16:00:00Z", "end": "2025-02-24T18:00:00Z",
+                   "powerChangeKw": l["allocatedKw"], "availabilityWindowId": l["availabilityWindowId"]})
+        })
+        .collect();
+    let mut too_much = lines.clone();
+    too_much[1]["powerChangeKw"] = json!(250.0);
+    let refused = app.graphql(CONFIRM, json!({"d": too_much})).await;
+    let refusal = &refused["errors"][0]["extensions"]["errors"][0];
+    assert_eq!(
+        (refusal["index"].clone(), refusal["field"].clone()),
+        (json!(1), json!("powerChangeKw")),
+        "{refused}"
+    );
+    let listed = app
+        .graphql(
+            "{ dispatches(from: \"2025-02-24T00:00:00Z\", to: \"2025-02-25T00:00:00Z\") { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        listed["data"]["dispatches"],
+        json!([]),
+        "nothing was dispatched"
+    );
+    let confirmed = app.graphql(CONFIRM, json!({"d": lines})).await;
+    assert_eq!(
+        confirmed["data"]["createDispatches"],
+        json!([{"dispatchGroup": "API Test", "powerChangeKw": 150.0},
+               {"dispatchGroup": "ATestDV", "powerChangeKw": 150.0}]),
+        "{confirmed}"
+    );
 }
 
 async fn fsps_without_an_api_get_dispatches_by_e_mail(engine: Engine) {

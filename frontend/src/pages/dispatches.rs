@@ -80,7 +80,10 @@ pub fn DispatchesPage() -> impl IntoView {
                 <button class="arrow" aria-label="Next week" on:click=move |_| go_next(week.get_untracked().next())>"▶"</button>
             </div>
         </div>
-        <h1>"Dispatches"</h1>
+        <h1>{move || if operator() { "Dispatches" } else { "Schedules" }}</h1>
+        {move || (!operator()).then(|| view! {
+            <p class="muted">"Your dispatch groups' dispatches and the delivery of each message. Dispatch signals reach your systems by the API (or e-mail); this page is for checking them."</p>
+        })}
         {move || message.get().map(|m| match m {
             Ok(text) => view! { <p class="notice" id="dispatch-message">{text}</p> }.into_any(),
             Err(text) => view! { <p class="error" id="dispatch-message">{text}</p> }.into_any(),
@@ -158,8 +161,22 @@ fn DispatchRow(
                 {dispatch.messages.into_iter().map(|m| {
                     let class = match m.status { MessageStatus::Missed => "msg missed", MessageStatus::Delivered => "msg delivered", _ => "msg" };
                     let title = m.last_error.clone().unwrap_or_default();
+                    let again = operator && matches!(m.status, MessageStatus::Missed | MessageStatus::Delivered);
+                    let message_id = m.message_id.clone();
+                    let resend = move |_| {
+                        let id = message_id.clone();
+                        spawn_local(async move {
+                            let result = graphql::<Value>(
+                                "mutation($m: String!) { resendDispatchMessage(messageId: $m) { id } }",
+                                json!({ "m": id }),
+                            ).await;
+                            message.set(Some(result.map(|_| "Message queued to be sent again.".to_owned())));
+                            reload();
+                        });
+                    };
                     view! {
                         <span class=class title=title>{format!("{} {} ({} tries) ", m.instruction.as_str(), m.status.as_str(), m.attempts)}</span>
+                        {again.then(|| view! { <button class="link" title="Send again with the same webhook-id" on:click=resend>"Re-send"</button>" " })}
                     }
                 }).collect_view()}
             </td>
@@ -251,24 +268,25 @@ fn FairAllocation(
         let Some(plan) = proposal.get_untracked() else {
             return;
         };
+        let lines: Vec<Value> = plan
+            .lines
+            .iter()
+            .map(|line| {
+                json!({ "dispatchGroupId": line.dispatch_group_id.to_string(), "programmeId": programme.get_untracked(),
+                    "start": start.get_untracked(), "end": end.get_untracked(), "powerChangeKw": line.allocated_kw,
+                    "availabilityWindowId": line.availability_window_id.to_string() })
+            })
+            .collect();
         spawn_local(async move {
-            let mut failures = Vec::new();
-            for line in &plan.lines {
-                let result = graphql::<Value>(
-                    "mutation($d: DispatchInput!) { createDispatch(dispatch: $d) { id } }",
-                    json!({ "d": { "dispatchGroupId": line.dispatch_group_id.to_string(), "programmeId": programme.get_untracked(),
-                        "start": start.get_untracked(), "end": end.get_untracked(), "powerChangeKw": line.allocated_kw,
-                        "availabilityWindowId": line.availability_window_id.to_string() } }),
-                ).await;
-                if let Err(e) = result {
-                    failures.push(format!("{}: {e}", line.dispatch_group));
-                }
-            }
-            message.set(Some(if failures.is_empty() {
-                Ok(format!("{} dispatches created.", plan.lines.len()))
-            } else {
-                Err(failures.join("; "))
-            }));
+            // All or none: a refused line leaves every group undispatched.
+            let result = graphql::<Value>(
+                "mutation($d: [DispatchInput!]!) { createDispatches(dispatches: $d) { id } }",
+                json!({ "d": lines }),
+            )
+            .await;
+            message.set(Some(
+                result.map(|_| format!("{} dispatches created.", plan.lines.len())),
+            ));
             proposal.set(None);
             reload();
         });

@@ -898,6 +898,23 @@ async fn operator_declares_availability_the_fsp_reads_it(engine: Engine) -> Resu
     outcome
 }
 
+/// Picks `label` in the `<select>` at `css` once it is offered.
+async fn choose(client: &Client, css: &str, label: &str) -> Result<()> {
+    wait_until(&format!("{label} in {css}"), async || {
+        client
+            .find_all(Locator::Css(&format!("{css} option")))
+            .await
+            .is_ok_and(|options| options.len() > 1)
+    })
+    .await?;
+    client
+        .find(Locator::Css(css))
+        .await?
+        .select_by_label(label)
+        .await?;
+    Ok(())
+}
+
 /// Picks the twilight-zone "API Test" group and the Sustain programme on the calendar.
 async fn choose_api_test_sustain(client: &Client) -> Result<()> {
     wait_for(client, Locator::Css("#group-select option"))
@@ -1032,6 +1049,87 @@ async fn fsp_tests_dispatch_delivery(engine: Engine) -> Result<()> {
         ensure!(
             failure.contains("could not connect"),
             "a closed port should show the connection error: {failure}"
+        );
+
+        // Back to the receiver. The operator dispatches API Test ad hoc under Restore,
+        // starting in ten minutes: its START is due at once and reaches the receiver.
+        client.goto(&settings).await?;
+        set_endpoint(format!("http://127.0.0.1:{receiver_port}/fsp")).await?;
+        let before = received.load(std::sync::atomic::Ordering::SeqCst);
+        let start = chrono::Utc::now() + chrono::Duration::minutes(10);
+        let end = start + chrono::Duration::minutes(40);
+        // The page lists a week by UTC midnights.
+        let week = shared::WeekCommencing::containing(start.date_naive());
+        let page = format!("http://localhost:{port}/dispatches?week={week}");
+        client.delete_all_cookies().await?;
+        client.goto(&page).await?;
+        sign_in_as_demo(&client, shared::Role::Operator).await?;
+        client.goto(&page).await?;
+        choose(&client, "#new-zone", "Twilight Zone").await?;
+        choose(&client, "#new-programme", "Restore").await?;
+        choose(&client, "#new-group", "API Test").await?;
+        let stamp = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:00Z").to_string();
+        fill(&client, "#new-start", &stamp(start)).await?;
+        fill(&client, "#new-end", &stamp(end)).await?;
+        fill(&client, "#new-kw", "100").await?;
+        click(&client, "#new-dispatch").await?;
+        let done = wait_for(&client, Locator::Css("#dispatch-message"))
+            .await?
+            .text()
+            .await?;
+        ensure!(done == "Dispatched.", "dispatching: {done}");
+        wait_until("the START at the receiver", async || {
+            received.load(std::sync::atomic::Ordering::SeqCst) > before
+        })
+        .await?;
+        wait_until("the page to show the START delivered", async || {
+            client.refresh().await.ok();
+            if wait_for(&client, Locator::Css("#dispatch-table"))
+                .await
+                .is_err()
+            {
+                return false;
+            }
+            match client
+                .find(Locator::Css("#dispatch-table .msg.delivered"))
+                .await
+            {
+                Ok(e) => e
+                    .text()
+                    .await
+                    .is_ok_and(|t| t.starts_with("START delivered")),
+                Err(_) => false,
+            }
+        })
+        .await?;
+        std::fs::write(
+            shots.join(format!("dispatches-{}.png", engine.name())),
+            client.screenshot().await?,
+        )?;
+
+        // The FSP sees it on its Schedules page, with nothing to act on.
+        client.delete_all_cookies().await?;
+        client.goto(&page).await?;
+        sign_in_as_demo_fsp(&client).await?;
+        client.goto(&page).await?;
+        let row = wait_for(&client, Locator::Css("#dispatch-table tbody tr"))
+            .await
+            .context("the FSP does not see the dispatch")?
+            .text()
+            .await?;
+        ensure!(
+            row.contains("API Test") && row.contains("Restore"),
+            "row: {row}"
+        );
+        let title = client.find(Locator::Css("h1")).await?.text().await?;
+        ensure!(title == "Schedules", "FSP page title: {title}");
+        let controls = client
+            .find_all(Locator::Css("#dispatch-table button, #new-dispatch"))
+            .await?;
+        ensure!(
+            controls.is_empty(),
+            "the FSP was offered {} dispatch controls",
+            controls.len()
         );
         anyhow::Ok(())
     }

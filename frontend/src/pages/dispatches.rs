@@ -188,11 +188,100 @@ fn DispatchRow(
     }
 }
 
+#[derive(Deserialize, Clone)]
+struct ZoneOption {
+    id: String,
+    name: String,
+    programmes: Vec<ProgrammeOption>,
+}
+
+#[derive(Deserialize, Clone)]
+struct ProgrammeOption {
+    id: String,
+    name: String,
+}
+
+#[derive(Deserialize, Clone)]
+struct GroupOption {
+    id: String,
+    name: String,
+}
+
+#[derive(Deserialize, Clone)]
+struct ZoneList {
+    zones: Vec<ZoneOption>,
+}
+
+#[derive(Deserialize, Clone)]
+struct Groups {
+    #[serde(rename = "dispatchGroups")]
+    dispatch_groups: Vec<GroupOption>,
+}
+
+/// Zone, programme and (optionally) dispatch group pickers; the chosen ids land in the
+/// signals given.
+#[component]
+fn Pickers(
+    zone: RwSignal<String>,
+    programme: RwSignal<String>,
+    group: Option<RwSignal<String>>,
+    prefix: &'static str,
+) -> impl IntoView {
+    let zones = LocalResource::new(|| {
+        graphql::<ZoneList>("{ zones { id name programmes { id name } } }", json!({}))
+    });
+    let groups = LocalResource::new(move || {
+        let zone = zone.get();
+        async move {
+            if zone.is_empty() {
+                return Ok(Vec::new());
+            }
+            graphql::<Groups>(
+                "query($z: String!) { dispatchGroups(zoneId: $z) { id name } }",
+                json!({ "z": zone }),
+            )
+            .await
+            .map(|g| g.dispatch_groups)
+        }
+    });
+    let zone_list = move || {
+        zones
+            .get()
+            .and_then(Result::ok)
+            .map(|z| z.zones)
+            .unwrap_or_default()
+    };
+    let programmes = move || {
+        zone_list()
+            .into_iter()
+            .find(|z| z.id == zone.get())
+            .map(|z| z.programmes)
+            .unwrap_or_default()
+    };
+    view! {
+        <label>"Zone "<select id=format!("{prefix}-zone") on:change=move |ev| { zone.set(event_target_value(&ev)); programme.set(String::new()); if let Some(g) = group { g.set(String::new()); } }>
+            <option value="" selected=move || zone.get().is_empty()>"Choose…"</option>
+            {move || zone_list().into_iter().map(|z| { let id = z.id.clone(); view! { <option value=z.id selected=move || zone.get() == id>{z.name}</option> } }).collect_view()}
+        </select></label>" "
+        <label>"Programme "<select id=format!("{prefix}-programme") on:change=move |ev| programme.set(event_target_value(&ev))>
+            <option value="" selected=move || programme.get().is_empty()>"Choose…"</option>
+            {move || programmes().into_iter().map(|p| { let id = p.id.clone(); view! { <option value=p.id selected=move || programme.get() == id>{p.name}</option> } }).collect_view()}
+        </select></label>" "
+        {group.map(|group| view! {
+            <label>"Dispatch group "<select id=format!("{prefix}-group") on:change=move |ev| group.set(event_target_value(&ev))>
+                <option value="" selected=move || group.get().is_empty()>"Choose…"</option>
+                {move || groups.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|g| { let id = g.id.clone(); view! { <option value=g.id selected=move || group.get() == id>{g.name}</option> } }).collect_view()}
+            </select></label>" "
+        })}
+    }
+}
+
 #[component]
 fn NewDispatch(
     message: Message,
     reload: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
+    let zone = RwSignal::new(String::new());
     let group = RwSignal::new(String::new());
     let programme = RwSignal::new(String::new());
     let start = RwSignal::new(String::new());
@@ -216,22 +305,24 @@ fn NewDispatch(
             reload();
         });
     };
-    let input = |label: &'static str, placeholder: &'static str, value: RwSignal<String>| {
+    let input = |id: &'static str,
+                 label: &'static str,
+                 placeholder: &'static str,
+                 value: RwSignal<String>| {
         view! {
-            <label>{label}" "<input type="text" placeholder=placeholder prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/></label>" "
+            <label>{label}" "<input type="text" id=id placeholder=placeholder prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/></label>" "
         }
     };
     view! {
         <section class="card">
             <h2>"New dispatch"</h2>
+            <p><Pickers zone=zone programme=programme group=Some(group) prefix="new"/></p>
             <p>
-                {input("Dispatch group id", "from Meterable Units", group)}
-                {input("Programme id", "", programme)}
-                {input("Start", "2025-02-24T16:00:00Z", start)}
-                {input("End", "2025-02-24T18:00:00Z", end)}
-                {input("kW", "", kw)}
-                {input("Accepted window id", "none for Restore / Emergency Flex", window)}
-                <button class="primary" on:click=create>"Dispatch"</button>
+                {input("new-start", "Start (UTC)", "2025-02-24T16:00:00Z", start)}
+                {input("new-end", "End (UTC)", "2025-02-24T18:00:00Z", end)}
+                {input("new-kw", "kW", "", kw)}
+                {input("new-window", "Accepted window id", "none for Restore / Emergency Flex", window)}
+                <button class="primary" id="new-dispatch" on:click=create>"Dispatch"</button>
             </p>
         </section>
     }
@@ -242,6 +333,7 @@ fn FairAllocation(
     message: Message,
     reload: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
+    let zone = RwSignal::new(String::new());
     let programme = RwSignal::new(String::new());
     let start = RwSignal::new(String::new());
     let end = RwSignal::new(String::new());
@@ -300,7 +392,8 @@ fn FairAllocation(
         <section class="card">
             <h2>"Fair allocation"</h2>
             <p class="muted">"Spread a requirement across the groups accepted for the whole period so that the largest share is as small as possible."</p>
-            <p>{input("Programme id", programme)}{input("Start", start)}{input("End", end)}{input("Requirement (kW)", requirement)}
+            <p><Pickers zone=zone programme=programme group=None prefix="allocation"/></p>
+            <p>{input("Start (UTC)", start)}{input("End (UTC)", end)}{input("Requirement (kW)", requirement)}
                 <button on:click=propose>"Propose"</button></p>
             {move || proposal.get().map(|plan| view! {
                 <table class="grid" id="allocation">

@@ -36,6 +36,7 @@ pub mod ids;
 pub mod organisations;
 pub mod permissions;
 pub mod readings;
+pub mod settlement;
 pub mod time;
 
 pub use accounts::*;
@@ -46,4 +47,5 @@ pub use ids::*;
 pub use organisations::*;
 pub use permissions::*;
 pub use readings::*;
+pub use settlement::*;
 pub use time::*;

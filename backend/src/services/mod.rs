@@ -16,6 +16,7 @@ pub mod organisations;
 pub mod passkeys;
 pub mod readings;
 pub mod schedules;
+pub mod settlement;
 pub mod webhooks;
 
 use shared::Role;

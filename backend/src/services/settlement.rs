@@ -1,0 +1,829 @@
+//! Settlement (guide §3.8, §3.9; the method in domain.md "Settlement"). For each unit and
+//! dispatch event `[start, end)` with the unit's share P of the instruction:
+//!
+//! 1. response = (reading − baseline) × the group's direction sign, per interval (kW per
+//!    minute; kWh per half-hour for half-hourly units, the baseline's kW × ½ h);
+//! 2. delivered = response clamped to [0, P] (kWh: [0, P × ½ h]);
+//! 3. delivered energy = Σ delivered ÷ 60 (per-minute) or Σ delivered (half-hourly);
+//!    instructed energy = P × hours;
+//! 4. delivery % = delivered ÷ instructed; completeness % = readings present ÷ expected;
+//!    a missing reading counts as no delivery until it arrives;
+//! 5. utilisation £ = delivered MWh × utilisation price × the delivery scale's factor;
+//! 6. availability £ (programmes paid for availability) = accepted MW × hours × availability
+//!    price × performance factor, nothing when the unit delivered nothing in the window;
+//! 7. prices are capped at the unit ceiling; money is rounded to the penny per event.
+//!
+//! Reports are computed from the stored readings and baselines whenever they are asked
+//! for, so a late reading or a new baseline shows at once; finalisation freezes them.
+
+use super::availability::{london_instant, policy_of};
+use super::baselines::{self, Source};
+use super::{Actor, ServiceError, assets, corrupt};
+use crate::db::entities::{
+    availability_windows, dispatch_events, dispatch_groups, fsp_companies, meterable_units, prices,
+    programmes, readings, zones,
+};
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Europe::London;
+use sea_orm::sea_query::Condition;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
+use shared::{
+    DeliveryScale, Direction, DispatchStatus, EventEarnings, EventReport, IntervalPerformance,
+    MeteringGranularity, Month, PaymentBasis, PerformanceFactor, PublicId, ReportStatus,
+    UnitPerformance,
+};
+use std::collections::HashMap;
+
+/// +1 when the instruction raises net export (turn down demand), −1 when it lowers it.
+pub fn direction_sign(direction: Direction) -> f64 {
+    match direction {
+        Direction::TurnDown => 1.0,
+        Direction::TurnUp => -1.0,
+    }
+}
+
+/// The delivery scale's factor at `delivery_percent`: flat pays what was delivered; the
+/// sliding scale pays nothing below 50 % and rises linearly to full payment at 100 %.
+pub fn scale_factor(scale: DeliveryScale, delivery_percent: f64) -> f64 {
+    match scale {
+        DeliveryScale::Flat => 1.0,
+        DeliveryScale::Sliding if delivery_percent < 50.0 => 0.0,
+        DeliveryScale::Sliding => ((delivery_percent - 50.0) / 50.0).min(1.0),
+    }
+}
+
+/// Rounds money to the penny.
+pub fn pennies(gbp: f64) -> f64 {
+    (gbp * 100.0).round() / 100.0
+}
+
+fn percent(part: f64, whole: f64) -> f64 {
+    if whole > 0.0 {
+        part / whole * 100.0
+    } else {
+        0.0
+    }
+}
+
+/// One unit's performance over `[start, end)` against its share `instructed_kw`.
+/// `baseline` has a kW value per interval start (missing ones count as 0 kW); `readings`
+/// maps each reading's stamp (the interval's end) to kW or kWh.
+pub fn unit_performance(
+    granularity: MeteringGranularity,
+    instructed_kw: f64,
+    sign: f64,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    baseline: &HashMap<DateTime<Utc>, f64>,
+    readings: &HashMap<DateTime<Utc>, f64>,
+) -> (Vec<IntervalPerformance>, Totals) {
+    let step_minutes = baselines::step_minutes(granularity);
+    let step = Duration::minutes(i64::from(step_minutes));
+    let hours_per_step = f64::from(step_minutes) / 60.0;
+    // Half-hourly readings are energy: the baseline and the cap become kWh per interval.
+    let (to_reading_units, cap) = match granularity {
+        MeteringGranularity::PerMinute => (1.0, instructed_kw),
+        MeteringGranularity::HalfHourly => (hours_per_step, instructed_kw * hours_per_step),
+    };
+    let mut intervals = Vec::new();
+    let mut delivered_sum = 0.0;
+    let mut present = 0;
+    let mut at = start;
+    while at < end {
+        let base = baseline.get(&at).copied().unwrap_or(0.0) * to_reading_units;
+        let reading = readings.get(&(at + step)).copied();
+        let response = reading.map_or(0.0, |r| (r - base) * sign);
+        let delivered = if reading.is_some() {
+            response.clamp(0.0, cap.max(0.0))
+        } else {
+            0.0
+        };
+        if reading.is_some() {
+            present += 1;
+        }
+        delivered_sum += delivered;
+        intervals.push(IntervalPerformance {
+            start: at,
+            baseline: base,
+            reading,
+            response,
+            delivered,
+        });
+        at += step;
+    }
+    let delivered_kwh = match granularity {
+        MeteringGranularity::PerMinute => delivered_sum / 60.0,
+        MeteringGranularity::HalfHourly => delivered_sum,
+    };
+    let hours = (end - start).num_seconds() as f64 / 3600.0;
+    let instructed_kwh = instructed_kw * hours;
+    let expected = intervals.len();
+    let totals = Totals {
+        instructed_kwh,
+        delivered_kwh,
+        expected: i32::try_from(expected).unwrap_or(i32::MAX),
+        present,
+    };
+    (intervals, totals)
+}
+
+/// Energy and interval counts of one unit (or, summed, a group) in one event.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Totals {
+    pub instructed_kwh: f64,
+    pub delivered_kwh: f64,
+    pub expected: i32,
+    pub present: i32,
+}
+
+impl Totals {
+    pub fn delivery_percent(&self) -> f64 {
+        percent(self.delivered_kwh, self.instructed_kwh)
+    }
+
+    pub fn completeness_percent(&self) -> f64 {
+        percent(f64::from(self.present), f64::from(self.expected))
+    }
+
+    pub fn missing(&self) -> i32 {
+        self.expected - self.present
+    }
+
+    fn add(&mut self, other: &Totals) {
+        self.instructed_kwh += other.instructed_kwh;
+        self.delivered_kwh += other.delivered_kwh;
+        self.expected += other.expected;
+        self.present += other.present;
+    }
+}
+
+/// A price in £ from pence, capped at the ceiling when there is one.
+fn applied(price_pence: Option<i64>, ceiling_pence: Option<i64>) -> f64 {
+    let price = price_pence.unwrap_or(0);
+    let capped = ceiling_pence.map_or(price, |c| price.min(c));
+    capped as f64 / 100.0
+}
+
+/// The inputs of one event's earnings.
+pub struct EarningsInput {
+    pub totals: Totals,
+    pub scale: DeliveryScale,
+    pub pays_availability: bool,
+    pub price: Option<prices::Model>,
+    /// The dispatched window's accepted kW and hours, if it came from one.
+    pub window: Option<(f64, f64)>,
+    pub performance_factor: f64,
+}
+
+pub fn earnings(input: &EarningsInput) -> EventEarnings {
+    let price = input.price.as_ref();
+    let ceiling = price.and_then(|p| p.unit_ceiling_pence);
+    let utilisation_price = price
+        .and_then(|p| p.utilisation_price_pence)
+        .map(|p| p as f64 / 100.0);
+    let utilisation_price_applied = applied(price.and_then(|p| p.utilisation_price_pence), ceiling);
+    let delivered_mwh = input.totals.delivered_kwh / 1000.0;
+    let factor = scale_factor(input.scale, input.totals.delivery_percent());
+    let utilisation_gbp = pennies(delivered_mwh * utilisation_price_applied * factor);
+    let (accepted_mw, hours) = match (input.pays_availability, input.window) {
+        (true, Some((kw, hours))) => (kw / 1000.0, hours),
+        _ => (0.0, 0.0),
+    };
+    let availability_price_applied =
+        applied(price.and_then(|p| p.availability_price_pence), ceiling);
+    // A unit that delivered nothing in its window was wholly unavailable: no availability.
+    let available = input.totals.delivered_kwh > 0.0;
+    let availability_gbp = if available {
+        pennies(accepted_mw * hours * availability_price_applied * input.performance_factor)
+    } else {
+        0.0
+    };
+    EventEarnings {
+        delivered_mwh,
+        utilisation_price,
+        utilisation_price_applied,
+        delivery_scale: input.scale,
+        scale_factor: factor,
+        utilisation_gbp,
+        accepted_mw,
+        availability_hours: hours,
+        availability_price_applied,
+        performance_factor: input.performance_factor,
+        availability_gbp,
+        total_gbp: pennies(utilisation_gbp + availability_gbp),
+    }
+}
+
+/// The London-midnight bounds of a month, as UTC instants.
+pub fn month_bounds(month: Month) -> Result<(DateTime<Utc>, DateTime<Utc>), ServiceError> {
+    let from = london_instant(month.first_day(), 0).ok_or_else(|| corrupt("month start"))?;
+    let to = london_instant(month.next().first_day(), 0).ok_or_else(|| corrupt("month end"))?;
+    Ok((from, to))
+}
+
+/// When an event's instruction actually ended: its end, or the emergency stop.
+fn effective_end(event: &dispatch_events::Model) -> DateTime<Utc> {
+    event
+        .stopped_at
+        .map_or(event.end_at, |stop| stop.min(event.end_at))
+        .max(event.start_at)
+}
+
+/// Everything the reports of a set of events need, loaded in a fixed number of queries.
+struct Loaded {
+    groups: HashMap<i32, dispatch_groups::Model>,
+    zones: HashMap<i32, zones::Model>,
+    programmes: HashMap<i32, programmes::Model>,
+    companies: HashMap<i32, fsp_companies::Model>,
+    units: HashMap<i32, Vec<meterable_units::Model>>,
+    sources: HashMap<i32, Source>,
+    prices: HashMap<(i32, i32), prices::Model>,
+    windows: HashMap<i32, availability_windows::Model>,
+    /// (unit, stamp) → kW or kWh.
+    readings: HashMap<i32, HashMap<DateTime<Utc>, f64>>,
+}
+
+/// Events per readings query: each adds one range condition.
+const READINGS_CHUNK: usize = 200;
+
+async fn load(
+    db: &impl ConnectionTrait,
+    events: &[dispatch_events::Model],
+) -> Result<Loaded, ServiceError> {
+    let group_ids: Vec<i32> = events.iter().map(|e| e.dispatch_group_id).collect();
+    let groups: HashMap<i32, dispatch_groups::Model> = dispatch_groups::Entity::find()
+        .filter(dispatch_groups::Column::Id.is_in(group_ids.clone()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|g| (g.id, g))
+        .collect();
+    let zones = zones::Entity::find()
+        .filter(zones::Column::Id.is_in(groups.values().map(|g| g.zone_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|z| (z.id, z))
+        .collect();
+    let programmes = programmes::Entity::find()
+        .filter(programmes::Column::Id.is_in(events.iter().map(|e| e.programme_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let companies = fsp_companies::Entity::find()
+        .filter(fsp_companies::Column::Id.is_in(groups.values().map(|g| g.company_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let mut units: HashMap<i32, Vec<meterable_units::Model>> = HashMap::new();
+    for unit in meterable_units::Entity::find()
+        .filter(meterable_units::Column::DispatchGroupId.is_in(group_ids.clone()))
+        .order_by_asc(meterable_units::Column::Name)
+        .all(db)
+        .await?
+    {
+        units.entry(unit.dispatch_group_id).or_default().push(unit);
+    }
+    let mut sources = HashMap::new();
+    for unit in units.values().flatten() {
+        sources.insert(unit.id, baselines::source_of(db, unit).await?);
+    }
+    let prices = prices::Entity::find()
+        .filter(prices::Column::DispatchGroupId.is_in(group_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| ((p.dispatch_group_id, p.programme_id), p))
+        .collect();
+    let windows = availability_windows::Entity::find()
+        .filter(
+            availability_windows::Column::Id
+                .is_in(events.iter().filter_map(|e| e.availability_window_id)),
+        )
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|w| (w.id, w))
+        .collect();
+    let mut readings: HashMap<i32, HashMap<DateTime<Utc>, f64>> = HashMap::new();
+    for chunk in events.chunks(READINGS_CHUNK) {
+        let mut any = Condition::any();
+        for event in chunk {
+            let ids: Vec<i32> = units
+                .get(&event.dispatch_group_id)
+                .map(|us| us.iter().map(|u| u.id).collect())
+                .unwrap_or_default();
+            if ids.is_empty() {
+                continue;
+            }
+            any = any.add(
+                Condition::all()
+                    .add(readings::Column::MeterableUnitId.is_in(ids))
+                    .add(readings::Column::IntervalEnd.gt(event.start_at))
+                    .add(readings::Column::IntervalEnd.lte(effective_end(event))),
+            );
+        }
+        if any.is_empty() {
+            continue;
+        }
+        for r in readings::Entity::find().filter(any).all(db).await? {
+            if let Some(value) = r.power_kw.or(r.energy_kwh) {
+                readings
+                    .entry(r.meterable_unit_id)
+                    .or_default()
+                    .insert(r.interval_end, value);
+            }
+        }
+    }
+    Ok(Loaded {
+        groups,
+        zones,
+        programmes,
+        companies,
+        units,
+        sources,
+        prices,
+        windows,
+        readings,
+    })
+}
+
+/// Computes the reports of `events` from the stored data. `factors` gives each group's
+/// performance factor where the programme uses last month's delivery.
+fn compute(
+    loaded: &Loaded,
+    events: &[dispatch_events::Model],
+    with_intervals: bool,
+    factors: &HashMap<i32, f64>,
+) -> Result<Vec<EventReport>, ServiceError> {
+    let empty = HashMap::new();
+    events
+        .iter()
+        .map(|event| {
+            let group = loaded
+                .groups
+                .get(&event.dispatch_group_id)
+                .ok_or_else(|| corrupt("group"))?;
+            let zone = loaded
+                .zones
+                .get(&group.zone_id)
+                .ok_or_else(|| corrupt("zone"))?;
+            let programme = loaded
+                .programmes
+                .get(&event.programme_id)
+                .ok_or_else(|| corrupt("programme"))?;
+            let company = loaded
+                .companies
+                .get(&group.company_id)
+                .ok_or_else(|| corrupt("company"))?;
+            let policy = policy_of(programme)?;
+            let direction =
+                Direction::parse(&group.direction).ok_or_else(|| corrupt("direction"))?;
+            let end = effective_end(event);
+            // Units that were part of the group during the event.
+            let units: Vec<&meterable_units::Model> = loaded
+                .units
+                .get(&group.id)
+                .map(|us| {
+                    us.iter()
+                        .filter(|u| {
+                            u.created_at < end && u.retired_at.is_none_or(|r| r > event.start_at)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let share = if units.is_empty() {
+                0.0
+            } else {
+                event.power_change_kw / units.len() as f64
+            };
+            let mut totals = Totals::default();
+            let mut lines = Vec::with_capacity(units.len());
+            for unit in units {
+                let granularity = MeteringGranularity::parse(&unit.metering_granularity)
+                    .ok_or_else(|| corrupt("granularity"))?;
+                let source = loaded
+                    .sources
+                    .get(&unit.id)
+                    .ok_or_else(|| corrupt("baseline"))?;
+                let baseline: HashMap<DateTime<Utc>, f64> =
+                    baselines::series_from(source, granularity, event.start_at, end)
+                        .into_iter()
+                        .map(|p| (p.start, p.kw))
+                        .collect();
+                let (intervals, unit_totals) = unit_performance(
+                    granularity,
+                    share,
+                    direction_sign(direction),
+                    event.start_at,
+                    end,
+                    &baseline,
+                    loaded.readings.get(&unit.id).unwrap_or(&empty),
+                );
+                totals.add(&unit_totals);
+                lines.push(UnitPerformance {
+                    meterable_unit_id: PublicId::parse(&unit.public_id)
+                        .map_err(|_| corrupt("unit id"))?,
+                    meterable_unit: unit.name.clone(),
+                    metering_granularity: granularity,
+                    instructed_kw: share,
+                    instructed_kwh: unit_totals.instructed_kwh,
+                    delivered_kwh: unit_totals.delivered_kwh,
+                    delivery_percent: unit_totals.delivery_percent(),
+                    completeness_percent: unit_totals.completeness_percent(),
+                    missing_intervals: unit_totals.missing(),
+                    intervals: if with_intervals {
+                        intervals
+                    } else {
+                        Vec::new()
+                    },
+                });
+            }
+            let window = event
+                .availability_window_id
+                .and_then(|id| loaded.windows.get(&id))
+                .and_then(
+                    |w| match (w.accepted_kw, w.acceptance_start, w.acceptance_end) {
+                        (Some(kw), Some(a), Some(b)) => {
+                            Some((kw, (b - a).num_seconds() as f64 / 3600.0))
+                        }
+                        _ => None,
+                    },
+                );
+            let performance_factor = match policy.performance_factor {
+                PerformanceFactor::One => 1.0,
+                PerformanceFactor::LastMonth => factors.get(&group.id).copied().unwrap_or(1.0),
+            };
+            let earnings = earnings(&EarningsInput {
+                totals,
+                scale: policy.delivery_scale,
+                pays_availability: policy.payment_basis == PaymentBasis::AvailabilityAndUtilisation,
+                price: loaded.prices.get(&(group.id, programme.id)).cloned(),
+                window,
+                performance_factor,
+            });
+            Ok(EventReport {
+                id: PublicId::parse(&event.public_id).map_err(|_| corrupt("dispatch id"))?,
+                status: ReportStatus::Provisional,
+                version: 0,
+                zone_id: zone.slug.clone(),
+                zone: zone.name.clone(),
+                programme: programme.name.clone(),
+                company: company.name.clone(),
+                dispatch_group_id: PublicId::parse(&group.public_id)
+                    .map_err(|_| corrupt("group id"))?,
+                dispatch_group: group.name.clone(),
+                start: event.start_at,
+                end,
+                power_change_kw: event.power_change_kw,
+                instructed_kwh: totals.instructed_kwh,
+                delivered_kwh: totals.delivered_kwh,
+                delivery_percent: totals.delivery_percent(),
+                completeness_percent: totals.completeness_percent(),
+                missing_intervals: totals.missing(),
+                units: lines,
+                earnings,
+            })
+        })
+        .collect()
+}
+
+/// Events of the groups `visible` selects that ended (or were stopped) in `[from, to)` by
+/// `now`, cancelled ones aside, oldest first.
+async fn ended_events(
+    db: &impl ConnectionTrait,
+    visible: sea_orm::sea_query::SelectStatement,
+    zone: Option<i32>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<dispatch_events::Model>, ServiceError> {
+    let mut query = dispatch_events::Entity::find()
+        .filter(dispatch_events::Column::DispatchGroupId.in_subquery(visible))
+        .filter(dispatch_events::Column::Status.ne(DispatchStatus::Cancelled.as_str()))
+        .filter(dispatch_events::Column::StartAt.lt(to))
+        .filter(dispatch_events::Column::EndAt.gt(from));
+    if let Some(zone) = zone {
+        query = query.filter(
+            dispatch_events::Column::DispatchGroupId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(dispatch_groups::Column::Id)
+                    .from(dispatch_groups::Entity)
+                    .and_where(dispatch_groups::Column::ZoneId.eq(zone))
+                    .to_owned(),
+            ),
+        );
+    }
+    Ok(query
+        .order_by_asc(dispatch_events::Column::StartAt)
+        .order_by_asc(dispatch_events::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .filter(|e| {
+            let end = effective_end(e);
+            end <= now && end > from && end <= to
+        })
+        .collect())
+}
+
+/// Each group's average delivery % over its events in the month before `month` (as a
+/// factor, at most 1), for programmes whose performance factor is last month's delivery.
+async fn last_month_factors(
+    db: &impl ConnectionTrait,
+    events: &[dispatch_events::Model],
+    month: Month,
+    now: DateTime<Utc>,
+) -> Result<HashMap<i32, f64>, ServiceError> {
+    let (from, to) = month_bounds(month.previous())?;
+    let groups: Vec<i32> = events.iter().map(|e| e.dispatch_group_id).collect();
+    let visible = sea_orm::sea_query::Query::select()
+        .column(dispatch_groups::Column::Id)
+        .from(dispatch_groups::Entity)
+        .and_where(dispatch_groups::Column::Id.is_in(groups))
+        .to_owned();
+    let previous = ended_events(db, visible, None, from, to, now).await?;
+    if previous.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let loaded = load(db, &previous).await?;
+    let reports = compute(&loaded, &previous, false, &HashMap::new())?;
+    let mut sums: HashMap<i32, (f64, f64)> = HashMap::new();
+    for (event, report) in previous.iter().zip(&reports) {
+        let entry = sums.entry(event.dispatch_group_id).or_default();
+        entry.0 += report.delivery_percent;
+        entry.1 += 1.0;
+    }
+    Ok(sums
+        .into_iter()
+        .map(|(group, (sum, n))| (group, (sum / n / 100.0).min(1.0)))
+        .collect())
+}
+
+/// The provisional reports, computed now, of the events the caller may see that ended in
+/// `month` (London), optionally in one zone.
+pub async fn compute_month(
+    db: &impl ConnectionTrait,
+    visible: sea_orm::sea_query::SelectStatement,
+    zone: Option<i32>,
+    month: Month,
+    now: DateTime<Utc>,
+    with_intervals: bool,
+) -> Result<Vec<EventReport>, ServiceError> {
+    let (from, to) = month_bounds(month)?;
+    let events = ended_events(db, visible, zone, from, to, now).await?;
+    if events.is_empty() {
+        return Ok(Vec::new());
+    }
+    let loaded = load(db, &events).await?;
+    let factors = last_month_factors(db, &events, month, now).await?;
+    compute(&loaded, &events, with_intervals, &factors)
+}
+
+/// The zone a caller names by its slug, if it may see it.
+pub async fn zone_filter(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    slug: Option<&str>,
+) -> Result<Option<i32>, ServiceError> {
+    let Some(slug) = slug.filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let zone = zones::Entity::find()
+        .filter(zones::Column::Slug.eq(slug))
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("zone"))?;
+    let visible = match actor {
+        Actor::Operator { operator_id, .. } => zone.operator_id == *operator_id,
+        Actor::PlatformAdmin { .. } => true,
+        Actor::Participant { company_id, .. } => dispatch_groups::Entity::find()
+            .filter(dispatch_groups::Column::ZoneId.eq(zone.id))
+            .filter(dispatch_groups::Column::CompanyId.eq(*company_id))
+            .one(db)
+            .await?
+            .is_some(),
+    };
+    if visible {
+        Ok(Some(zone.id))
+    } else {
+        Err(ServiceError::NotFound("zone"))
+    }
+}
+
+/// Event reports (performance and earnings) of the caller's events that ended in `month`,
+/// optionally in one zone; without the per-interval detail.
+pub async fn event_reports(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    month: Month,
+    zone: Option<&str>,
+) -> Result<Vec<EventReport>, ServiceError> {
+    let zone = zone_filter(db, actor, zone).await?;
+    compute_month(
+        db,
+        assets::visible_group_ids(actor),
+        zone,
+        month,
+        now,
+        false,
+    )
+    .await
+}
+
+/// One event's report with every interval.
+pub async fn event_report(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    id: &str,
+) -> Result<EventReport, ServiceError> {
+    let event = dispatch_events::Entity::find()
+        .filter(dispatch_events::Column::PublicId.eq(id))
+        .filter(
+            dispatch_events::Column::DispatchGroupId.in_subquery(assets::visible_group_ids(actor)),
+        )
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("event report"))?;
+    let end = effective_end(&event);
+    if event.status == DispatchStatus::Cancelled.as_str() || end > now {
+        return Err(ServiceError::NotFound("event report"));
+    }
+    let month = Month::of(end.with_timezone(&London).date_naive());
+    let events = vec![event];
+    let loaded = load(db, &events).await?;
+    let factors = last_month_factors(db, &events, month, now).await?;
+    compute(&loaded, &events, true, &factors)?
+        .pop()
+        .ok_or(ServiceError::NotFound("event report"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s)
+            .expect("time")
+            .with_timezone(&Utc)
+    }
+
+    fn minutes_from(start: DateTime<Utc>, n: i64, kw: f64) -> HashMap<DateTime<Utc>, f64> {
+        (0..n).map(|i| (start + Duration::minutes(i), kw)).collect()
+    }
+
+    fn readings_from(start: DateTime<Utc>, n: i64, kw: f64) -> HashMap<DateTime<Utc>, f64> {
+        (1..=n)
+            .map(|i| (start + Duration::minutes(i), kw))
+            .collect()
+    }
+
+    #[test]
+    fn delivery_beyond_the_instruction_is_not_paid() {
+        // 300 kW of turn-down against a 250 kW instruction for an hour: 250 kWh.
+        let start = at("2025-03-10T16:00:00Z");
+        let end = start + Duration::hours(1);
+        let baseline = minutes_from(start, 60, -400.0);
+        let readings = readings_from(start, 60, -100.0);
+        let (intervals, totals) = unit_performance(
+            MeteringGranularity::PerMinute,
+            250.0,
+            1.0,
+            start,
+            end,
+            &baseline,
+            &readings,
+        );
+        assert_eq!(intervals.len(), 60);
+        assert_eq!(intervals[0].response, 300.0);
+        assert_eq!(intervals[0].delivered, 250.0);
+        assert!((totals.delivered_kwh - 250.0).abs() < 1e-9);
+        assert!((totals.delivery_percent() - 100.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn missing_minutes_count_as_nothing_delivered() {
+        let start = at("2025-03-10T16:00:00Z");
+        let end = start + Duration::minutes(30);
+        let baseline = minutes_from(start, 30, -300.0);
+        let readings: HashMap<_, _> = readings_from(start, 30, -100.0)
+            .into_iter()
+            .filter(|(t, _)| *t > start + Duration::minutes(10))
+            .collect();
+        let (_, totals) = unit_performance(
+            MeteringGranularity::PerMinute,
+            200.0,
+            1.0,
+            start,
+            end,
+            &baseline,
+            &readings,
+        );
+        assert_eq!(totals.missing(), 10);
+        assert_eq!(format!("{:.1}", totals.completeness_percent()), "66.7");
+        // 20 minutes × 200 kW = 66.67 kWh of the 100 kWh instructed.
+        assert!((totals.delivered_kwh - 200.0 * 20.0 / 60.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_sliding_scale_pays_nothing_below_half_and_half_at_three_quarters() {
+        assert_eq!(scale_factor(DeliveryScale::Sliding, 40.0), 0.0);
+        assert_eq!(scale_factor(DeliveryScale::Sliding, 75.0), 0.5);
+        assert_eq!(scale_factor(DeliveryScale::Sliding, 120.0), 1.0);
+        assert_eq!(scale_factor(DeliveryScale::Flat, 40.0), 1.0);
+    }
+
+    #[test]
+    fn half_hourly_units_compare_energy() {
+        // 200 kW instructed for an hour: two half-hours, each capped at 100 kWh.
+        let start = at("2025-03-10T16:00:00Z");
+        let end = start + Duration::hours(1);
+        let baseline: HashMap<_, _> = [(start, -500.0), (start + Duration::minutes(30), -500.0)]
+            .into_iter()
+            .collect();
+        // Baseline −250 kWh per half-hour; readings −120 and −200 kWh: 130 (capped 100) and 50.
+        let readings: HashMap<_, _> = [
+            (start + Duration::minutes(30), -120.0),
+            (start + Duration::minutes(60), -200.0),
+        ]
+        .into_iter()
+        .collect();
+        let (intervals, totals) = unit_performance(
+            MeteringGranularity::HalfHourly,
+            200.0,
+            1.0,
+            start,
+            end,
+            &baseline,
+            &readings,
+        );
+        assert_eq!(intervals.len(), 2);
+        assert_eq!(intervals[0].baseline, -250.0);
+        assert_eq!(intervals[0].delivered, 100.0);
+        assert_eq!(intervals[1].delivered, 50.0);
+        assert_eq!(totals.delivered_kwh, 150.0);
+        assert_eq!(totals.instructed_kwh, 200.0);
+    }
+
+    #[test]
+    fn an_event_across_the_october_clock_change_counts_real_minutes() {
+        // 00:30–02:30 London on 26 October 2025 is 23:30Z–01:30Z: 120 real minutes,
+        // though the wall clock shows 01:00–02:00 twice.
+        let start = at("2025-10-25T23:30:00Z");
+        let end = at("2025-10-26T01:30:00Z");
+        let baseline = minutes_from(start, 120, -100.0);
+        let readings = readings_from(start, 120, 0.0);
+        let (intervals, totals) = unit_performance(
+            MeteringGranularity::PerMinute,
+            100.0,
+            1.0,
+            start,
+            end,
+            &baseline,
+            &readings,
+        );
+        assert_eq!(intervals.len(), 120);
+        assert!((totals.instructed_kwh - 200.0).abs() < 1e-9);
+        assert!((totals.delivered_kwh - 200.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn earnings_apply_the_ceiling_the_scale_and_the_factor() {
+        let price = prices::Model {
+            id: 1,
+            dispatch_group_id: 1,
+            programme_id: 1,
+            availability_price_pence: Some(1_500),
+            utilisation_price_pence: Some(60_000),
+            unit_ceiling_pence: Some(50_000),
+            updated_at: at("2025-03-01T00:00:00Z"),
+        };
+        let totals = Totals {
+            instructed_kwh: 400.0,
+            delivered_kwh: 300.0,
+            expected: 120,
+            present: 120,
+        };
+        let e = earnings(&EarningsInput {
+            totals,
+            scale: DeliveryScale::Sliding,
+            pays_availability: true,
+            price: Some(price),
+            window: Some((200.0, 3.0)),
+            performance_factor: 0.9,
+        });
+        // 75 % delivery: half of 0.3 MWh × £500 (the ceiling, not £600) = £75.
+        assert_eq!(e.utilisation_price_applied, 500.0);
+        assert_eq!(e.scale_factor, 0.5);
+        assert_eq!(e.utilisation_gbp, 75.0);
+        // 0.2 MW × 3 h × £15 × 0.9 = £8.10.
+        assert_eq!(e.availability_gbp, 8.1);
+        assert_eq!(e.total_gbp, 83.1);
+    }
+}

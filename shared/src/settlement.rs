@@ -1,0 +1,218 @@
+//! Settlement (guide §3.8, §3.9): event performance reports, earnings and monthly
+//! statements. Every figure can be reproduced by hand from the intervals and prices shown
+//! beside it; the method is in `services::settlement`.
+
+use crate::{DeliveryScale, MeteringGranularity, PublicId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+code_enum! {
+    /// Whether a report or statement may still change.
+    ReportStatus {
+        /// Recomputed whenever late readings or a baseline change arrive.
+        Provisional = "provisional",
+        /// Frozen at 00:00 London on the 15th of the following month (or re-issued by the
+        /// operator as a new version).
+        Final = "final",
+    }
+}
+
+/// One metering interval of an event for one unit. Per-minute units: kW; half-hourly
+/// units: kWh for the half-hour.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "server",
+    derive(async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+pub struct IntervalPerformance {
+    /// Start of the interval (UTC); its reading is stamped with the interval's end.
+    pub start: DateTime<Utc>,
+    pub baseline: f64,
+    /// None when no reading has arrived (counted as no delivery).
+    pub reading: Option<f64>,
+    /// Reading − baseline, signed so that movement in the instructed direction is positive.
+    pub response: f64,
+    /// The response clamped to [0, instruction]: delivery beyond the instruction is not paid.
+    pub delivered: f64,
+}
+
+/// A unit's performance in one event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "server",
+    derive(async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+pub struct UnitPerformance {
+    pub meterable_unit_id: PublicId,
+    pub meterable_unit: String,
+    pub metering_granularity: MeteringGranularity,
+    /// This unit's share of the group's instruction (shared equally among its units), kW.
+    pub instructed_kw: f64,
+    pub instructed_kwh: f64,
+    pub delivered_kwh: f64,
+    /// Delivered ÷ instructed energy, %.
+    pub delivery_percent: f64,
+    /// Readings present ÷ intervals expected, %.
+    pub completeness_percent: f64,
+    pub missing_intervals: i32,
+    /// Filled in on a single report; empty in lists.
+    pub intervals: Vec<IntervalPerformance>,
+}
+
+/// What an event earned. Prices are £/MWh (utilisation) and £/MW/h (availability), capped
+/// at the unit ceiling.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "server",
+    derive(async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+pub struct EventEarnings {
+    pub delivered_mwh: f64,
+    /// The configured utilisation price, £/MWh (none when the programme has none).
+    pub utilisation_price: Option<f64>,
+    /// The price paid: the configured one capped at the unit ceiling.
+    pub utilisation_price_applied: f64,
+    pub delivery_scale: DeliveryScale,
+    /// The delivery scale's factor at this delivery % (1 when flat).
+    pub scale_factor: f64,
+    /// delivered MWh × applied price × scale factor, to the penny.
+    pub utilisation_gbp: f64,
+    /// For programmes paid for availability: the dispatched window's accepted MW.
+    pub accepted_mw: f64,
+    pub availability_hours: f64,
+    pub availability_price_applied: f64,
+    pub performance_factor: f64,
+    /// accepted MW × hours × applied price × performance factor, to the penny; nothing
+    /// when the unit delivered nothing in the window.
+    pub availability_gbp: f64,
+    pub total_gbp: f64,
+}
+
+/// The performance report and earnings of one dispatch event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "server",
+    derive(async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+pub struct EventReport {
+    /// The dispatch's id.
+    pub id: PublicId,
+    pub status: ReportStatus,
+    /// Version of a final report (1, then one more per re-issue); 0 while provisional.
+    pub version: i32,
+    pub zone_id: String,
+    pub zone: String,
+    pub programme: String,
+    pub company: String,
+    pub dispatch_group_id: PublicId,
+    pub dispatch_group: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub power_change_kw: f64,
+    pub instructed_kwh: f64,
+    pub delivered_kwh: f64,
+    pub delivery_percent: f64,
+    pub completeness_percent: f64,
+    pub missing_intervals: i32,
+    pub units: Vec<UnitPerformance>,
+    pub earnings: EventEarnings,
+}
+
+/// A billing month, `YYYY-MM`. Its bounds are midnights in Europe/London.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Month {
+    year: i32,
+    month: u32,
+}
+
+impl Month {
+    /// `YYYY-MM`, e.g. `2025-03`.
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let bad = || format!("must be a month as YYYY-MM, e.g. 2025-03 (got {s:?})");
+        let (year, month) = s.trim().split_once('-').ok_or_else(bad)?;
+        if year.len() != 4 || month.len() != 2 {
+            return Err(bad());
+        }
+        let year: i32 = year.parse().map_err(|_| bad())?;
+        let month: u32 = month.parse().map_err(|_| bad())?;
+        if !(1..=12).contains(&month) || !(2000..=2999).contains(&year) {
+            return Err(bad());
+        }
+        Ok(Self { year, month })
+    }
+
+    /// The month a date falls in.
+    pub fn of(date: chrono::NaiveDate) -> Self {
+        use chrono::Datelike;
+        Self {
+            year: date.year(),
+            month: date.month(),
+        }
+    }
+
+    pub fn first_day(self) -> chrono::NaiveDate {
+        chrono::NaiveDate::from_ymd_opt(self.year, self.month, 1).unwrap_or_default()
+    }
+
+    pub fn next(self) -> Self {
+        if self.month == 12 {
+            Self {
+                year: self.year + 1,
+                month: 1,
+            }
+        } else {
+            Self {
+                year: self.year,
+                month: self.month + 1,
+            }
+        }
+    }
+
+    pub fn previous(self) -> Self {
+        if self.month == 1 {
+            Self {
+                year: self.year - 1,
+                month: 12,
+            }
+        } else {
+            Self {
+                year: self.year,
+                month: self.month - 1,
+            }
+        }
+    }
+
+    /// "March 2025".
+    pub fn long_name(self) -> String {
+        self.first_day().format("%B %Y").to_string()
+    }
+}
+
+impl std::fmt::Display for Month {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Month;
+
+    #[test]
+    fn months_parse_strictly_and_roll_over() {
+        let march = Month::parse("2025-03").expect("month");
+        assert_eq!(march.to_string(), "2025-03");
+        assert_eq!(march.long_name(), "March 2025");
+        assert_eq!(
+            Month::parse("2024-12").expect("m").next().to_string(),
+            "2025-01"
+        );
+        assert_eq!(
+            Month::parse("2025-01").expect("m").previous().to_string(),
+            "2024-12"
+        );
+        for bad in ["2025-3", "2025-13", "March", "2025/03", "25-03", ""] {
+            assert!(Month::parse(bad).is_err(), "{bad}");
+        }
+    }
+}

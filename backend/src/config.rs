@@ -33,6 +33,9 @@ pub struct Settings {
     /// or an on-premises deployment). Off by default: the platform must not be made to
     /// call into its own network.
     pub allow_private_endpoints: bool,
+    /// Dispatch messages one delivery pass claims. Several instances share a burst in
+    /// batches of this size.
+    pub delivery_batch: u64,
 }
 
 /// Why the configuration could not be loaded.
@@ -64,6 +67,7 @@ impl Default for Settings {
             smtp_url: None,
             mail_from: "Openflex <no-reply@openflex.invalid>".to_owned(),
             allow_private_endpoints: false,
+            delivery_batch: 1_000,
         }
     }
 }

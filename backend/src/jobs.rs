@@ -95,7 +95,7 @@ pub fn spawn_delivery(state: AppState) -> DeliveryWorker {
             .await
             {
                 Ok(count) => {
-                    u64::try_from(count).unwrap_or(u64::MAX) >= crate::services::dispatch::CLAIM
+                    u64::try_from(count).unwrap_or(u64::MAX) >= state.settings.delivery_batch
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "delivering dispatch messages failed");

@@ -459,7 +459,7 @@ pub async fn ensure_demo_users(
         let hash = crate::crypto::hash_password(login.password.to_owned())
             .await
             .map_err(|e| custom(&e))?;
-        users::ActiveModel {
+        let user = users::ActiveModel {
             public_id: Set(new_public_id().to_string()),
             email: Set(login.email.to_owned()),
             name: Set(login.name.to_owned()),
@@ -479,9 +479,16 @@ pub async fn ensure_demo_users(
             pref_daily_schedules: Set(false),
             created_at: Set(now),
             ..Default::default()
-        }
-        .insert(db)
-        .await?;
+        };
+        // Several servers starting on one database at once each try: the first wins.
+        users::Entity::insert(user)
+            .on_conflict(
+                sea_orm::sea_query::OnConflict::column(users::Column::Email)
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
     }
     Ok(())
 }

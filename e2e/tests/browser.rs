@@ -517,7 +517,34 @@ async fn sign_in_as_demo(client: &Client, role: shared::Role) -> Result<()> {
     let code_box = wait_for(client, Locator::Css("input[name='code']"))
         .await
         .context("no second-factor page after the password")?;
-    code_box.send_keys(&current_code(demo.totp_secret)?).await?;
+    // The server refuses a code twice in one 30-second step (replay protection): a second
+    // sign-in as the same user against the same server waits for the next step.
+    static USED: std::sync::Mutex<Vec<(String, &str, u64)>> = std::sync::Mutex::new(Vec::new());
+    let origin = client.current_url().await?.origin().ascii_serialization();
+    let step = loop {
+        let step = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_secs()
+            / 30;
+        let fresh = {
+            let mut used = USED
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let key = (origin.clone(), demo.email, step);
+            let fresh = !used.contains(&key);
+            if fresh {
+                used.push(key);
+            }
+            fresh
+        };
+        if fresh {
+            break step;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    code_box
+        .send_keys(&code_at(demo.totp_secret, step * 30)?)
+        .await?;
     click(client, "button[type='submit']").await?;
     wait_for(client, Locator::Css(".user-name[href='/account']"))
         .await
@@ -559,13 +586,17 @@ async fn click(client: &Client, css: &str) -> Result<()> {
 
 /// What an authenticator app shows now for a base32 secret.
 fn current_code(secret: &str) -> Result<String> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
+    code_at(secret, now.as_secs())
+}
+
+fn code_at(secret: &str, unix_seconds: u64) -> Result<String> {
     let secret = totp_rs::Secret::try_from_base32(secret.trim())?;
     let totp = totp_rs::Builder::new()
         .with_secret(secret.as_bytes().to_vec())
         .with_account_name("e2e")
         .build()?;
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
-    Ok(totp.generate(now.as_secs()).to_string())
+    Ok(totp.generate(unix_seconds).to_string())
 }
 
 /// Guide §2.3–§2.4 end to end: an operator invites an FSP user from the Users page, the
@@ -900,13 +931,20 @@ async fn operator_declares_availability_the_fsp_reads_it(engine: Engine) -> Resu
 
 /// Picks `label` in the `<select>` at `css` once it is offered.
 async fn choose(client: &Client, css: &str, label: &str) -> Result<()> {
-    wait_until(&format!("{label} in {css}"), async || {
+    let offered = wait_until(&format!("{label} in {css}"), async || {
         client
             .find_all(Locator::Css(&format!("{css} option")))
             .await
             .is_ok_and(|options| options.len() > 1)
     })
-    .await?;
+    .await;
+    if let Err(e) = offered {
+        let html = match client.find(Locator::Css(css)).await {
+            Ok(select) => select.html(false).await.unwrap_or_default(),
+            Err(_) => "(no such element)".to_owned(),
+        };
+        bail!("{e}; the page offers: {html}");
+    }
     client
         .find(Locator::Css(css))
         .await?
@@ -1065,6 +1103,25 @@ async fn fsp_tests_dispatch_delivery(engine: Engine) -> Result<()> {
         client.goto(&page).await?;
         sign_in_as_demo(&client, shared::Role::Operator).await?;
         client.goto(&page).await?;
+        // Restore is dispatched by hand by default; this DNO has it signalled instead.
+        let automatic = client
+            .execute(
+                "const gql = (query, variables) => fetch('/graphql', {method: 'POST',
+                     headers: {'content-type': 'application/json'},
+                     body: JSON.stringify({query, variables})}).then(r => r.json());
+                 return gql('{ zones { id programmes { id kind policy { declarationLockDay declarationLockTime acceptanceDay acceptanceTime autoAccept weekAheadDay weekAheadTime dayAheadTime startLeadMinutes manualDispatch paymentBasis deliveryScale performanceFactor } } } }', {})
+                   .then(d => {
+                     const p = d.data.zones.find(z => z.id === 'twilight-zone').programmes.find(p => p.kind === 'RESTORE');
+                     p.policy.manualDispatch = false;
+                     return gql('mutation($id: String!, $p: ProgrammePolicyInput!) { updateProgrammePolicy(programmeId: $id, policy: $p) { policy { manualDispatch } } }', {id: p.id, p: p.policy});
+                   })",
+                vec![],
+            )
+            .await?;
+        ensure!(
+            automatic["data"]["updateProgrammePolicy"]["policy"]["manualDispatch"] == false,
+            "Restore policy: {automatic}"
+        );
         choose(&client, "#new-zone", "Twilight Zone").await?;
         choose(&client, "#new-programme", "Restore").await?;
         choose(&client, "#new-group", "API Test").await?;

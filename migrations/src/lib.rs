@@ -19,6 +19,7 @@ mod m20261126_000014_dispatch_outbox;
 mod m20261126_000015_schedule_notices;
 mod m20261126_000016_dispatch_email_contacts;
 mod m20261127_000017_dispatch_message_stream;
+mod m20261127_000018_settlement;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000015_schedule_notices::Migration),
             Box::new(m20261126_000016_dispatch_email_contacts::Migration),
             Box::new(m20261127_000017_dispatch_message_stream::Migration),
+            Box::new(m20261127_000018_settlement::Migration),
         ]
     }
 }

@@ -118,6 +118,71 @@ pub struct EventReport {
     pub earnings: EventEarnings,
 }
 
+/// One line of a monthly statement: a dispatch group in a programme.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "server",
+    derive(async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+pub struct StatementLine {
+    pub dispatch_group_id: PublicId,
+    pub dispatch_group: String,
+    pub programme: String,
+    /// Events that ended in the month.
+    pub events: i32,
+    /// Accepted windows in the month that earn availability.
+    pub windows: i32,
+    pub delivered_mwh: f64,
+    /// Σ accepted MW × hours × availability price × performance factor, per window.
+    pub availability_gbp: f64,
+    /// Σ of the events' utilisation payments.
+    pub utilisation_gbp: f64,
+    pub total_gbp: f64,
+}
+
+/// A company's statement for one zone and month (guide §3.9): provisional during the
+/// following month, final from 00:00 London on the 15th.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "server",
+    derive(async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+pub struct Statement {
+    /// `{month}.{zone id}.{company id}`, stable across versions.
+    pub id: String,
+    pub month: String,
+    pub status: ReportStatus,
+    /// 1 for the statement finalised on the 15th, then one more per re-issue; 0 while
+    /// provisional.
+    pub version: i32,
+    /// Why the operator re-issued it (versions after the first).
+    pub reason: Option<String>,
+    /// When this version was made final.
+    pub issued_at: Option<DateTime<Utc>>,
+    pub company_id: PublicId,
+    pub company: String,
+    pub operator: String,
+    pub zone_id: String,
+    pub zone: String,
+    pub lines: Vec<StatementLine>,
+    pub availability_gbp: f64,
+    pub utilisation_gbp: f64,
+    pub total_gbp: f64,
+}
+
+/// A version of a final statement, as listed beside it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "server",
+    derive(async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+pub struct StatementVersion {
+    pub version: i32,
+    pub issued_at: DateTime<Utc>,
+    pub reason: Option<String>,
+    pub total_gbp: f64,
+}
+
 /// A billing month, `YYYY-MM`. Its bounds are midnights in Europe/London.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Month {

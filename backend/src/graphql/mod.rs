@@ -9,6 +9,7 @@ pub mod baselines;
 pub mod configuration;
 pub mod dispatch;
 pub mod readings;
+pub mod settlement;
 
 use crate::app::{AppState, Clock};
 use crate::auth;
@@ -36,6 +37,7 @@ pub struct QueryRoot(
     baselines::BaselinesQuery,
     dispatch::DispatchQuery,
     dispatch::DispatchEventsQuery,
+    settlement::SettlementQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -47,6 +49,7 @@ pub struct MutationRoot(
     configuration::ConfigurationMutation,
     dispatch::DispatchMutation,
     dispatch::DispatchEventsMutation,
+    settlement::SettlementMutation,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, dispatch::DispatchSubscription>;

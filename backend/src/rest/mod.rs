@@ -7,6 +7,7 @@ pub mod availability;
 pub mod dispatches;
 pub mod problem;
 pub mod readings;
+pub mod reports;
 
 use crate::app::AppState;
 
@@ -28,7 +29,7 @@ pub use problem::ProblemDetails;
         title = "Openflex Participant API",
         version = "2",
         description = "REST API for Flexibility Service Providers: zones, dispatch groups, \
-            meterable units, meter readings, availability and dispatches; statements follow.\n\n\
+            meterable units, meter readings, availability, dispatches, event reports and statements.\n\n\
             Authentication: `Authorization: Bearer oflx_…` with the company's API token (API \
             Testing › My API Access Tokens), or the browser session. Times are UTC, RFC 3339; \
             readings are stamped with the end of their interval.\n\n\
@@ -51,6 +52,10 @@ pub use problem::ProblemDetails;
         availability::accepted,
         dispatches::list,
         dispatches::one,
+        reports::event_reports,
+        reports::event_report,
+        reports::statements_list,
+        reports::statement,
         openapi_json,
         auth::login,
         auth::totp_setup,
@@ -69,6 +74,7 @@ pub use problem::ProblemDetails;
          (name = "readings", description = "Meter readings from FSP systems"),
          (name = "availability", description = "Availability declarations, entered by the operator, and their acceptance"),
          (name = "dispatch", description = "Dispatches of the company's groups and their messages' delivery"),
+         (name = "reports", description = "Event performance reports, earnings and monthly statements"),
          (name = "auth", description = "Signing in: password, then an authenticator code"),
          (name = "meta", description = "The API's own description"))
 )]
@@ -112,6 +118,10 @@ pub fn router() -> Router<AppState> {
         .route("/accepted-availability", get(availability::accepted))
         .route("/dispatches", get(dispatches::list))
         .route("/dispatches/{id}", get(dispatches::one))
+        .route("/event-reports", get(reports::event_reports))
+        .route("/event-reports/{id}", get(reports::event_report))
+        .route("/statements", get(reports::statements_list))
+        .route("/statements/{id}", get(reports::statement))
         .route("/openapi.json", get(openapi_json))
         .fallback(|| async {
             Problem::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such API route")

@@ -884,7 +884,7 @@ pub async fn deliver_due(
     now: DateTime<Utc>,
 ) -> Result<usize, ServiceError> {
     use futures_util::StreamExt;
-    let messages = claim(db, owner, now, CLAIM).await?;
+    let messages = claim(db, owner, now, config.delivery_batch.max(1)).await?;
     let count = messages.len();
     if count == 0 {
         return Ok(0);
@@ -911,9 +911,7 @@ pub async fn deliver_due(
     failure.map_or(Ok(count), Err)
 }
 
-/// Messages one pass claims, how many it sends at once, and the most outcomes it writes
-/// in one go.
-pub const CLAIM: u64 = 1_000;
+/// How many messages a pass sends at once, and the most outcomes it writes in one go.
 pub const CONCURRENCY: usize = 128;
 const RECORD_BATCH: usize = 128;
 /// The most messages a worker killed mid-pass may have sent without recording it: those in

@@ -15,8 +15,10 @@ pub mod notifications;
 pub mod organisations;
 pub mod passkeys;
 pub mod readings;
+pub mod report_files;
 pub mod schedules;
 pub mod settlement;
+pub mod statements;
 pub mod webhooks;
 
 use shared::Role;

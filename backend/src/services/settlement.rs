@@ -52,9 +52,11 @@ pub fn scale_factor(scale: DeliveryScale, delivery_percent: f64) -> f64 {
     }
 }
 
-/// Rounds money to the penny.
+/// Rounds money to the penny, halves away from zero as on paper: the figure is first
+/// settled to a millionth of a penny so that binary noise (0.25 × 1.99 is stored as
+/// 0.497499…) cannot turn a hand-computed £0.50 into £0.49.
 pub fn pennies(gbp: f64) -> f64 {
-    (gbp * 100.0).round() / 100.0
+    ((gbp * 100.0 * 1e6).round() / 1e6).round() / 100.0
 }
 
 fn percent(part: f64, whole: f64) -> f64 {
@@ -158,7 +160,7 @@ impl Totals {
 }
 
 /// A price in £ from pence, capped at the ceiling when there is one.
-fn applied(price_pence: Option<i64>, ceiling_pence: Option<i64>) -> f64 {
+pub(crate) fn applied(price_pence: Option<i64>, ceiling_pence: Option<i64>) -> f64 {
     let price = price_pence.unwrap_or(0);
     let capped = ceiling_pence.map_or(price, |c| price.min(c));
     capped as f64 / 100.0
@@ -533,18 +535,17 @@ async fn ended_events(
 
 /// Each group's average delivery % over its events in the month before `month` (as a
 /// factor, at most 1), for programmes whose performance factor is last month's delivery.
-async fn last_month_factors(
+pub(crate) async fn last_month_factors(
     db: &impl ConnectionTrait,
-    events: &[dispatch_events::Model],
+    groups: &[i32],
     month: Month,
     now: DateTime<Utc>,
 ) -> Result<HashMap<i32, f64>, ServiceError> {
     let (from, to) = month_bounds(month.previous())?;
-    let groups: Vec<i32> = events.iter().map(|e| e.dispatch_group_id).collect();
     let visible = sea_orm::sea_query::Query::select()
         .column(dispatch_groups::Column::Id)
         .from(dispatch_groups::Entity)
-        .and_where(dispatch_groups::Column::Id.is_in(groups))
+        .and_where(dispatch_groups::Column::Id.is_in(groups.iter().copied()))
         .to_owned();
     let previous = ended_events(db, visible, None, from, to, now).await?;
     if previous.is_empty() {
@@ -564,8 +565,15 @@ async fn last_month_factors(
         .collect())
 }
 
-/// The provisional reports, computed now, of the events the caller may see that ended in
-/// `month` (London), optionally in one zone.
+fn group_ids(events: &[dispatch_events::Model]) -> Vec<i32> {
+    let mut ids: Vec<i32> = events.iter().map(|e| e.dispatch_group_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// The provisional reports, computed now, of the events of the groups `visible` selects
+/// that ended in `month` (London), optionally in one zone, each with its event.
 pub async fn compute_month(
     db: &impl ConnectionTrait,
     visible: sea_orm::sea_query::SelectStatement,
@@ -573,76 +581,26 @@ pub async fn compute_month(
     month: Month,
     now: DateTime<Utc>,
     with_intervals: bool,
-) -> Result<Vec<EventReport>, ServiceError> {
+) -> Result<Vec<(dispatch_events::Model, EventReport)>, ServiceError> {
     let (from, to) = month_bounds(month)?;
     let events = ended_events(db, visible, zone, from, to, now).await?;
     if events.is_empty() {
         return Ok(Vec::new());
     }
     let loaded = load(db, &events).await?;
-    let factors = last_month_factors(db, &events, month, now).await?;
-    compute(&loaded, &events, with_intervals, &factors)
+    let factors = last_month_factors(db, &group_ids(&events), month, now).await?;
+    let reports = compute(&loaded, &events, with_intervals, &factors)?;
+    Ok(events.into_iter().zip(reports).collect())
 }
 
-/// The zone a caller names by its slug, if it may see it.
-pub async fn zone_filter(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    slug: Option<&str>,
-) -> Result<Option<i32>, ServiceError> {
-    let Some(slug) = slug.filter(|s| !s.is_empty()) else {
-        return Ok(None);
-    };
-    let zone = zones::Entity::find()
-        .filter(zones::Column::Slug.eq(slug))
-        .one(db)
-        .await?
-        .ok_or(ServiceError::NotFound("zone"))?;
-    let visible = match actor {
-        Actor::Operator { operator_id, .. } => zone.operator_id == *operator_id,
-        Actor::PlatformAdmin { .. } => true,
-        Actor::Participant { company_id, .. } => dispatch_groups::Entity::find()
-            .filter(dispatch_groups::Column::ZoneId.eq(zone.id))
-            .filter(dispatch_groups::Column::CompanyId.eq(*company_id))
-            .one(db)
-            .await?
-            .is_some(),
-    };
-    if visible {
-        Ok(Some(zone.id))
-    } else {
-        Err(ServiceError::NotFound("zone"))
-    }
-}
-
-/// Event reports (performance and earnings) of the caller's events that ended in `month`,
-/// optionally in one zone; without the per-interval detail.
-pub async fn event_reports(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    now: DateTime<Utc>,
-    month: Month,
-    zone: Option<&str>,
-) -> Result<Vec<EventReport>, ServiceError> {
-    let zone = zone_filter(db, actor, zone).await?;
-    compute_month(
-        db,
-        assets::visible_group_ids(actor),
-        zone,
-        month,
-        now,
-        false,
-    )
-    .await
-}
-
-/// One event's report with every interval.
-pub async fn event_report(
+/// A dispatch the caller may see that has ended (or been stopped) by `now` and was not
+/// cancelled: one that has a report.
+pub(crate) async fn ended_event(
     db: &impl ConnectionTrait,
     actor: &Actor,
     now: DateTime<Utc>,
     id: &str,
-) -> Result<EventReport, ServiceError> {
+) -> Result<dispatch_events::Model, ServiceError> {
     let event = dispatch_events::Entity::find()
         .filter(dispatch_events::Column::PublicId.eq(id))
         .filter(
@@ -651,14 +609,22 @@ pub async fn event_report(
         .one(db)
         .await?
         .ok_or(ServiceError::NotFound("event report"))?;
-    let end = effective_end(&event);
-    if event.status == DispatchStatus::Cancelled.as_str() || end > now {
+    if event.status == DispatchStatus::Cancelled.as_str() || effective_end(&event) > now {
         return Err(ServiceError::NotFound("event report"));
     }
-    let month = Month::of(end.with_timezone(&London).date_naive());
+    Ok(event)
+}
+
+/// One event's provisional report, computed now, with every interval.
+pub(crate) async fn report_of(
+    db: &impl ConnectionTrait,
+    event: dispatch_events::Model,
+    now: DateTime<Utc>,
+) -> Result<EventReport, ServiceError> {
+    let month = Month::of(effective_end(&event).with_timezone(&London).date_naive());
     let events = vec![event];
     let loaded = load(db, &events).await?;
-    let factors = last_month_factors(db, &events, month, now).await?;
+    let factors = last_month_factors(db, &group_ids(&events), month, now).await?;
     compute(&loaded, &events, true, &factors)?
         .pop()
         .ok_or(ServiceError::NotFound("event report"))
@@ -729,6 +695,13 @@ mod tests {
         assert_eq!(format!("{:.1}", totals.completeness_percent()), "66.7");
         // 20 minutes × 200 kW = 66.67 kWh of the 100 kWh instructed.
         assert!((totals.delivered_kwh - 200.0 * 20.0 / 60.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn money_rounds_as_on_paper() {
+        assert_eq!(pennies(0.25 * 1.99), 0.5);
+        assert_eq!(pennies(0.245_833_333 * 1.99), 0.49);
+        assert_eq!(pennies(152.875), 152.88);
     }
 
     #[test]

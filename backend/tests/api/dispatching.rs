@@ -53,7 +53,7 @@ async fn receiver(failures: usize) -> (String, Received) {
     (format!("http://{addr}/fsp"), received)
 }
 
-fn at(s: &str) -> DateTime<Utc> {
+pub(crate) fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s)
         .expect("time")
         .with_timezone(&Utc)
@@ -86,7 +86,7 @@ async fn fsp_endpoint(app: &TestApp, url: &str) -> String {
 
 /// Declares Monday 24 February `start`–`end` in Sustain for API Test, passes the lock with a
 /// fresh operator session, accepts it, and returns the window id.
-async fn accepted_window(
+pub(crate) async fn accepted_window(
     app: &mut TestApp,
     ids: &TwilightIds,
     start: &str,
@@ -116,9 +116,9 @@ async fn accepted_window(
     id
 }
 
-const DISPATCH: &str = "mutation($d: DispatchInput!) { createDispatch(dispatch: $d) { id status messages { messageId instruction dueAt deadline status attempts } } }";
+pub(crate) const DISPATCH: &str = "mutation($d: DispatchInput!) { createDispatch(dispatch: $d) { id status messages { messageId instruction dueAt deadline status attempts } } }";
 
-fn dispatch_input(
+pub(crate) fn dispatch_input(
     ids: &TwilightIds,
     window: Option<&str>,
     start: &str,
@@ -165,7 +165,7 @@ async fn fresh_app(engine: Engine) -> TestApp {
     TestApp::spawn_with(engine, |s| s.allow_private_endpoints = true).await
 }
 
-async fn signed_in_operator(engine: Engine) -> TestApp {
+pub(crate) async fn signed_in_operator(engine: Engine) -> TestApp {
     let mut app = fresh_app(engine).await;
     let email = format!("{}@ssen.example", uuid::Uuid::new_v4().simple());
     app.default_cookie = Some(app.sign_up_operator(&email, "SSEN").await.cookie);

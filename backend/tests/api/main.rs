@@ -20,4 +20,5 @@ mod idempotency;
 mod outbox;
 mod platform;
 mod readings;
+mod settlement;
 mod tokens;

@@ -80,6 +80,10 @@ async fn rig(endpoint: &str, count: usize) -> Rig {
 }
 
 fn server(rig: &Rig) -> Child {
+    server_with(rig, &[])
+}
+
+fn server_with(rig: &Rig, env: &[(&str, &str)]) -> Child {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("port")
@@ -93,6 +97,7 @@ fn server(rig: &Rig) -> Child {
         .env("OPENFLEX_ALLOW_PRIVATE_ENDPOINTS", "true")
         .env("OPENFLEX_DEV_MODE", "true")
         .env("RUST_LOG", "error")
+        .envs(env.iter().copied())
         .stdout(std::process::Stdio::null())
         .kill_on_drop(true)
         .spawn()
@@ -160,12 +165,29 @@ async fn a_killed_server_loses_no_message_and_a_restart_delivers_the_rest() {
 async fn two_servers_on_one_postgresql_deliver_each_message_once() {
     let (endpoint, seen) = receiver(Duration::from_millis(1)).await;
     let rig = rig(&endpoint, 1000).await;
-    let _a = server(&rig);
-    let _b = server(&rig);
+    // Small batches, so that both servers take part in the burst.
+    let mut a = server_with(&rig, &[("OPENFLEX_DELIVERY_BATCH", "50")]);
+    let mut b = server_with(&rig, &[("OPENFLEX_DELIVERY_BATCH", "50")]);
     wait_for("1,000 messages", Duration::from_secs(120), || {
         seen.lock().expect("lock").len() == 1000
     })
     .await;
+    for (name, child) in [("first", &mut a), ("second", &mut b)] {
+        assert!(
+            child.try_wait().expect("status").is_none(),
+            "the {name} server exited"
+        );
+    }
+    // Each server's worker left its name on the messages it claimed.
+    let owners: std::collections::HashSet<String> = dispatch_messages::Entity::find()
+        .all(&rig.conn)
+        .await
+        .expect("messages")
+        .into_iter()
+        .filter_map(|m| m.lease_owner)
+        .filter_map(|owner| owner.split('-').next().map(str::to_owned))
+        .collect();
+    assert_eq!(owners.len(), 2, "both servers delivered: {owners:?}");
     // Let any second copy arrive before counting.
     tokio::time::sleep(Duration::from_secs(1)).await;
     let seen = seen.lock().expect("lock");

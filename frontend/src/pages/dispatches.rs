@@ -175,7 +175,7 @@ fn DispatchRow(
                         });
                     };
                     view! {
-                        <span class=class title=title>{format!("{} {} ({} tries) ", m.instruction.as_str(), m.status.as_str(), m.attempts)}</span>
+                        <span class=class title=title>{format!("{} {} ({} {}) ", m.instruction.as_str(), m.status.as_str(), m.attempts, if m.attempts == 1 { "try" } else { "tries" })}</span>
                         {again.then(|| view! { <button class="link" title="Send again with the same webhook-id" on:click=resend>"Re-send"</button>" " })}
                     }
                 }).collect_view()}
@@ -214,7 +214,6 @@ struct ZoneList {
 
 #[derive(Deserialize, Clone)]
 struct Groups {
-    #[serde(rename = "dispatchGroups")]
     dispatch_groups: Vec<GroupOption>,
 }
 

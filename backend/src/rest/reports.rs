@@ -1,0 +1,222 @@
+//! Reports (guide §3.8, §3.9): event performance reports and earnings, monthly statements.
+//! JSON, or CSV with `Accept: text/csv` (or `format=csv`).
+
+use super::Caller;
+use super::problem::{Problem, ProblemDetails};
+use crate::app::AppState;
+use crate::services::{report_files, statements};
+use axum::extract::{Path, Query, State, rejection::QueryRejection};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Json, Response};
+use serde::Deserialize;
+use shared::{EventReport, Month, Statement};
+use utoipa::IntoParams;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MonthQuery {
+    /// The month, `YYYY-MM` (Europe/London).
+    month: Option<String>,
+    /// A zone id, to list one zone only.
+    zone_id: Option<String>,
+    /// `csv` for CSV (the same as `Accept: text/csv`).
+    format: Option<String>,
+}
+
+fn month_param(month: Option<&str>) -> Result<Month, Problem> {
+    let month = month.ok_or_else(|| Problem::bad_parameter("month", "is required (YYYY-MM)"))?;
+    Month::parse(month).map_err(|e| Problem::bad_parameter("month", e))
+}
+
+fn wants_csv(format: Option<&str>, headers: &HeaderMap) -> bool {
+    format == Some("csv") || super::accepts_csv(headers)
+}
+
+fn csv_file(name: String, body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Event reports of the caller's events that ended in `month`: performance totals and
+/// earnings, provisional until the month is final (00:00 London on the 15th of the next
+/// month). CSV: one row per event with its earnings.
+#[utoipa::path(get, path = "/api/v2/event-reports", tag = "reports",
+    params(MonthQuery),
+    responses(
+        (status = 200, body = Vec<EventReport>, content(
+            (Vec<EventReport> = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 400, description = "month missing or not YYYY-MM", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API token or session", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such zone the caller may see", body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn event_reports(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    headers: HeaderMap,
+    query: Result<Query<MonthQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let Query(q) = query.map_err(|e| Problem::bad_parameter("query", e.body_text()))?;
+    let month = month_param(q.month.as_deref())?;
+    let reports = statements::event_reports(
+        &state.db,
+        &actor,
+        state.clock.now(),
+        month,
+        q.zone_id.as_deref(),
+    )
+    .await?;
+    if wants_csv(q.format.as_deref(), &headers) {
+        return Ok(csv_file(
+            format!("earnings-{month}.csv"),
+            report_files::earnings_csv(&reports)?,
+        ));
+    }
+    Ok(Json(reports).into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// For CSV: `performance` (every interval, the default) or `earnings`.
+    report: Option<String>,
+    /// `csv` for CSV (the same as `Accept: text/csv`).
+    format: Option<String>,
+}
+
+/// One event's report with every interval's baseline, reading, response and delivery.
+/// CSV: the performance intervals, or with `report=earnings` the earnings row.
+#[utoipa::path(get, path = "/api/v2/event-reports/{id}", tag = "reports",
+    params(("id" = String, Path, description = "The dispatch id"), ReportQuery),
+    responses(
+        (status = 200, body = EventReport, content(
+            (EventReport = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 400, description = "report is neither performance nor earnings", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API token or session", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No ended dispatch of the caller's with that id", body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn event_report(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    query: Result<Query<ReportQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let Query(q) = query.map_err(|e| Problem::bad_parameter("query", e.body_text()))?;
+    let earnings = match q.report.as_deref() {
+        None | Some("performance") => false,
+        Some("earnings") => true,
+        Some(_) => {
+            return Err(Problem::bad_parameter(
+                "report",
+                "must be performance or earnings",
+            ));
+        }
+    };
+    let report = statements::event_report(&state.db, &actor, state.clock.now(), &id).await?;
+    if wants_csv(q.format.as_deref(), &headers) {
+        return Ok(if earnings {
+            csv_file(
+                format!("earnings-{id}.csv"),
+                report_files::earnings_csv(std::slice::from_ref(&report))?,
+            )
+        } else {
+            csv_file(
+                format!("performance-{id}.csv"),
+                report_files::performance_csv(&report)?,
+            )
+        });
+    }
+    Ok(Json(report).into_response())
+}
+
+/// Monthly statements of `month` per company and zone: lines per dispatch group and
+/// programme (availability, utilisation, total); provisional until the 15th of the next
+/// month, then final. CSV: one row per line and a TOTAL row per statement.
+#[utoipa::path(get, path = "/api/v2/statements", tag = "reports",
+    params(MonthQuery),
+    responses(
+        (status = 200, body = Vec<Statement>, content(
+            (Vec<Statement> = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 400, description = "month missing or not YYYY-MM", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API token or session", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such zone the caller may see", body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn statements_list(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    headers: HeaderMap,
+    query: Result<Query<MonthQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let Query(q) = query.map_err(|e| Problem::bad_parameter("query", e.body_text()))?;
+    let month = month_param(q.month.as_deref())?;
+    let list = statements::statements(
+        &state.db,
+        &actor,
+        state.clock.now(),
+        month,
+        q.zone_id.as_deref(),
+    )
+    .await?;
+    if wants_csv(q.format.as_deref(), &headers) {
+        return Ok(csv_file(
+            format!("statements-{month}.csv"),
+            report_files::statements_csv(&list)?,
+        ));
+    }
+    Ok(Json(list).into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StatementQuery {
+    /// A final version; the latest without it.
+    version: Option<i32>,
+    /// `csv` for CSV (the same as `Accept: text/csv`).
+    format: Option<String>,
+}
+
+/// One statement (`{month}.{zone id}.{company id}`): the latest version, or `version`.
+#[utoipa::path(get, path = "/api/v2/statements/{id}", tag = "reports",
+    params(("id" = String, Path, description = "The statement id"), StatementQuery),
+    responses(
+        (status = 200, body = Statement, content(
+            (Statement = "application/json"),
+            (String = "text/csv"),
+        )),
+        (status = 401, description = "No valid API token or session", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such statement (or version) the caller may see", body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn statement(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    query: Result<Query<StatementQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let Query(q) = query.map_err(|e| Problem::bad_parameter("query", e.body_text()))?;
+    let (statement, _) =
+        statements::statement(&state.db, &actor, state.clock.now(), &id, q.version).await?;
+    if wants_csv(q.format.as_deref(), &headers) {
+        let name = format!("statement-{}-v{}.csv", statement.id, statement.version);
+        return Ok(csv_file(
+            name,
+            report_files::statements_csv(std::slice::from_ref(&statement))?,
+        ));
+    }
+    Ok(Json(statement).into_response())
+}

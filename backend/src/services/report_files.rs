@@ -1,0 +1,206 @@
+//! Downloads of event reports and statements (guide §3.8, §3.9): CSV now. Formatting is
+//! fixed (kWh to 3 places, % to 1, £ to 2) so the same figures always give the same bytes
+//! and every total can be checked against the rows above it.
+
+use super::{ServiceError, corrupt};
+use shared::{EventReport, Statement};
+
+fn kwh(v: f64) -> String {
+    format!("{v:.3}")
+}
+
+fn pct(v: f64) -> String {
+    format!("{v:.1}")
+}
+
+fn gbp(v: f64) -> String {
+    format!("{v:.2}")
+}
+
+fn finish(writer: csv::Writer<Vec<u8>>) -> Result<String, ServiceError> {
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| corrupt(&format!("CSV: {e}")))?;
+    String::from_utf8(bytes).map_err(|_| corrupt("CSV encoding"))
+}
+
+fn csv_error(e: csv::Error) -> ServiceError {
+    corrupt(&format!("CSV: {e}"))
+}
+
+pub const EARNINGS_HEADER: [&str; 25] = [
+    "dispatch_id",
+    "status",
+    "version",
+    "zone",
+    "programme",
+    "company",
+    "dispatch_group_id",
+    "dispatch_group",
+    "start",
+    "end",
+    "power_change_kw",
+    "instructed_kwh",
+    "delivered_kwh",
+    "delivery_percent",
+    "completeness_percent",
+    "missing_intervals",
+    "delivered_mwh",
+    "utilisation_price_applied",
+    "scale_factor",
+    "utilisation_gbp",
+    "accepted_mw",
+    "availability_hours",
+    "availability_price_applied",
+    "performance_factor",
+    "availability_gbp",
+];
+
+fn earnings_row(r: &EventReport) -> Vec<String> {
+    let e = &r.earnings;
+    vec![
+        r.id.to_string(),
+        r.status.as_str().to_owned(),
+        r.version.to_string(),
+        r.zone_id.clone(),
+        r.programme.clone(),
+        r.company.clone(),
+        r.dispatch_group_id.to_string(),
+        r.dispatch_group.clone(),
+        super::rfc3339(r.start),
+        super::rfc3339(r.end),
+        r.power_change_kw.to_string(),
+        kwh(r.instructed_kwh),
+        kwh(r.delivered_kwh),
+        pct(r.delivery_percent),
+        pct(r.completeness_percent),
+        r.missing_intervals.to_string(),
+        format!("{:.6}", e.delivered_mwh),
+        gbp(e.utilisation_price_applied),
+        format!("{:.4}", e.scale_factor),
+        gbp(e.utilisation_gbp),
+        format!("{:.3}", e.accepted_mw),
+        format!("{:.2}", e.availability_hours),
+        gbp(e.availability_price_applied),
+        format!("{:.4}", e.performance_factor),
+        gbp(e.availability_gbp),
+    ]
+}
+
+/// Earnings of events, one row each, with `total_gbp` last.
+pub fn earnings_csv(reports: &[EventReport]) -> Result<String, ServiceError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<&str> = EARNINGS_HEADER.to_vec();
+    header.push("total_gbp");
+    w.write_record(&header).map_err(csv_error)?;
+    for r in reports {
+        let mut row = earnings_row(r);
+        row.push(gbp(r.earnings.total_gbp));
+        w.write_record(&row).map_err(csv_error)?;
+    }
+    finish(w)
+}
+
+/// An event's performance, one row per unit and interval: baseline, reading, response
+/// and delivered in the reading's unit (kW per minute, kWh per half-hour).
+pub fn performance_csv(report: &EventReport) -> Result<String, ServiceError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "dispatch_id",
+        "meterable_unit_id",
+        "meterable_unit",
+        "granularity",
+        "interval_start",
+        "instructed_kw",
+        "baseline",
+        "reading",
+        "response",
+        "delivered",
+    ])
+    .map_err(csv_error)?;
+    for unit in &report.units {
+        for i in &unit.intervals {
+            w.write_record([
+                report.id.to_string(),
+                unit.meterable_unit_id.to_string(),
+                unit.meterable_unit.clone(),
+                unit.metering_granularity.as_str().to_owned(),
+                super::rfc3339(i.start),
+                unit.instructed_kw.to_string(),
+                kwh(i.baseline),
+                i.reading.map(kwh).unwrap_or_default(),
+                kwh(i.response),
+                kwh(i.delivered),
+            ])
+            .map_err(csv_error)?;
+        }
+    }
+    finish(w)
+}
+
+/// Statements, one row per line and a total row per statement.
+pub fn statements_csv(statements: &[Statement]) -> Result<String, ServiceError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "statement_id",
+        "month",
+        "status",
+        "version",
+        "company",
+        "operator",
+        "zone",
+        "dispatch_group_id",
+        "dispatch_group",
+        "programme",
+        "events",
+        "windows",
+        "delivered_mwh",
+        "availability_gbp",
+        "utilisation_gbp",
+        "total_gbp",
+    ])
+    .map_err(csv_error)?;
+    for s in statements {
+        let head = [
+            s.id.clone(),
+            s.month.clone(),
+            s.status.as_str().to_owned(),
+            s.version.to_string(),
+            s.company.clone(),
+            s.operator.clone(),
+            s.zone_id.clone(),
+        ];
+        for l in &s.lines {
+            let mut row = head.to_vec();
+            row.extend([
+                l.dispatch_group_id.to_string(),
+                l.dispatch_group.clone(),
+                l.programme.clone(),
+                l.events.to_string(),
+                l.windows.to_string(),
+                format!("{:.6}", l.delivered_mwh),
+                gbp(l.availability_gbp),
+                gbp(l.utilisation_gbp),
+                gbp(l.total_gbp),
+            ]);
+            w.write_record(&row).map_err(csv_error)?;
+        }
+        let mut total = head.to_vec();
+        total.extend([
+            String::new(),
+            "TOTAL".to_owned(),
+            String::new(),
+            s.lines.iter().map(|l| l.events).sum::<i32>().to_string(),
+            s.lines.iter().map(|l| l.windows).sum::<i32>().to_string(),
+            format!(
+                "{:.6}",
+                s.lines.iter().map(|l| l.delivered_mwh).sum::<f64>()
+            ),
+            gbp(s.availability_gbp),
+            gbp(s.utilisation_gbp),
+            gbp(s.total_gbp),
+        ]);
+        w.write_record(&total).map_err(csv_error)?;
+    }
+    finish(w)
+}

@@ -1,0 +1,309 @@
+//! Settlement: event reports and statements computed from the stored readings, frozen at
+//! 00:00 London on the 15th, re-issued as new versions. Every expected figure is worked
+//! out by hand in the comments.
+
+use crate::dispatching::{DISPATCH, accepted_window, at, dispatch_input, signed_in_operator};
+use crate::helpers::{Engine, TestApp, both_databases, error_code, twilight_ids};
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use backend::seed::API_TEST_UNIT_ID;
+use serde_json::{Value, json};
+
+both_databases!(
+    an_event_is_reported_and_its_month_frozen_on_the_fifteenth,
+    a_malformed_month_is_refused_naming_the_parameter,
+);
+
+const REPORT: &str = "query($id: String!) { eventReport(id: $id) { status deliveredKwh instructedKwh deliveryPercent completenessPercent missingIntervals
+  units { instructedKw intervals { start baseline reading response delivered } }
+  earnings { deliveredMwh utilisationPriceApplied scaleFactor utilisationGbp acceptedMw availabilityHours availabilityPriceApplied availabilityGbp totalGbp } } }";
+
+const STATEMENTS: &str = "query($m: String!) { statements(month: $m, zoneId: \"twilight-zone\") { id status version company
+  lines { dispatchGroup programme events windows availabilityGbp utilisationGbp totalGbp } totalGbp } }";
+
+/// Per-minute readings of API Test at `kw`, stamped `first`..=`last` minutes after 16:00 on
+/// Monday 24 February 2025, posted by an FSP user.
+async fn post_minutes(app: &TestApp, fsp: &str, first: i64, last: i64, kw: f64) {
+    let start = at("2025-02-24T16:00:00Z");
+    let rows: Vec<Value> = (first..=last)
+        .map(|m| {
+            json!({"meterableUnitId": API_TEST_UNIT_ID,
+                   "timestamp": (start + chrono::Duration::minutes(m)).to_rfc3339(),
+                   "powerKw": kw})
+        })
+        .collect();
+    let posted = app
+        .graphql_as(
+            fsp,
+            "mutation($r: [ReadingInput!]!) { postReadings(readings: $r) { accepted } }",
+            json!({"r": rows}),
+        )
+        .await;
+    assert_eq!(
+        posted["data"]["postReadings"]["accepted"],
+        last - first + 1,
+        "{posted}"
+    );
+}
+
+/// Moves the clock and signs everyone in again (sessions lapse over days).
+async fn later(app: &mut TestApp, when: &str) -> String {
+    app.clock.set(at(when));
+    let operator = format!("{}@ssen.example", uuid::Uuid::new_v4().simple());
+    app.default_cookie = Some(app.sign_up_operator(&operator, "SSEN").await.cookie);
+    let fsp = format!("{}@twilight.example", uuid::Uuid::new_v4().simple());
+    app.sign_up_participant(&fsp).await.cookie
+}
+
+async fn statements_csv(app: &TestApp, fsp: &str) -> Vec<u8> {
+    let response = app
+        .request(
+            Request::get("/api/v2/statements?month=2025-02&zone_id=twilight-zone")
+                .header("cookie", fsp)
+                .header("accept", "text/csv")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+    assert!(response.content_type().starts_with("text/csv"));
+    response.body
+}
+
+async fn an_event_is_reported_and_its_month_frozen_on_the_fifteenth(engine: Engine) {
+    let mut app = signed_in_operator(engine).await;
+    let ids = twilight_ids(&app).await;
+    // Sustain pays availability: 400 kW accepted 15:00–19:00 on Monday 24 February.
+    let window = accepted_window(&mut app, &ids, "15:00", "19:00", 400.0).await;
+    let baseline = app
+        .graphql(
+            "mutation($u: String!) { setBaseline(meterableUnitId: $u, method: STATIC, staticKw: -400) }",
+            json!({"u": API_TEST_UNIT_ID}),
+        )
+        .await;
+    assert!(baseline["errors"].is_null(), "{baseline}");
+    let created = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T16:00:00Z",
+                "2025-02-24T17:00:00Z",
+                250.0,
+            ),
+        )
+        .await;
+    let id = created["data"]["createDispatch"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"))
+        .to_owned();
+
+    // The evening of the event: 40 of its 60 minutes have come in, each at −100 kW against
+    // a −400 kW baseline: a 300 kW response, paid up to the 250 kW instructed.
+    let fsp = later(&mut app, "2025-02-24T18:00:00Z").await;
+    post_minutes(&app, &fsp, 1, 40, -100.0).await;
+    let report = app.graphql(REPORT, json!({"id": id})).await;
+    let r = &report["data"]["eventReport"];
+    assert_eq!(r["status"], "PROVISIONAL", "{report}");
+    assert_eq!(r["instructedKwh"], 250.0);
+    // 40 minutes × 250 kW ÷ 60 = 166.667 kWh; 20 minutes missing count as nothing.
+    assert!((r["deliveredKwh"].as_f64().expect("kWh") - 500.0 / 3.0).abs() < 1e-9);
+    assert_eq!(r["missingIntervals"], 20);
+    assert_eq!(
+        format!("{:.1}", r["completenessPercent"].as_f64().expect("%")),
+        "66.7"
+    );
+    let first = &r["units"][0]["intervals"][0];
+    assert_eq!(
+        (
+            first["baseline"].clone(),
+            first["reading"].clone(),
+            first["response"].clone(),
+            first["delivered"].clone()
+        ),
+        (json!(-400.0), json!(-100.0), json!(300.0), json!(250.0))
+    );
+    assert_eq!(r["units"][0]["intervals"][45]["reading"], Value::Null);
+    // Utilisation: 0.166667 MWh × £1.99 = £0.33. Availability: 0.4 MW × 4 h × £95.55 =
+    // £152.88.
+    assert_eq!(r["earnings"]["utilisationGbp"], 0.33, "{report}");
+    assert_eq!(r["earnings"]["availabilityGbp"], 152.88);
+    let provisional = app.graphql(STATEMENTS, json!({"m": "2025-02"})).await;
+    let s = &provisional["data"]["statements"][0];
+    assert_eq!(s["status"], "PROVISIONAL", "{provisional}");
+    assert_eq!(
+        s["lines"][0],
+        json!({"dispatchGroup": "API Test", "programme": "Sustain", "events": 1, "windows": 1,
+               "availabilityGbp": 152.88, "utilisationGbp": 0.33, "totalGbp": 153.21})
+    );
+
+    // 10 March: 19 more minutes arrive and the provisional statement follows them:
+    // 59 × 250 ÷ 60 = 245.833 kWh → £0.49.
+    let fsp = later(&mut app, "2025-03-10T12:00:00Z").await;
+    post_minutes(&app, &fsp, 41, 59, -100.0).await;
+    let updated = app.graphql(STATEMENTS, json!({"m": "2025-02"})).await;
+    assert_eq!(
+        updated["data"]["statements"][0]["totalGbp"], 153.37,
+        "{updated}"
+    );
+
+    // The finalisation job dies part-way (the database refuses the statement rows): the
+    // month stays provisional, nothing half-written.
+    let fail = match engine {
+        Engine::Sqlite => vec![
+            "CREATE TRIGGER injected_crash BEFORE INSERT ON statement_versions BEGIN SELECT RAISE(ABORT, 'injected crash'); END",
+        ],
+        Engine::Postgres => vec![
+            "CREATE FUNCTION injected_crash() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'injected crash'; END $$ LANGUAGE plpgsql",
+            "CREATE TRIGGER injected_crash BEFORE INSERT ON statement_versions FOR EACH ROW EXECUTE FUNCTION injected_crash()",
+        ],
+    };
+    use sea_orm::ConnectionTrait;
+    for sql in fail {
+        app.db.execute_unprepared(sql).await.expect("trigger");
+    }
+    let fifteenth = at("2025-03-15T00:00:00Z");
+    assert!(
+        backend::services::statements::finalise_due(&app.db, fifteenth)
+            .await
+            .is_err()
+    );
+    let still = app.graphql(STATEMENTS, json!({"m": "2025-02"})).await;
+    assert_eq!(still["data"]["statements"][0]["status"], "PROVISIONAL");
+    let frozen_reports = app
+        .db
+        .query_one_raw(sea_orm::Statement::from_string(
+            app.db.get_database_backend(),
+            "SELECT COUNT(*) AS n FROM event_report_versions",
+        ))
+        .await
+        .expect("count")
+        .expect("row")
+        .try_get::<i64>("", "n")
+        .expect("n");
+    assert_eq!(
+        frozen_reports, 0,
+        "a crashed finalisation left reports behind"
+    );
+    let drop = match engine {
+        Engine::Sqlite => "DROP TRIGGER injected_crash",
+        Engine::Postgres => "DROP TRIGGER injected_crash ON statement_versions",
+    };
+    app.db.execute_unprepared(drop).await.expect("drop trigger");
+
+    // Midnight on the 15th (London is on GMT in March): final, once.
+    assert!(
+        backend::services::statements::finalise_due(&app.db, fifteenth)
+            .await
+            .expect("finalise")
+            > 0
+    );
+    assert_eq!(
+        backend::services::statements::finalise_due(&app.db, fifteenth)
+            .await
+            .expect("again"),
+        0
+    );
+    let fsp = later(&mut app, "2025-03-15T09:00:00Z").await;
+    let finals = app.graphql(STATEMENTS, json!({"m": "2025-02"})).await;
+    let s = &finals["data"]["statements"][0];
+    assert_eq!(
+        (s["status"].clone(), s["version"].clone()),
+        (json!("FINAL"), json!(1)),
+        "{finals}"
+    );
+    assert_eq!(s["totalGbp"], 153.37);
+    let statement_id = s["id"].as_str().expect("id").to_owned();
+    let before = statements_csv(&app, &fsp).await;
+    let text = String::from_utf8(before.clone()).expect("UTF-8");
+    assert!(text.contains(",TOTAL,"), "{text}");
+    assert!(text.contains("152.88,0.49,153.37"), "{text}");
+
+    // 16 March: the last minute arrives. It is stored and shown with the readings, but the
+    // final statement does not move by a byte.
+    let fsp = later(&mut app, "2025-03-16T10:00:00Z").await;
+    post_minutes(&app, &fsp, 60, 60, -100.0).await;
+    let readings = app
+        .request(
+            Request::get(format!(
+                "/api/v2/readings?meterable_unit_id={API_TEST_UNIT_ID}&from=2025-02-24T16:00:00Z&to=2025-02-24T17:00:00Z"
+            ))
+            .header("cookie", &fsp)
+            .body(Body::empty())
+            .expect("request"),
+        )
+        .await;
+    assert_eq!(
+        readings.json()["readings"].as_array().map(Vec::len),
+        Some(60),
+        "{}",
+        readings.text()
+    );
+    assert_eq!(statements_csv(&app, &fsp).await, before);
+    let frozen = app.graphql(REPORT, json!({"id": id})).await;
+    assert_eq!(frozen["data"]["eventReport"]["missingIntervals"], 1);
+    assert_eq!(frozen["data"]["eventReport"]["status"], "FINAL");
+
+    // Re-issue: the operator's, with a reason; the new version counts the late minute
+    // (250 kWh → £0.4975 → £0.50) and the first stays as it was.
+    const REISSUE: &str = "mutation($id: String!, $r: String!) { reissueStatement(id: $id, reason: $r) { version reason totalGbp } }";
+    let refused = app
+        .graphql_as(&fsp, REISSUE, json!({"id": statement_id, "r": "late data"}))
+        .await;
+    assert_eq!(error_code(&refused), Some("FORBIDDEN"), "{refused}");
+    let no_reason = app
+        .graphql(REISSUE, json!({"id": statement_id, "r": "  "}))
+        .await;
+    assert_eq!(
+        no_reason["errors"][0]["extensions"]["field"], "reason",
+        "{no_reason}"
+    );
+    let reissued = app
+        .graphql(
+            REISSUE,
+            json!({"id": statement_id, "r": "Meter data for 17:00 arrived late"}),
+        )
+        .await;
+    assert_eq!(
+        reissued["data"]["reissueStatement"],
+        json!({"version": 2, "reason": "Meter data for 17:00 arrived late", "totalGbp": 153.38}),
+        "{reissued}"
+    );
+    let detail = app
+        .graphql(
+            "query($id: String!) { statement(id: $id, version: 1) { statement { version totalGbp } versions { version reason totalGbp } } }",
+            json!({"id": statement_id}),
+        )
+        .await;
+    assert_eq!(
+        detail["data"]["statement"],
+        json!({"statement": {"version": 1, "totalGbp": 153.37},
+               "versions": [{"version": 1, "reason": null, "totalGbp": 153.37},
+                            {"version": 2, "reason": "Meter data for 17:00 arrived late", "totalGbp": 153.38}]}),
+        "{detail}"
+    );
+    let report = app.graphql(REPORT, json!({"id": id})).await;
+    assert_eq!(report["data"]["eventReport"]["missingIntervals"], 0);
+}
+
+async fn a_malformed_month_is_refused_naming_the_parameter(engine: Engine) {
+    let app = TestApp::spawn(engine, Some("participant:Twilight Flex Ltd")).await;
+    for path in [
+        "/api/v2/event-reports?month=2025-3",
+        "/api/v2/event-reports",
+        "/api/v2/statements?month=March",
+        "/api/v2/statements?month=2025-13",
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(response.status, StatusCode::BAD_REQUEST, "{path}");
+        assert_eq!(response.json()["errors"][0]["field"], "month", "{path}");
+    }
+    let gql = app
+        .graphql("{ statements(month: \"2025/03\") { id } }", json!({}))
+        .await;
+    assert_eq!(gql["errors"][0]["extensions"]["field"], "month", "{gql}");
+    let fine = app.get("/api/v2/event-reports?month=2025-03").await;
+    assert_eq!(fine.status, StatusCode::OK);
+    assert_eq!(fine.json(), json!([]));
+}

@@ -3,7 +3,7 @@
 //! second instance neither loses nor repeats work: the next tick catches up.
 
 use crate::app::AppState;
-use crate::services::{availability, baselines, schedules};
+use crate::services::{availability, baselines, schedules, statements};
 use std::time::Duration;
 
 /// How often due work is looked for. Declaration locks are minute-precise; a tick a few
@@ -27,6 +27,11 @@ pub async fn run_due(state: &AppState) {
         Ok(0) => {}
         Ok(units) => tracing::info!(units, "computed this month's automatic baselines"),
         Err(e) => tracing::error!(error = %e, "computing automatic baselines failed"),
+    }
+    match statements::finalise_due(&state.db, now).await {
+        Ok(0) => {}
+        Ok(zones) => tracing::info!(zones, "made last month's statements final"),
+        Err(e) => tracing::error!(error = %e, "finalising statements failed"),
     }
 }
 

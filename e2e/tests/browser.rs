@@ -1159,6 +1159,13 @@ async fn fsp_tests_dispatch_delivery(engine: Engine) -> Result<()> {
             }
         })
         .await?;
+        click(&client, "#dispatch-table button.attempts").await?;
+        let attempt = wait_for(&client, Locator::Css("#dispatch-table .attempt-list li"))
+            .await
+            .context("the START's attempts were not listed")?
+            .text()
+            .await?;
+        ensure!(attempt.contains("HTTP 200"), "attempt: {attempt}");
         std::fs::write(
             shots.join(format!("dispatches-{}.png", engine.name())),
             client.screenshot().await?,

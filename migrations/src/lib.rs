@@ -20,6 +20,7 @@ mod m20261126_000015_schedule_notices;
 mod m20261126_000016_dispatch_email_contacts;
 mod m20261127_000017_dispatch_message_stream;
 mod m20261127_000018_settlement;
+mod m20261127_000019_delivery_attempts_by_message;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000016_dispatch_email_contacts::Migration),
             Box::new(m20261127_000017_dispatch_message_stream::Migration),
             Box::new(m20261127_000018_settlement::Migration),
+            Box::new(m20261127_000019_delivery_attempts_by_message::Migration),
         ]
     }
 }

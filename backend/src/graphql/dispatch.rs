@@ -121,6 +121,19 @@ impl DispatchEventsQuery {
             .map_err(gql_error)
     }
 
+    /// Every attempt to deliver one message (time, HTTP status, latency, error), oldest
+    /// first.
+    async fn dispatch_message_attempts(
+        &self,
+        ctx: &Context<'_>,
+        message_id: String,
+    ) -> Result<Vec<shared::DeliveryAttempt>> {
+        let (db, actor, _) = caller(ctx)?;
+        dispatch::attempts(db, actor, &message_id)
+            .await
+            .map_err(gql_error)
+    }
+
     /// One dispatch by id.
     async fn dispatch(&self, ctx: &Context<'_>, id: String) -> Result<Dispatch> {
         let (db, actor, _) = caller(ctx)?;

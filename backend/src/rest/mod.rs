@@ -56,6 +56,8 @@ pub use problem::ProblemDetails;
         reports::event_report,
         reports::statements_list,
         reports::statement,
+        reports::event_reports_zip,
+        reports::statements_zip,
         openapi_json,
         auth::login,
         auth::totp_setup,
@@ -119,8 +121,10 @@ pub fn router() -> Router<AppState> {
         .route("/dispatches", get(dispatches::list))
         .route("/dispatches/{id}", get(dispatches::one))
         .route("/event-reports", get(reports::event_reports))
+        .route("/event-reports/zip", get(reports::event_reports_zip))
         .route("/event-reports/{id}", get(reports::event_report))
         .route("/statements", get(reports::statements_list))
+        .route("/statements/zip", get(reports::statements_zip))
         .route("/statements/{id}", get(reports::statement))
         .route("/openapi.json", get(openapi_json))
         .fallback(|| async {

@@ -1,5 +1,6 @@
 //! Reports (guide §3.8, §3.9): event performance reports and earnings, monthly statements.
-//! JSON, or CSV with `Accept: text/csv` (or `format=csv`).
+//! JSON, or CSV with `Accept: text/csv` (or `format=csv`), PDF with `Accept: application/pdf`
+//! (or `format=pdf`), and zips of the final ones.
 
 use super::Caller;
 use super::problem::{Problem, ProblemDetails};
@@ -88,20 +89,21 @@ pub async fn event_reports(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
-    /// For CSV: `performance` (every interval, the default) or `earnings`.
+    /// For CSV and PDF: `performance` (every interval, the default) or `earnings`.
     report: Option<String>,
-    /// `csv` for CSV (the same as `Accept: text/csv`).
+    /// `csv` or `pdf` (the same as `Accept: text/csv` or `application/pdf`).
     format: Option<String>,
 }
 
 /// One event's report with every interval's baseline, reading, response and delivery.
-/// CSV: the performance intervals, or with `report=earnings` the earnings row.
+/// CSV or PDF: the performance report, or with `report=earnings` the earnings statement.
 #[utoipa::path(get, path = "/api/v2/event-reports/{id}", tag = "reports",
     params(("id" = String, Path, description = "The dispatch id"), ReportQuery),
     responses(
         (status = 200, body = EventReport, content(
             (EventReport = "application/json"),
             (String = "text/csv"),
+            (Vec<u8> = "application/pdf"),
         )),
         (status = 400, description = "report is neither performance nor earnings", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 401, description = "No valid API token or session", body = ProblemDetails, content_type = "application/problem+json"),
@@ -126,6 +128,21 @@ pub async fn event_report(
         }
     };
     let report = statements::event_report(&state.db, &actor, state.clock.now(), &id).await?;
+    if wants_pdf(q.format.as_deref(), &headers) {
+        return Ok(if earnings {
+            file(
+                "application/pdf",
+                format!("earnings-{id}.pdf"),
+                report_files::earnings_pdf(&report),
+            )
+        } else {
+            file(
+                "application/pdf",
+                format!("performance-{id}.pdf"),
+                report_files::performance_pdf(&report),
+            )
+        });
+    }
     if wants_csv(q.format.as_deref(), &headers) {
         return Ok(if earnings {
             csv_file(
@@ -186,17 +203,19 @@ pub async fn statements_list(
 pub struct StatementQuery {
     /// A final version; the latest without it.
     version: Option<i32>,
-    /// `csv` for CSV (the same as `Accept: text/csv`).
+    /// `csv` or `pdf` (the same as `Accept: text/csv` or `application/pdf`).
     format: Option<String>,
 }
 
 /// One statement (`{month}.{zone id}.{company id}`): the latest version, or `version`.
+/// JSON, CSV or PDF.
 #[utoipa::path(get, path = "/api/v2/statements/{id}", tag = "reports",
     params(("id" = String, Path, description = "The statement id"), StatementQuery),
     responses(
         (status = 200, body = Statement, content(
             (Statement = "application/json"),
             (String = "text/csv"),
+            (Vec<u8> = "application/pdf"),
         )),
         (status = 401, description = "No valid API token or session", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 404, description = "No such statement (or version) the caller may see", body = ProblemDetails, content_type = "application/problem+json"),
@@ -211,6 +230,14 @@ pub async fn statement(
     let Query(q) = query.map_err(|e| Problem::bad_parameter("query", e.body_text()))?;
     let (statement, _) =
         statements::statement(&state.db, &actor, state.clock.now(), &id, q.version).await?;
+    if wants_pdf(q.format.as_deref(), &headers) {
+        let name = format!("statement-{}-v{}.pdf", statement.id, statement.version);
+        return Ok(file(
+            "application/pdf",
+            name,
+            report_files::statement_pdf(&statement),
+        ));
+    }
     if wants_csv(q.format.as_deref(), &headers) {
         let name = format!("statement-{}-v{}.csv", statement.id, statement.version);
         return Ok(csv_file(
@@ -219,4 +246,131 @@ pub async fn statement(
         ));
     }
     Ok(Json(statement).into_response())
+}
+
+fn wants_pdf(format: Option<&str>, headers: &HeaderMap) -> bool {
+    format == Some("pdf")
+        || headers
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("application/pdf"))
+}
+
+fn file(content_type: &'static str, name: String, body: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ZipQuery {
+    /// The month, `YYYY-MM` (Europe/London).
+    month: Option<String>,
+    /// A zone id, to include one zone only.
+    zone_id: Option<String>,
+}
+
+/// Every final event report of `month` (the list's, not yet final ones left out) in one
+/// zip: `performance-{id}.csv/.pdf` and `earnings-{id}.csv/.pdf` for each. The same final
+/// reports always give the same bytes.
+#[utoipa::path(get, path = "/api/v2/event-reports/zip", tag = "reports",
+    params(ZipQuery),
+    responses(
+        (status = 200, description = "A zip file", content_type = "application/zip", body = Vec<u8>),
+        (status = 400, description = "month missing or not YYYY-MM", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API token or session", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No final reports for that month (yet)", body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn event_reports_zip(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    query: Result<Query<ZipQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let Query(q) = query.map_err(|e| Problem::bad_parameter("query", e.body_text()))?;
+    let month = month_param(q.month.as_deref())?;
+    let reports =
+        statements::final_event_reports(&state.db, &actor, month, q.zone_id.as_deref()).await?;
+    if reports.is_empty() {
+        return Err(Problem::not_found("final event reports for that month"));
+    }
+    let mut files = Vec::with_capacity(reports.len() * 4);
+    for r in &reports {
+        files.push((
+            format!("performance-{}.csv", r.id),
+            report_files::performance_csv(r)?.into_bytes(),
+        ));
+        files.push((
+            format!("performance-{}.pdf", r.id),
+            report_files::performance_pdf(r),
+        ));
+        files.push((
+            format!("earnings-{}.csv", r.id),
+            report_files::earnings_csv(std::slice::from_ref(r))?.into_bytes(),
+        ));
+        files.push((
+            format!("earnings-{}.pdf", r.id),
+            report_files::earnings_pdf(r),
+        ));
+    }
+    Ok(file(
+        "application/zip",
+        format!("event-reports-{month}.zip"),
+        report_files::zip(&files)?,
+    ))
+}
+
+/// Every final statement of `month` (the latest version of each) in one zip:
+/// `statement-{id}-v{version}.csv/.pdf`. The same statements always give the same bytes.
+#[utoipa::path(get, path = "/api/v2/statements/zip", tag = "reports",
+    params(ZipQuery),
+    responses(
+        (status = 200, description = "A zip file", content_type = "application/zip", body = Vec<u8>),
+        (status = 400, description = "month missing or not YYYY-MM", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API token or session", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No final statements for that month (yet)", body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn statements_zip(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    query: Result<Query<ZipQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let Query(q) = query.map_err(|e| Problem::bad_parameter("query", e.body_text()))?;
+    let month = month_param(q.month.as_deref())?;
+    let list: Vec<Statement> = statements::statements(
+        &state.db,
+        &actor,
+        state.clock.now(),
+        month,
+        q.zone_id.as_deref(),
+    )
+    .await?
+    .into_iter()
+    .filter(|s| s.status == shared::ReportStatus::Final)
+    .collect();
+    if list.is_empty() {
+        return Err(Problem::not_found("final statements for that month"));
+    }
+    let mut files = Vec::with_capacity(list.len() * 2);
+    for s in &list {
+        let stem = format!("statement-{}-v{}", s.id, s.version);
+        files.push((
+            format!("{stem}.csv"),
+            report_files::statements_csv(std::slice::from_ref(s))?.into_bytes(),
+        ));
+        files.push((format!("{stem}.pdf"), report_files::statement_pdf(s)));
+    }
+    Ok(file(
+        "application/zip",
+        format!("statements-{month}.zip"),
+        report_files::zip(&files)?,
+    ))
 }

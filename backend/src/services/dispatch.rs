@@ -728,6 +728,47 @@ pub async fn emergency_stop(
     get(db, actor, id).await
 }
 
+/// Every attempt to deliver one message of a dispatch the caller may see, oldest first:
+/// time, HTTP status, latency and error.
+pub async fn attempts(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    message_id: &str,
+) -> Result<Vec<shared::DeliveryAttempt>, ServiceError> {
+    let message = dispatch_messages::Entity::find()
+        .filter(dispatch_messages::Column::MessageId.eq(message_id))
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("dispatch message"))?;
+    let visible = match (actor, message.dispatch_event_id) {
+        (Actor::Participant { company_id, .. }, _) => *company_id == message.company_id,
+        (_, Some(event_id)) => dispatch_events::Entity::find_by_id(event_id)
+            .filter(
+                dispatch_events::Column::DispatchGroupId
+                    .in_subquery(assets::visible_group_ids(actor)),
+            )
+            .one(db)
+            .await?
+            .is_some(),
+        (Actor::PlatformAdmin { .. }, None) => true,
+        // Schedule notices are the FSP's to follow.
+        (_, None) => false,
+    };
+    if !visible {
+        return Err(ServiceError::NotFound("dispatch message"));
+    }
+    Ok(delivery_attempts::Entity::find()
+        .filter(delivery_attempts::Column::MessageId.eq(message_id))
+        .filter(delivery_attempts::Column::CompanyId.eq(message.company_id))
+        .order_by_asc(delivery_attempts::Column::AttemptedAt)
+        .order_by_asc(delivery_attempts::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(super::dispatch_settings::attempt)
+        .collect())
+}
+
 /// Sends a message again (operators), for an FSP that says it never had it: a missed or
 /// delivered message of a dispatch the operator may act on goes back in the outbox with the
 /// same `webhook-id` (a receiver that did have it can drop the copy), due at once and

@@ -41,7 +41,7 @@ async fn row(
         .await?)
 }
 
-fn attempt(a: delivery_attempts::Model) -> DeliveryAttempt {
+pub(crate) fn attempt(a: delivery_attempts::Model) -> DeliveryAttempt {
     DeliveryAttempt {
         message_id: a.message_id,
         instruction: a.instruction,

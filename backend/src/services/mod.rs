@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod notifications;
 pub mod organisations;
 pub mod passkeys;
+pub mod pdf;
 pub mod readings;
 pub mod report_files;
 pub mod schedules;

@@ -1,8 +1,8 @@
-//! Downloads of event reports and statements (guide §3.8, §3.9): CSV now. Formatting is
+//! Downloads of event reports and statements (guide §3.8, §3.9): CSV, PDF and zip. Formatting is
 //! fixed (kWh to 3 places, % to 1, £ to 2) so the same figures always give the same bytes
 //! and every total can be checked against the rows above it.
 
-use super::{ServiceError, corrupt};
+use super::{ServiceError, corrupt, pdf};
 use shared::{EventReport, Statement};
 
 fn kwh(v: f64) -> String {
@@ -203,4 +203,219 @@ pub fn statements_csv(statements: &[Statement]) -> Result<String, ServiceError> 
         w.write_record(&total).map_err(csv_error)?;
     }
     finish(w)
+}
+
+fn column(heading: &'static str, chars: usize, right: bool) -> pdf::Column {
+    pdf::Column {
+        heading,
+        chars,
+        right,
+    }
+}
+
+fn status_line(status: shared::ReportStatus, version: i32) -> String {
+    match status {
+        shared::ReportStatus::Provisional => {
+            "PROVISIONAL: recomputed as readings arrive until the month is final".to_owned()
+        }
+        shared::ReportStatus::Final => format!("FINAL, version {version}"),
+    }
+}
+
+fn event_lines(r: &EventReport) -> Vec<String> {
+    vec![
+        status_line(r.status, r.version),
+        format!(
+            "Dispatch {} · {} ({})",
+            r.id, r.dispatch_group, r.dispatch_group_id
+        ),
+        format!("{} · {} · {}", r.company, r.zone, r.programme),
+        format!(
+            "{} to {} (UTC) · instruction {} kW",
+            super::rfc3339(r.start),
+            super::rfc3339(r.end),
+            r.power_change_kw
+        ),
+        format!(
+            "Instructed {} kWh · delivered {} kWh ({} %) · data completeness {} % ({} intervals missing)",
+            kwh(r.instructed_kwh),
+            kwh(r.delivered_kwh),
+            pct(r.delivery_percent),
+            pct(r.completeness_percent),
+            r.missing_intervals
+        ),
+    ]
+}
+
+/// An event's performance report as a PDF: its totals, then every interval of each unit.
+pub fn performance_pdf(r: &EventReport) -> Vec<u8> {
+    let tables = r
+        .units
+        .iter()
+        .map(|u| pdf::Table {
+            heading: format!(
+                "{} ({}) · {} · share {} kW · delivered {} of {} kWh",
+                u.meterable_unit,
+                u.meterable_unit_id,
+                u.metering_granularity.as_str(),
+                u.instructed_kw,
+                kwh(u.delivered_kwh),
+                kwh(u.instructed_kwh)
+            ),
+            columns: vec![
+                column("Interval start (UTC)", 20, false),
+                column("Baseline", 12, true),
+                column("Reading", 12, true),
+                column("Response", 12, true),
+                column("Delivered", 12, true),
+            ],
+            rows: u
+                .intervals
+                .iter()
+                .map(|i| {
+                    vec![
+                        super::rfc3339(i.start),
+                        kwh(i.baseline),
+                        i.reading.map(kwh).unwrap_or_else(|| "missing".to_owned()),
+                        kwh(i.response),
+                        kwh(i.delivered),
+                    ]
+                })
+                .collect(),
+        })
+        .collect();
+    pdf::render(&pdf::Document {
+        title: "Event performance report".to_owned(),
+        lines: event_lines(r),
+        tables,
+    })
+}
+
+/// An event's earnings statement as a PDF, every figure beside the ones it comes from.
+pub fn earnings_pdf(r: &EventReport) -> Vec<u8> {
+    let e = &r.earnings;
+    let rows = vec![
+        vec![
+            "Utilisation".to_owned(),
+            format!("{:.6} MWh delivered", e.delivered_mwh),
+            format!(
+                "£{} /MWh (ceiling applied)",
+                gbp(e.utilisation_price_applied)
+            ),
+            format!("× {:.4} ({:?} scale)", e.scale_factor, e.delivery_scale),
+            format!("£{}", gbp(e.utilisation_gbp)),
+        ],
+        vec![
+            "Availability".to_owned(),
+            format!("{:.3} MW × {:.2} h", e.accepted_mw, e.availability_hours),
+            format!("£{} /MW/h", gbp(e.availability_price_applied)),
+            format!("× {:.4} performance", e.performance_factor),
+            format!("£{}", gbp(e.availability_gbp)),
+        ],
+        vec![
+            "Total".to_owned(),
+            String::new(),
+            String::new(),
+            String::new(),
+            format!("£{}", gbp(e.total_gbp)),
+        ],
+    ];
+    pdf::render(&pdf::Document {
+        title: "Event earnings statement".to_owned(),
+        lines: event_lines(r),
+        tables: vec![pdf::Table {
+            heading: "Earnings".to_owned(),
+            columns: vec![
+                column("Payment", 14, false),
+                column("Quantity", 22, false),
+                column("Price", 28, false),
+                column("Factor", 24, false),
+                column("Amount", 12, true),
+            ],
+            rows,
+        }],
+    })
+}
+
+/// A monthly statement as a PDF, for the FSP's invoice.
+pub fn statement_pdf(s: &Statement) -> Vec<u8> {
+    let mut lines = vec![
+        status_line(s.status, s.version),
+        format!("{} · statement {}", s.company, s.id),
+        format!("{} · {} · month {}", s.operator, s.zone, s.month),
+    ];
+    if let Some(reason) = &s.reason {
+        lines.push(format!("Re-issued: {reason}"));
+    }
+    if let Some(at) = s.issued_at {
+        lines.push(format!("Issued {}", super::rfc3339(at)));
+    }
+    let mut rows: Vec<Vec<String>> = s
+        .lines
+        .iter()
+        .map(|l| {
+            vec![
+                l.dispatch_group.clone(),
+                l.programme.clone(),
+                l.events.to_string(),
+                l.windows.to_string(),
+                format!("{:.6}", l.delivered_mwh),
+                gbp(l.availability_gbp),
+                gbp(l.utilisation_gbp),
+                gbp(l.total_gbp),
+            ]
+        })
+        .collect();
+    rows.push(vec![
+        "TOTAL".to_owned(),
+        String::new(),
+        s.lines.iter().map(|l| l.events).sum::<i32>().to_string(),
+        s.lines.iter().map(|l| l.windows).sum::<i32>().to_string(),
+        format!(
+            "{:.6}",
+            s.lines.iter().map(|l| l.delivered_mwh).sum::<f64>()
+        ),
+        gbp(s.availability_gbp),
+        gbp(s.utilisation_gbp),
+        gbp(s.total_gbp),
+    ]);
+    pdf::render(&pdf::Document {
+        title: format!("Statement · {}", s.month),
+        lines,
+        tables: vec![pdf::Table {
+            heading: "Lines (£)".to_owned(),
+            columns: vec![
+                column("Dispatch group", 24, false),
+                column("Programme", 20, false),
+                column("Events", 7, true),
+                column("Windows", 8, true),
+                column("Delivered MWh", 14, true),
+                column("Availability", 13, true),
+                column("Utilisation", 13, true),
+                column("Total", 13, true),
+            ],
+            rows,
+        }],
+    })
+}
+
+/// Files in a zip with fixed timestamps, so the same files always give the same bytes.
+pub fn zip(files: &[(String, Vec<u8>)]) -> Result<Vec<u8>, ServiceError> {
+    use std::io::Write;
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(zip::DateTime::default());
+    for (name, bytes) in files {
+        writer
+            .start_file(name.as_str(), options)
+            .map_err(|e| corrupt(&format!("zip: {e}")))?;
+        writer
+            .write_all(bytes)
+            .map_err(|e| corrupt(&format!("zip: {e}")))?;
+    }
+    Ok(writer
+        .finish()
+        .map_err(|e| corrupt(&format!("zip: {e}")))?
+        .into_inner())
 }

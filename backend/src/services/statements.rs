@@ -411,25 +411,7 @@ pub async fn event_reports(
     let mut out = Vec::new();
     for zone in zones_in_scope(db, actor, zone).await? {
         if is_final(db, zone.id, month).await? {
-            let mut query = event_report_versions::Entity::find()
-                .filter(event_report_versions::Column::ZoneId.eq(zone.id))
-                .filter(event_report_versions::Column::Month.eq(month.to_string()));
-            if let Some(company) = company_of(actor) {
-                query = query.filter(event_report_versions::Column::CompanyId.eq(company));
-            }
-            let mut latest: BTreeMap<i32, event_report_versions::Model> = BTreeMap::new();
-            for row in query.all(db).await? {
-                if latest
-                    .get(&row.dispatch_event_id)
-                    .is_none_or(|kept| kept.version < row.version)
-                {
-                    latest.insert(row.dispatch_event_id, row);
-                }
-            }
-            let mut reports: Vec<EventReport> = latest
-                .values()
-                .map(|row| thawed::<EventReport>(&row.body))
-                .collect::<Result<_, _>>()?;
+            let mut reports = latest_reports(db, zone.id, month, company_of(actor)).await?;
             for report in &mut reports {
                 for unit in &mut report.units {
                     unit.intervals.clear();
@@ -720,4 +702,48 @@ pub async fn reissue(
     .await?;
     txn.commit().await?;
     Ok(statement)
+}
+
+/// The final event reports of `month` the caller may see, optionally in one zone, each
+/// with every interval: what the zip download holds.
+pub async fn final_event_reports(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    month: Month,
+    zone: Option<&str>,
+) -> Result<Vec<EventReport>, ServiceError> {
+    let mut out = Vec::new();
+    for zone in zones_in_scope(db, actor, zone).await? {
+        if !is_final(db, zone.id, month).await? {
+            continue;
+        }
+        out.extend(latest_reports(db, zone.id, month, company_of(actor)).await?);
+    }
+    out.sort_by(|a, b| (a.start, a.id.as_str()).cmp(&(b.start, b.id.as_str())));
+    Ok(out)
+}
+
+/// The latest frozen version of each of the zone's event reports for `month`.
+async fn latest_reports(
+    db: &impl ConnectionTrait,
+    zone_id: i32,
+    month: Month,
+    company: Option<i32>,
+) -> Result<Vec<EventReport>, ServiceError> {
+    let mut query = event_report_versions::Entity::find()
+        .filter(event_report_versions::Column::ZoneId.eq(zone_id))
+        .filter(event_report_versions::Column::Month.eq(month.to_string()));
+    if let Some(company) = company {
+        query = query.filter(event_report_versions::Column::CompanyId.eq(company));
+    }
+    let mut latest: BTreeMap<i32, event_report_versions::Model> = BTreeMap::new();
+    for row in query.all(db).await? {
+        if latest
+            .get(&row.dispatch_event_id)
+            .is_none_or(|kept| kept.version < row.version)
+        {
+            latest.insert(row.dispatch_event_id, row);
+        }
+    }
+    latest.values().map(|row| thawed(&row.body)).collect()
 }

@@ -324,6 +324,24 @@ async fn retries_keep_the_webhook_id_and_an_unreachable_endpoint_is_missed(engin
         "retried at 0, 2, 5, 15, 30 s then each minute: {attempts}"
     );
 
+    // The operator sees every attempt at the missed STOP.
+    let history = app
+        .graphql(
+            "query($m: String!) { dispatchMessageAttempts(messageId: $m) { attemptedAt statusCode error } }",
+            json!({"m": state["data"]["dispatch"]["messages"][1]["messageId"]}),
+        )
+        .await;
+    let tries = history["data"]["dispatchMessageAttempts"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{history}"));
+    assert_eq!(tries.len() as i64, attempts, "{history}");
+    assert_eq!(tries[0]["attemptedAt"], "2025-02-24T18:00:00+00:00");
+    assert!(tries[0]["statusCode"].is_null());
+    assert!(
+        tries[0]["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{history}"
+    );
+
     // The FSP's endpoint is back: the operator sends the missed STOP again, same id.
     fsp_endpoint(&app, &url).await;
     let stop_id = state["data"]["dispatch"]["messages"][1]["messageId"].clone();

@@ -70,6 +70,35 @@ async fn statements_csv(app: &TestApp, fsp: &str) -> Vec<u8> {
     response.body
 }
 
+async fn download(app: &TestApp, cookie: &str, uri: &str, content_type: &str) -> Vec<u8> {
+    let response = app
+        .request(
+            Request::get(uri)
+                .header("cookie", cookie)
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(
+        response.status,
+        StatusCode::OK,
+        "{uri}: {}",
+        response.text()
+    );
+    assert_eq!(response.content_type(), content_type, "{uri}");
+    response.body
+}
+
+/// The names in a zip, read back with a zip reader (so the file opens).
+fn zip_names(bytes: &[u8]) -> Vec<String> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("a zip");
+    let mut names: Vec<String> = (0..archive.len())
+        .map(|i| archive.by_index(i).expect("entry").name().to_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 async fn an_event_is_reported_and_its_month_frozen_on_the_fifteenth(engine: Engine) {
     let mut app = signed_in_operator(engine).await;
     let ids = twilight_ids(&app).await;
@@ -148,6 +177,20 @@ async fn an_event_is_reported_and_its_month_frozen_on_the_fifteenth(engine: Engi
         "{updated}"
     );
 
+    let none_final = app
+        .request(
+            Request::get("/api/v2/statements/zip?month=2025-02")
+                .header("cookie", &fsp)
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(
+        none_final.status,
+        StatusCode::NOT_FOUND,
+        "only final statements are zipped"
+    );
+
     // The finalisation job dies part-way (the database refuses the statement rows): the
     // month stays provisional, nothing half-written.
     let fail = match engine {
@@ -216,6 +259,47 @@ async fn an_event_is_reported_and_its_month_frozen_on_the_fifteenth(engine: Engi
     assert_eq!(s["totalGbp"], 153.37);
     let statement_id = s["id"].as_str().expect("id").to_owned();
     let before = statements_csv(&app, &fsp).await;
+    let zip_before = download(
+        &app,
+        &fsp,
+        "/api/v2/statements/zip?month=2025-02",
+        "application/zip",
+    )
+    .await;
+    let reports_zip_before = download(
+        &app,
+        &fsp,
+        "/api/v2/event-reports/zip?month=2025-02",
+        "application/zip",
+    )
+    .await;
+    let names = zip_names(&reports_zip_before);
+    assert_eq!(
+        names,
+        [
+            format!("earnings-{id}.csv"),
+            format!("earnings-{id}.pdf"),
+            format!("performance-{id}.csv"),
+            format!("performance-{id}.pdf"),
+        ]
+    );
+    let pdf = download(
+        &app,
+        &fsp,
+        &format!("/api/v2/statements/{statement_id}?format=pdf"),
+        "application/pdf",
+    )
+    .await;
+    assert!(pdf.starts_with(b"%PDF-"), "not a PDF");
+    assert!(
+        pdf.windows(5).rev().take(16).any(|w| w == b"%%EOF"),
+        "the PDF is cut short"
+    );
+    let text = String::from_utf8_lossy(&pdf);
+    assert!(
+        text.contains("153.37") && text.contains("FINAL, version 1"),
+        "the PDF lacks the figures"
+    );
     let text = String::from_utf8(before.clone()).expect("UTF-8");
     assert!(text.contains(",TOTAL,"), "{text}");
     assert!(text.contains("152.88,0.49,153.37"), "{text}");
@@ -241,6 +325,26 @@ async fn an_event_is_reported_and_its_month_frozen_on_the_fifteenth(engine: Engi
         readings.text()
     );
     assert_eq!(statements_csv(&app, &fsp).await, before);
+    assert_eq!(
+        download(
+            &app,
+            &fsp,
+            "/api/v2/statements/zip?month=2025-02",
+            "application/zip"
+        )
+        .await,
+        zip_before
+    );
+    assert_eq!(
+        download(
+            &app,
+            &fsp,
+            "/api/v2/event-reports/zip?month=2025-02",
+            "application/zip"
+        )
+        .await,
+        reports_zip_before
+    );
     let frozen = app.graphql(REPORT, json!({"id": id})).await;
     assert_eq!(frozen["data"]["eventReport"]["missingIntervals"], 1);
     assert_eq!(frozen["data"]["eventReport"]["status"], "FINAL");

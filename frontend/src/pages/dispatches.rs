@@ -9,7 +9,9 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_query_map};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use shared::{Allocation, Dispatch, DispatchStatus, MessageStatus, WeekCommencing, long_date};
+use shared::{
+    Allocation, DeliveryAttempt, Dispatch, DispatchStatus, MessageStatus, WeekCommencing, long_date,
+};
 
 #[derive(Deserialize, Clone)]
 struct ListData {
@@ -24,6 +26,11 @@ struct Role {
 #[derive(Deserialize, Clone)]
 struct RoleOnly {
     role: shared::Role,
+}
+
+#[derive(Deserialize, Clone)]
+struct Attempts {
+    dispatch_message_attempts: Vec<DeliveryAttempt>,
 }
 
 #[derive(Deserialize, Clone)]
@@ -174,9 +181,39 @@ fn DispatchRow(
                             reload();
                         });
                     };
+                    let history = RwSignal::new(None::<Result<Vec<DeliveryAttempt>, String>>);
+                    let message_id = m.message_id.clone();
+                    let show = move |_| {
+                        if history.get_untracked().is_some() {
+                            history.set(None);
+                            return;
+                        }
+                        let id = message_id.clone();
+                        spawn_local(async move {
+                            let found = graphql::<Attempts>(
+                                "query($m: String!) { dispatchMessageAttempts(messageId: $m) { messageId instruction test url attemptedAt statusCode latencyMs error bodyExcerpt } }",
+                                json!({ "m": id }),
+                            ).await.map(|a| a.dispatch_message_attempts);
+                            history.set(Some(found));
+                        });
+                    };
                     view! {
                         <span class=class title=title>{format!("{} {} ({} {}) ", m.instruction.as_str(), m.status.as_str(), m.attempts, if m.attempts == 1 { "try" } else { "tries" })}</span>
+                        {(m.attempts > 0).then(|| view! { <button class="link attempts" title="Every attempt: time, status, latency, error" on:click=show>"attempts"</button>" " })}
                         {again.then(|| view! { <button class="link" title="Send again with the same webhook-id" on:click=resend>"Re-send"</button>" " })}
+                        {move || history.get().map(|h| match h {
+                            Ok(list) => view! {
+                                <ol class="attempt-list">
+                                    {list.into_iter().map(|a| view! {
+                                        <li>{format!("{} · {} · {} ms{}", a.attempted_at.format("%d %b %H:%M:%S"),
+                                            a.status_code.map_or_else(|| "no answer".to_owned(), |c| format!("HTTP {c}")),
+                                            a.latency_ms,
+                                            a.error.map(|e| format!(" · {e}")).unwrap_or_default())}</li>
+                                    }).collect_view()}
+                                </ol>
+                            }.into_any(),
+                            Err(e) => view! { <span class="error">{e}</span> }.into_any(),
+                        })}
                     }
                 }).collect_view()}
             </td>

@@ -8,6 +8,7 @@ use crate::pages::dispatches::DispatchesPage;
 use crate::pages::docs::{DocumentationPage, GraphqlDocsPage, ParticipantApiPage};
 use crate::pages::organisations::OrganisationsPage;
 use crate::pages::readings::ReadingsPage;
+use crate::pages::reports::{EventReportPage, EventReportsPage, StatementsPage};
 use crate::pages::sign_in::{
     ActivatePage, ForgotPasswordPage, LoginPage, TotpSetupPage, VerifyPage,
 };
@@ -49,12 +50,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/meterable-units") view=MeterableUnitsPage/>
                     <Route path=path!("/availability/calendar") view=CalendarPage/>
                     <Route path=path!("/availability/acceptance-decisions") view=AcceptanceDecisionsPage/>
-                    <Route path=path!("/reports/event-reports") view=|| view! {
-                        <Placeholder title="Event Reports" what="Event performance reports and earnings statements"/>
-                    }/>
-                    <Route path=path!("/reports/statements") view=|| view! {
-                        <Placeholder title="Invoices/Statements" what="Monthly statements"/>
-                    }/>
+                    <Route path=path!("/reports/event-reports") view=EventReportsPage/>
+                    <Route path=path!("/reports/event-reports/:id") view=EventReportPage/>
+                    <Route path=path!("/reports/statements") view=StatementsPage/>
                     <Route path=path!("/api-testing/dispatch-settings") view=|| view! {
                         <ApiTestingTabs/>
                         <DispatchSettingsPage/>

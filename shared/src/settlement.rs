@@ -3,6 +3,7 @@
 //! beside it; the method is in `services::settlement`.
 
 use crate::{DeliveryScale, MeteringGranularity, PublicId};
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -106,6 +107,8 @@ pub struct EventReport {
     pub company: String,
     pub dispatch_group_id: PublicId,
     pub dispatch_group: String,
+    /// Which way the instruction moves net export: the sign of a response.
+    pub direction: crate::Direction,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     pub power_change_kw: f64,

@@ -479,6 +479,7 @@ fn compute(
                 dispatch_group_id: PublicId::parse(&group.public_id)
                     .map_err(|_| corrupt("group id"))?,
                 dispatch_group: group.name.clone(),
+                direction,
                 start: event.start_at,
                 end,
                 power_change_kw: event.power_change_kw,

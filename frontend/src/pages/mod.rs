@@ -7,6 +7,7 @@ pub mod meterable_units;
 pub mod organisations;
 pub mod placeholder;
 pub mod readings;
+pub mod reports;
 pub mod sign_in;
 pub mod tokens;
 pub mod users;

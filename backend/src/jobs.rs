@@ -3,7 +3,7 @@
 //! second instance neither loses nor repeats work: the next tick catches up.
 
 use crate::app::AppState;
-use crate::services::{availability, baselines, schedules, statements};
+use crate::services::{availability, baselines, digests, schedules, statements};
 use std::time::Duration;
 
 /// How often due work is looked for. Declaration locks are minute-precise; a tick a few
@@ -32,6 +32,11 @@ pub async fn run_due(state: &AppState) {
         Ok(0) => {}
         Ok(zones) => tracing::info!(zones, "made last month's statements final"),
         Err(e) => tracing::error!(error = %e, "finalising statements failed"),
+    }
+    match digests::send_due(&state.db, &state.mailer, now).await {
+        Ok(0) => {}
+        Ok(sent) => tracing::info!(sent, "sent scheduled e-mails"),
+        Err(e) => tracing::error!(error = %e, "sending scheduled e-mails failed"),
     }
 }
 

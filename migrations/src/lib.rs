@@ -21,6 +21,7 @@ mod m20261126_000016_dispatch_email_contacts;
 mod m20261127_000017_dispatch_message_stream;
 mod m20261127_000018_settlement;
 mod m20261127_000019_delivery_attempts_by_message;
+mod m20261127_000020_scheduled_emails;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000017_dispatch_message_stream::Migration),
             Box::new(m20261127_000018_settlement::Migration),
             Box::new(m20261127_000019_delivery_attempts_by_message::Migration),
+            Box::new(m20261127_000020_scheduled_emails::Migration),
         ]
     }
 }

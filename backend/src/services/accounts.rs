@@ -811,7 +811,11 @@ pub async fn session_actor(
     actor_for(db, user).await
 }
 
-async fn actor_for(db: &DatabaseConnection, user: users::Model) -> Result<Actor, ServiceError> {
+/// The caller a user's account stands for.
+pub(crate) async fn actor_for(
+    db: &DatabaseConnection,
+    user: users::Model,
+) -> Result<Actor, ServiceError> {
     match user.role.as_str() {
         "participant" => {
             let company = fsp_companies::Entity::find_by_id(user.company_id.unwrap_or_default())

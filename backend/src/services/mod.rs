@@ -8,6 +8,7 @@ pub mod assets;
 pub mod availability;
 pub mod baselines;
 pub mod configuration;
+pub mod digests;
 pub mod dispatch;
 pub mod dispatch_settings;
 pub mod idempotency;

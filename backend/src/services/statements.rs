@@ -42,7 +42,7 @@ fn statement_id(month: Month, zone: &zones::Model, company: &fsp_companies::Mode
 
 /// The zone's statements for `month` computed now (for one company, or all), with the
 /// event reports they sum: `(event id, company id, report)`.
-pub(crate) async fn compute_zone(
+pub async fn compute_zone(
     db: &impl ConnectionTrait,
     zone: &zones::Model,
     company: Option<i32>,

@@ -12,6 +12,7 @@ mod assets;
 mod availability;
 mod baselines;
 mod configuration;
+mod digests;
 mod dispatch;
 mod dispatching;
 mod graphql;

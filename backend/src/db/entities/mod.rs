@@ -24,6 +24,7 @@ pub mod prices;
 pub mod programmes;
 pub mod readings;
 pub mod schedule_notices;
+pub mod scheduled_emails;
 pub mod sessions;
 pub mod settlement_months;
 pub mod statement_versions;

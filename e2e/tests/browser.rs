@@ -1382,6 +1382,23 @@ async fn fsp_reads_reports(engine: Engine) -> Result<()> {
             shots.join(format!("statements-{}.png", engine.name())),
             client.screenshot().await?,
         )?;
+
+        // API Testing › Sample Reports: computed from the sandbox data, charted.
+        client
+            .goto(&format!("http://localhost:{port}/api-testing/sample-reports"))
+            .await?;
+        let totals = wait_for(&client, Locator::Css("#sample-totals"))
+            .await
+            .context("no sample report")?
+            .text()
+            .await?;
+        ensure!(
+            totals.contains("API Test") && totals.contains("(3 missing)"),
+            "sample: {totals}"
+        );
+        wait_for(&client, Locator::Css("svg.event-chart rect.delivered"))
+            .await
+            .context("the sample chart did not render")?;
         drop(db);
         anyhow::Ok(())
     }

@@ -6,15 +6,15 @@ use crate::pages::configuration::ConfigurationPage;
 use crate::pages::dispatch::{DispatchSettingsPage, DispatchTestingPage};
 use crate::pages::dispatches::DispatchesPage;
 use crate::pages::docs::{DocumentationPage, GraphqlDocsPage, ParticipantApiPage};
+use crate::pages::meterable_units::MeterableUnitsPage;
 use crate::pages::organisations::OrganisationsPage;
 use crate::pages::readings::ReadingsPage;
-use crate::pages::reports::{EventReportPage, EventReportsPage, StatementsPage};
+use crate::pages::reports::{EventReportPage, EventReportsPage, SampleReportsPage, StatementsPage};
 use crate::pages::sign_in::{
     ActivatePage, ForgotPasswordPage, LoginPage, TotpSetupPage, VerifyPage,
 };
 use crate::pages::tokens::TokensPage;
 use crate::pages::users::{AuditPage, MailboxPage, UsersPage};
-use crate::pages::{meterable_units::MeterableUnitsPage, placeholder::Placeholder};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::components::{A, Redirect, Route, Router, Routes};
@@ -71,7 +71,7 @@ pub fn App() -> impl IntoView {
                     }/>
                     <Route path=path!("/api-testing/sample-reports") view=|| view! {
                         <ApiTestingTabs/>
-                        <Placeholder title="Sample Reports" what="Sample reports"/>
+                        <SampleReportsPage/>
                     }/>
                     <Route path=path!("/documentation") view=DocumentationPage/>
                     <Route path=path!("/documentation/participant-api") view=ParticipantApiPage/>

@@ -18,6 +18,13 @@ pub struct StatementDetail {
     pub versions: Vec<StatementVersion>,
 }
 
+/// API Testing › Sample Reports: an example computed from sandbox data.
+#[derive(SimpleObject)]
+pub struct SampleReports {
+    pub event_report: EventReport,
+    pub statement: Statement,
+}
+
 #[derive(Default)]
 pub struct SettlementQuery;
 
@@ -60,6 +67,20 @@ impl SettlementQuery {
         statements::statements(db, actor, now, month, zone_id.as_deref())
             .await
             .map_err(gql_error)
+    }
+
+    /// API Testing › Sample Reports: an example performance report, earnings and statement
+    /// computed by the settlement code from the caller's sandbox dispatch group, unit,
+    /// baseline and prices, with an invented event yesterday 16:00–17:00. Nothing is stored.
+    async fn sample_reports(&self, ctx: &Context<'_>) -> Result<SampleReports> {
+        let (db, actor, now) = caller(ctx)?;
+        let (event_report, statement) = crate::services::settlement::sample(db, actor, now)
+            .await
+            .map_err(gql_error)?;
+        Ok(SampleReports {
+            event_report,
+            statement,
+        })
     }
 
     /// One statement (the latest version, or `version`) with its versions.

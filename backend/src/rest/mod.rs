@@ -58,6 +58,7 @@ pub use problem::ProblemDetails;
         reports::statement,
         reports::event_reports_zip,
         reports::statements_zip,
+        reports::sample,
         openapi_json,
         auth::login,
         auth::totp_setup,
@@ -125,6 +126,7 @@ pub fn router() -> Router<AppState> {
         .route("/event-reports/{id}", get(reports::event_report))
         .route("/statements", get(reports::statements_list))
         .route("/statements/zip", get(reports::statements_zip))
+        .route("/sample-reports/{kind}", get(reports::sample))
         .route("/statements/{id}", get(reports::statement))
         .route("/openapi.json", get(openapi_json))
         .fallback(|| async {

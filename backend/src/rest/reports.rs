@@ -374,3 +374,75 @@ pub async fn statements_zip(
         report_files::zip(&files)?,
     ))
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SampleQuery {
+    /// `csv`, `pdf` or `json` (the default).
+    format: Option<String>,
+}
+
+/// API Testing › Sample Reports: the example `performance` report, `earnings` statement or
+/// monthly `statement`, computed by the settlement code from the caller's sandbox data with
+/// an invented event yesterday 16:00–17:00 London. Nothing is stored.
+#[utoipa::path(get, path = "/api/v2/sample-reports/{kind}", tag = "reports",
+    params(("kind" = String, Path, description = "performance, earnings or statement"), SampleQuery),
+    responses(
+        (status = 200, description = "The sample, as JSON, CSV or PDF", content(
+            (EventReport = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/pdf"),
+        )),
+        (status = 400, description = "kind or format is not one of those listed", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 401, description = "No valid API token or session", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "The caller has no sandbox dispatch group with a per-minute unit", body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn sample(
+    State(state): State<AppState>,
+    Caller(actor): Caller,
+    Path(kind): Path<String>,
+    query: Result<Query<SampleQuery>, QueryRejection>,
+) -> Result<Response, Problem> {
+    let Query(q) = query.map_err(|e| Problem::bad_parameter("query", e.body_text()))?;
+    if !["performance", "earnings", "statement"].contains(&kind.as_str()) {
+        return Err(Problem::bad_parameter(
+            "kind",
+            "must be performance, earnings or statement",
+        ));
+    }
+    let format = q.format.as_deref().unwrap_or("json");
+    if !["json", "csv", "pdf"].contains(&format) {
+        return Err(Problem::bad_parameter("format", "must be json, csv or pdf"));
+    }
+    let (report, statement) =
+        crate::services::settlement::sample(&state.db, &actor, state.clock.now()).await?;
+    let name = |ext: &str| format!("sample-{kind}.{ext}");
+    Ok(match (kind.as_str(), format) {
+        ("statement", "json") => Json(statement).into_response(),
+        (_, "json") => Json(report).into_response(),
+        ("performance", "csv") => csv_file(name("csv"), report_files::performance_csv(&report)?),
+        ("earnings", "csv") => csv_file(
+            name("csv"),
+            report_files::earnings_csv(std::slice::from_ref(&report))?,
+        ),
+        ("statement", "csv") => csv_file(
+            name("csv"),
+            report_files::statements_csv(std::slice::from_ref(&statement))?,
+        ),
+        ("performance", _) => file(
+            "application/pdf",
+            name("pdf"),
+            report_files::performance_pdf(&report),
+        ),
+        ("earnings", _) => file(
+            "application/pdf",
+            name("pdf"),
+            report_files::earnings_pdf(&report),
+        ),
+        _ => file(
+            "application/pdf",
+            name("pdf"),
+            report_files::statement_pdf(&statement),
+        ),
+    })
+}

@@ -631,6 +631,201 @@ pub(crate) async fn report_of(
         .ok_or(ServiceError::NotFound("event report"))
 }
 
+/// The id the sample report carries: never a real dispatch's.
+pub const SAMPLE_ID: &str = "SampleEventReport000";
+
+/// API Testing › Sample Reports: an example event report and statement computed by the
+/// settlement code above from the caller's sandbox data — a real dispatch group, unit,
+/// baseline, prices and programme policy in a sandbox zone — with an invented one-hour
+/// event yesterday and invented readings (a five-minute ramp, ten minutes above the
+/// instruction, three missing). Nothing is stored.
+pub async fn sample(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(EventReport, shared::Statement), ServiceError> {
+    let sandbox = sea_orm::sea_query::Query::select()
+        .column(zones::Column::Id)
+        .from(zones::Entity)
+        .and_where(zones::Column::Sandbox.eq(true))
+        .to_owned();
+    let group = dispatch_groups::Entity::find()
+        .filter(dispatch_groups::Column::Id.in_subquery(assets::visible_group_ids(actor)))
+        .filter(dispatch_groups::Column::ZoneId.in_subquery(sandbox))
+        .filter(dispatch_groups::Column::RetiredAt.is_null())
+        .order_by_asc(dispatch_groups::Column::Name)
+        .all(db)
+        .await?;
+    let mut chosen = None;
+    for g in group {
+        let unit = meterable_units::Entity::find()
+            .filter(meterable_units::Column::DispatchGroupId.eq(g.id))
+            .filter(meterable_units::Column::RetiredAt.is_null())
+            .filter(meterable_units::Column::MeteringGranularity.eq("per_minute"))
+            .order_by_asc(meterable_units::Column::Name)
+            .one(db)
+            .await?;
+        if let Some(unit) = unit {
+            chosen = Some((g, unit));
+            break;
+        }
+    }
+    let Some((group, mut unit)) = chosen else {
+        return Err(ServiceError::NotFound(
+            "sandbox dispatch group with a per-minute unit",
+        ));
+    };
+    let zone = zones::Entity::find_by_id(group.zone_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| corrupt("zone"))?;
+    let company = fsp_companies::Entity::find_by_id(group.company_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| corrupt("company"))?;
+    let programmes: Vec<programmes::Model> = programmes::Entity::find()
+        .filter(programmes::Column::ZoneId.eq(zone.id))
+        .order_by_asc(programmes::Column::Id)
+        .all(db)
+        .await?;
+    let prices: Vec<prices::Model> = prices::Entity::find()
+        .filter(prices::Column::DispatchGroupId.eq(group.id))
+        .all(db)
+        .await?;
+    // A programme the group is priced in, Sustain first (it pays availability too).
+    let programme = programmes
+        .iter()
+        .filter(|p| prices.iter().any(|pr| pr.programme_id == p.id))
+        .min_by_key(|p| (p.kind != "sustain", p.id))
+        .or_else(|| programmes.first())
+        .cloned()
+        .ok_or_else(|| corrupt("programme"))?;
+    let source = baselines::source_of(db, &unit).await?;
+    let source = match source {
+        Source::None => Source::Static(-400.0),
+        other => other,
+    };
+    let direction = Direction::parse(&group.direction).ok_or_else(|| corrupt("direction"))?;
+    let day = now
+        .with_timezone(&London)
+        .date_naive()
+        .pred_opt()
+        .ok_or_else(|| corrupt("day"))?;
+    let start = london_instant(day, 16 * 60).ok_or_else(|| corrupt("start"))?;
+    let end = start + Duration::hours(1);
+    let kw = group.power_change_kw.min(250.0);
+    // The unit as it stands took part (its registration date does not matter here).
+    unit.created_at = start - Duration::days(1);
+    let baseline: HashMap<DateTime<Utc>, f64> =
+        baselines::series_from(&source, MeteringGranularity::PerMinute, start, end)
+            .into_iter()
+            .map(|p| (p.start, p.kw))
+            .collect();
+    let sign = direction_sign(direction);
+    let readings: HashMap<DateTime<Utc>, f64> = (1..=60_i64)
+        .filter(|m| !(41..=43).contains(m))
+        .map(|m| {
+            let slot = start + Duration::minutes(m - 1);
+            let ramp = (m as f64 / 5.0).min(1.0);
+            let effort = if (20..30).contains(&m) { 1.1 } else { 0.95 };
+            let base = baseline.get(&slot).copied().unwrap_or(0.0);
+            (
+                slot + Duration::minutes(1),
+                base + sign * kw * ramp * effort,
+            )
+        })
+        .collect();
+    let event = dispatch_events::Model {
+        id: 0,
+        public_id: SAMPLE_ID.to_owned(),
+        dispatch_group_id: group.id,
+        programme_id: programme.id,
+        availability_window_id: Some(0),
+        start_at: start,
+        end_at: end,
+        power_change_kw: kw,
+        status: DispatchStatus::Active.as_str().to_owned(),
+        stopped_at: None,
+        created_by_user_id: None,
+        created_at: start,
+        updated_at: start,
+    };
+    let window = availability_windows::Model {
+        id: 0,
+        public_id: SAMPLE_ID.to_owned(),
+        dispatch_group_id: group.id,
+        programme_id: programme.id,
+        week_commencing: day,
+        day,
+        start_local: "16:00".to_owned(),
+        end_local: "17:00".to_owned(),
+        start_at: start,
+        end_at: end,
+        declared_kw: kw,
+        status: shared::DeclarationStatus::Accepted.as_str().to_owned(),
+        accepted_kw: Some(kw),
+        acceptance_start: Some(start),
+        acceptance_end: Some(end),
+        created_by_user_id: None,
+        created_at: start,
+        updated_at: start,
+        decided_by_user_id: None,
+        decided_at: None,
+    };
+    let loaded = Loaded {
+        groups: HashMap::from([(group.id, group.clone())]),
+        zones: HashMap::from([(zone.id, zone.clone())]),
+        programmes: HashMap::from([(programme.id, programme.clone())]),
+        companies: HashMap::from([(company.id, company.clone())]),
+        units: HashMap::from([(group.id, vec![unit.clone()])]),
+        sources: HashMap::from([(unit.id, source)]),
+        prices: prices
+            .into_iter()
+            .map(|p| ((p.dispatch_group_id, p.programme_id), p))
+            .collect(),
+        windows: HashMap::from([(0, window)]),
+        readings: HashMap::from([(unit.id, readings)]),
+    };
+    let report = compute(&loaded, &[event], true, &HashMap::new())?
+        .pop()
+        .ok_or_else(|| corrupt("sample report"))?;
+    let e = &report.earnings;
+    let line = shared::StatementLine {
+        dispatch_group_id: report.dispatch_group_id.clone(),
+        dispatch_group: report.dispatch_group.clone(),
+        programme: report.programme.clone(),
+        events: 1,
+        windows: i32::from(e.accepted_mw > 0.0),
+        delivered_mwh: e.delivered_mwh,
+        availability_gbp: e.availability_gbp,
+        utilisation_gbp: e.utilisation_gbp,
+        total_gbp: e.total_gbp,
+    };
+    let operator = crate::db::entities::operators::Entity::find_by_id(zone.operator_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| corrupt("operator"))?;
+    let month = Month::of(day);
+    let statement = shared::Statement {
+        id: format!("{month}.{}.sample", zone.slug),
+        month: month.to_string(),
+        status: ReportStatus::Provisional,
+        version: 0,
+        reason: None,
+        issued_at: None,
+        company_id: PublicId::parse(&company.public_id).map_err(|_| corrupt("company id"))?,
+        company: company.name,
+        operator: operator.name,
+        zone_id: zone.slug,
+        zone: zone.name,
+        availability_gbp: line.availability_gbp,
+        utilisation_gbp: line.utilisation_gbp,
+        total_gbp: line.total_gbp,
+        lines: vec![line],
+    };
+    Ok((report, statement))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

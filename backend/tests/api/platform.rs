@@ -65,6 +65,7 @@ async fn openapi_document_is_3_1_and_lists_every_route(engine: Engine) {
             "/api/v2/readings",
             "/api/v2/readings/csv",
             "/api/v2/readings/latest",
+            "/api/v2/sample-reports/{kind}",
             "/api/v2/statements",
             "/api/v2/statements/zip",
             "/api/v2/statements/{id}",

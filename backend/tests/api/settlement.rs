@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 both_databases!(
     an_event_is_reported_and_its_month_frozen_on_the_fifteenth,
     a_malformed_month_is_refused_naming_the_parameter,
+    the_sample_reports_are_computed_from_sandbox_data,
 );
 
 const REPORT: &str = "query($id: String!) { eventReport(id: $id) { status deliveredKwh instructedKwh deliveryPercent completenessPercent missingIntervals
@@ -410,4 +411,56 @@ async fn a_malformed_month_is_refused_naming_the_parameter(engine: Engine) {
     let fine = app.get("/api/v2/event-reports?month=2025-03").await;
     assert_eq!(fine.status, StatusCode::OK);
     assert_eq!(fine.json(), json!([]));
+}
+
+async fn the_sample_reports_are_computed_from_sandbox_data(engine: Engine) {
+    let app = TestApp::spawn(engine, Some("participant:Twilight Flex Ltd")).await;
+    let sample = app
+        .graphql(
+            "{ sampleReports { eventReport { id programme deliveredKwh deliveryPercent completenessPercent missingIntervals
+                 units { intervals { response delivered } } earnings { utilisationGbp availabilityGbp totalGbp } }
+               statement { totalGbp lines { programme events } } } }",
+            json!({}),
+        )
+        .await;
+    let r = &sample["data"]["sampleReports"]["eventReport"];
+    assert_eq!(
+        r["id"],
+        backend::services::settlement::SAMPLE_ID,
+        "{sample}"
+    );
+    assert_eq!(r["programme"], "Sustain");
+    // 250 kW for an hour: a ramp over five minutes, 95 % of the instruction, ten minutes
+    // at 110 % (paid at 100 %), three minutes missing: 13,187.5 kW·min = 219.792 kWh.
+    assert_eq!(r["missingIntervals"], 3);
+    assert_eq!(r["completenessPercent"], 95.0);
+    assert!((r["deliveredKwh"].as_f64().expect("kWh") - 13_187.5 / 60.0).abs() < 1e-9);
+    let over = &r["units"][0]["intervals"][20];
+    assert_eq!(
+        (over["response"].clone(), over["delivered"].clone()),
+        (json!(275.0), json!(250.0))
+    );
+    // £1.99 × 0.219792 MWh = £0.44; 0.25 MW × 1 h × £95.55 = £23.89.
+    assert_eq!(
+        r["earnings"],
+        json!({"utilisationGbp": 0.44, "availabilityGbp": 23.89, "totalGbp": 24.33})
+    );
+    assert_eq!(
+        sample["data"]["sampleReports"]["statement"],
+        json!({"totalGbp": 24.33, "lines": [{"programme": "Sustain", "events": 1}]})
+    );
+    let csv = app
+        .get("/api/v2/sample-reports/performance?format=csv")
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        csv.text().starts_with("dispatch_id,meterable_unit_id"),
+        "{}",
+        csv.text()
+    );
+    let pdf = app.get("/api/v2/sample-reports/statement?format=pdf").await;
+    assert!(pdf.body.starts_with(b"%PDF-"));
+    let bad = app.get("/api/v2/sample-reports/invoice").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(bad.json()["errors"][0]["field"], "kind");
 }

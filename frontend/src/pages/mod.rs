@@ -5,7 +5,6 @@ pub mod dispatches;
 pub mod docs;
 pub mod meterable_units;
 pub mod organisations;
-pub mod placeholder;
 pub mod readings;
 pub mod reports;
 pub mod sign_in;

@@ -260,7 +260,7 @@ pub fn EventReportPage() -> impl IntoView {
 
 /// Baseline, readings and the instructed level over the event, the delivered area shaded.
 #[component]
-fn UnitChart(report: EventReport, unit: shared::UnitPerformance) -> impl IntoView {
+pub(crate) fn UnitChart(report: EventReport, unit: shared::UnitPerformance) -> impl IntoView {
     const W: f64 = 980.0;
     const H: f64 = 280.0;
     const LEFT: f64 = 64.0;
@@ -547,5 +547,67 @@ fn StatementRow(
                 </td></tr>
             }.into_any(),
         })}
+    }
+}
+
+#[derive(Deserialize, Clone)]
+struct Samples {
+    sample_reports: SampleReports,
+}
+
+#[derive(Deserialize, Clone)]
+struct SampleReports {
+    event_report: EventReport,
+    statement: Statement,
+}
+
+/// API Testing › Sample Reports: what the reports look like, computed by the settlement
+/// code from the company's sandbox data with an invented event.
+#[component]
+pub fn SampleReportsPage() -> impl IntoView {
+    let sample = LocalResource::new(|| async {
+        graphql::<Samples>(
+            &format!(
+                "{{ sampleReports {{ eventReport {{ {} }} statement {{ {STATEMENT_FIELDS} }} }} }}",
+                report_fields(true)
+            ),
+            json!({}),
+        )
+        .await
+        .map(|s| s.sample_reports)
+    });
+    view! {
+        <h1>"Sample Reports"</h1>
+        <p class="muted">"An example event performance report, earnings statement and monthly statement, computed by the same settlement code as the real ones from your sandbox dispatch group, meterable unit, baseline and prices, with an invented one-hour event yesterday at 16:00 (a five-minute ramp, ten minutes above the instruction, three minutes of readings missing). Nothing is stored."</p>
+        <p>
+            <a class="download" href="/api/v2/sample-reports/performance?format=csv" download>"Performance CSV"</a>" · "
+            <a class="download" href="/api/v2/sample-reports/performance?format=pdf" download>"Performance PDF"</a>" · "
+            <a class="download" href="/api/v2/sample-reports/earnings?format=csv" download>"Earnings CSV"</a>" · "
+            <a class="download" href="/api/v2/sample-reports/earnings?format=pdf" download>"Earnings PDF"</a>" · "
+            <a class="download" href="/api/v2/sample-reports/statement?format=csv" download>"Statement CSV"</a>" · "
+            <a class="download" href="/api/v2/sample-reports/statement?format=pdf" download>"Statement PDF"</a>
+        </p>
+        {move || match sample.get() {
+            None => view! { <p>"Loading…"</p> }.into_any(),
+            Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
+            Some(Ok(s)) => {
+                let r = s.event_report.clone();
+                let e = r.earnings.clone();
+                let st = s.statement.clone();
+                view! {
+                    <table class="grid" id="sample-totals">
+                        <tbody>
+                            <tr><th>"Event"</th><td colspan="5">{format!("{} · {} · {} · {} to {} UTC · {} kW", r.dispatch_group, r.programme, r.zone, when(r.start), r.end.format("%H:%M"), r.power_change_kw)}</td></tr>
+                            <tr><th>"Delivered"</th><td class="num">{format!("{:.3} of {:.3} kWh ({:.1} %)", r.delivered_kwh, r.instructed_kwh, r.delivery_percent)}</td>
+                                <th>"Data completeness"</th><td class="num">{format!("{:.1} % ({} missing)", r.completeness_percent, r.missing_intervals)}</td>
+                                <th>"Earnings"</th><td class="num">{format!("utilisation £{:.2} + availability £{:.2} = £{:.2}", e.utilisation_gbp, e.availability_gbp, e.total_gbp)}</td></tr>
+                            <tr><th>"Statement"</th><td colspan="5">{format!("{} · {} · {} · {}: availability £{:.2}, utilisation £{:.2}, total £{:.2}",
+                                st.company, st.operator, st.zone, st.month, st.availability_gbp, st.utilisation_gbp, st.total_gbp)}</td></tr>
+                        </tbody>
+                    </table>
+                    {r.units.iter().map(|u| view! { <UnitChart report=r.clone() unit=u.clone()/> }).collect_view()}
+                }.into_any()
+            }
+        }}
     }
 }

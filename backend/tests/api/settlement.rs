@@ -13,6 +13,7 @@ both_databases!(
     an_event_is_reported_and_its_month_frozen_on_the_fifteenth,
     a_malformed_month_is_refused_naming_the_parameter,
     the_sample_reports_are_computed_from_sandbox_data,
+    half_hourly_units_the_sliding_scale_and_the_october_clock_change,
 );
 
 const REPORT: &str = "query($id: String!) { eventReport(id: $id) { status deliveredKwh instructedKwh deliveryPercent completenessPercent missingIntervals
@@ -463,4 +464,144 @@ async fn the_sample_reports_are_computed_from_sandbox_data(engine: Engine) {
     let bad = app.get("/api/v2/sample-reports/invoice").await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     assert_eq!(bad.json()["errors"][0]["field"], "kind");
+}
+
+/// Stores a finished event for ATestDV (half-hourly unit, static baseline −120 kW, so
+/// −60 kWh a half-hour) in Sustain with half-hourly `energies`, one per half-hour from
+/// `start`; returns its id.
+async fn stored_event(app: &TestApp, start: &str, kw: f64, energies: &[f64]) -> String {
+    use backend::db::entities::{
+        dispatch_events, dispatch_groups, meterable_units, programmes, readings,
+    };
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+    let group = dispatch_groups::Entity::find()
+        .filter(dispatch_groups::Column::Name.eq("ATestDV"))
+        .one(&app.db)
+        .await
+        .expect("group")
+        .expect("ATestDV");
+    let sustain = programmes::Entity::find()
+        .filter(programmes::Column::ZoneId.eq(group.zone_id))
+        .filter(programmes::Column::Kind.eq("sustain"))
+        .one(&app.db)
+        .await
+        .expect("programme")
+        .expect("Sustain");
+    let unit = meterable_units::Entity::find()
+        .filter(meterable_units::Column::DispatchGroupId.eq(group.id))
+        .one(&app.db)
+        .await
+        .expect("unit")
+        .expect("ATestDV MU");
+    let start = at(start);
+    let end = start + chrono::Duration::minutes(30 * energies.len() as i64);
+    let event = dispatch_events::ActiveModel {
+        public_id: Set(backend::ids::new_public_id().to_string()),
+        dispatch_group_id: Set(group.id),
+        programme_id: Set(sustain.id),
+        availability_window_id: Set(None),
+        start_at: Set(start),
+        end_at: Set(end),
+        power_change_kw: Set(kw),
+        status: Set("active".to_owned()),
+        stopped_at: Set(None),
+        created_by_user_id: Set(None),
+        created_at: Set(start),
+        updated_at: Set(start),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .expect("event");
+    for (i, kwh) in energies.iter().enumerate() {
+        readings::ActiveModel {
+            meterable_unit_id: Set(unit.id),
+            interval_end: Set(start + chrono::Duration::minutes(30 * (i as i64 + 1))),
+            power_kw: Set(None),
+            energy_kwh: Set(Some(*kwh)),
+            received_at: Set(end),
+            ..Default::default()
+        }
+        .insert(&app.db)
+        .await
+        .expect("reading");
+    }
+    event.public_id
+}
+
+async fn half_hourly_units_the_sliding_scale_and_the_october_clock_change(engine: Engine) {
+    let mut app = signed_in_operator(engine).await;
+    // Sustain switches to the sliding delivery scale.
+    let zones = app
+        .graphql(
+            "{ zones { id programmes { id kind policy { declarationLockDay declarationLockTime acceptanceDay acceptanceTime autoAccept weekAheadDay weekAheadTime dayAheadTime startLeadMinutes manualDispatch paymentBasis deliveryScale performanceFactor } } } }",
+            json!({}),
+        )
+        .await;
+    let sustain = zones["data"]["zones"]
+        .as_array()
+        .expect("zones")
+        .iter()
+        .find(|z| z["id"] == "twilight-zone")
+        .and_then(|z| z["programmes"].as_array())
+        .and_then(|ps| ps.iter().find(|p| p["kind"] == "SUSTAIN"))
+        .cloned()
+        .unwrap_or_else(|| panic!("{zones}"));
+    let mut policy = sustain["policy"].clone();
+    policy["deliveryScale"] = json!("SLIDING");
+    let updated = app
+        .graphql(
+            "mutation($id: String!, $p: ProgrammePolicyInput!) { updateProgrammePolicy(programmeId: $id, policy: $p) { policy { deliveryScale } } }",
+            json!({"id": sustain["id"], "p": policy}),
+        )
+        .await;
+    assert!(updated["errors"].is_null(), "{updated}");
+
+    // 00:30–02:30 London on Sunday 26 October 2025 is 23:30Z–01:30Z: four half-hours,
+    // though the clock shows 01:00–02:00 twice. 200 kW instructed: 400 kWh, at most 100
+    // kWh a half-hour. Each reading is −20 kWh against −60: 40 kWh delivered, 160 in all:
+    // 40 %, which the sliding scale does not pay.
+    let across = stored_event(&app, "2025-10-25T23:30:00Z", 200.0, &[-20.0; 4]).await;
+    // Tuesday 28 October 16:00–17:00Z: +15 kWh against −60 twice: 150 of 200 kWh, 75 %,
+    // paid at half: 0.15 MWh × £4 × 0.5 = £0.30.
+    let three_quarters = stored_event(&app, "2025-10-28T16:00:00Z", 200.0, &[15.0; 2]).await;
+    app.clock.set(at("2025-11-05T12:00:00Z"));
+    let operator = format!("{}@ssen.example", uuid::Uuid::new_v4().simple());
+    app.default_cookie = Some(app.sign_up_operator(&operator, "SSEN").await.cookie);
+
+    let first = app.graphql(REPORT, json!({"id": across})).await;
+    let r = &first["data"]["eventReport"];
+    assert_eq!(
+        r["units"][0]["intervals"].as_array().map(Vec::len),
+        Some(4),
+        "{first}"
+    );
+    assert_eq!(r["units"][0]["intervals"][0]["baseline"], -60.0);
+    assert_eq!(r["units"][0]["intervals"][0]["delivered"], 40.0);
+    assert_eq!(
+        (
+            r["instructedKwh"].clone(),
+            r["deliveredKwh"].clone(),
+            r["deliveryPercent"].clone()
+        ),
+        (json!(400.0), json!(160.0), json!(40.0))
+    );
+    assert_eq!(r["earnings"]["scaleFactor"], 0.0);
+    assert_eq!(r["earnings"]["utilisationGbp"], 0.0);
+    let second = app.graphql(REPORT, json!({"id": three_quarters})).await;
+    let r = &second["data"]["eventReport"];
+    assert_eq!(
+        (r["deliveredKwh"].clone(), r["deliveryPercent"].clone()),
+        (json!(150.0), json!(75.0)),
+        "{second}"
+    );
+    assert_eq!(r["earnings"]["scaleFactor"], 0.5);
+    assert_eq!(r["earnings"]["utilisationGbp"], 0.3);
+    let october = app.graphql(STATEMENTS, json!({"m": "2025-10"})).await;
+    assert_eq!(
+        october["data"]["statements"][0]["lines"],
+        json!([{"dispatchGroup": "ATestDV", "programme": "Sustain", "events": 2, "windows": 0,
+                "availabilityGbp": 0.0, "utilisationGbp": 0.3, "totalGbp": 0.3}]),
+        "{october}"
+    );
 }

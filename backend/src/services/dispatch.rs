@@ -442,20 +442,30 @@ pub(crate) async fn insert_message(
     Ok(())
 }
 
-/// A dispatch the caller may see (an FSP: its own groups'), with its messages.
-pub async fn get(
-    db: &DatabaseConnection,
+/// The dispatch event `id` of a group the caller may see; otherwise not found, exactly as
+/// if it did not exist.
+pub(crate) async fn visible_event(
+    db: &impl ConnectionTrait,
     actor: &Actor,
     id: &str,
-) -> Result<Dispatch, ServiceError> {
-    let event = dispatch_events::Entity::find()
+) -> Result<dispatch_events::Model, ServiceError> {
+    dispatch_events::Entity::find()
         .filter(dispatch_events::Column::PublicId.eq(id))
         .filter(
             dispatch_events::Column::DispatchGroupId.in_subquery(assets::visible_group_ids(actor)),
         )
         .one(db)
         .await?
-        .ok_or(ServiceError::NotFound("dispatch"))?;
+        .ok_or(ServiceError::NotFound("dispatch"))
+}
+
+/// A dispatch the caller may see (an FSP: its own groups'), with its messages.
+pub async fn get(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    id: &str,
+) -> Result<Dispatch, ServiceError> {
+    let event = visible_event(db, actor, id).await?;
     let mut out = assemble(db, vec![event]).await?;
     out.pop().ok_or(ServiceError::NotFound("dispatch"))
 }
@@ -572,14 +582,7 @@ async fn for_operator(
     ServiceError,
 > {
     require_operator(actor)?;
-    let event = dispatch_events::Entity::find()
-        .filter(dispatch_events::Column::PublicId.eq(id))
-        .filter(
-            dispatch_events::Column::DispatchGroupId.in_subquery(assets::visible_group_ids(actor)),
-        )
-        .one(db)
-        .await?
-        .ok_or(ServiceError::NotFound("dispatch"))?;
+    let event = visible_event(db, actor, id).await?;
     let group = dispatch_groups::Entity::find_by_id(event.dispatch_group_id)
         .one(db)
         .await?

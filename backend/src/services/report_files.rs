@@ -138,6 +138,13 @@ pub fn performance_csv(report: &EventReport) -> Result<String, ServiceError> {
     finish(w)
 }
 
+/// A statement's events, windows and delivered MWh over all its lines.
+fn counts(s: &Statement) -> (i32, i32, f64) {
+    s.lines.iter().fold((0, 0, 0.0), |(e, w, m), l| {
+        (e + l.events, w + l.windows, m + l.delivered_mwh)
+    })
+}
+
 /// Statements, one row per line and a total row per statement.
 pub fn statements_csv(statements: &[Statement]) -> Result<String, ServiceError> {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -186,16 +193,14 @@ pub fn statements_csv(statements: &[Statement]) -> Result<String, ServiceError> 
             w.write_record(&row).map_err(csv_error)?;
         }
         let mut total = head.to_vec();
+        let (events, windows, mwh) = counts(s);
         total.extend([
             String::new(),
             "TOTAL".to_owned(),
             String::new(),
-            s.lines.iter().map(|l| l.events).sum::<i32>().to_string(),
-            s.lines.iter().map(|l| l.windows).sum::<i32>().to_string(),
-            format!(
-                "{:.6}",
-                s.lines.iter().map(|l| l.delivered_mwh).sum::<f64>()
-            ),
+            events.to_string(),
+            windows.to_string(),
+            format!("{mwh:.6}"),
             gbp(s.availability_gbp),
             gbp(s.utilisation_gbp),
             gbp(s.total_gbp),
@@ -366,15 +371,13 @@ pub fn statement_pdf(s: &Statement) -> Vec<u8> {
             ]
         })
         .collect();
+    let (events, windows, mwh) = counts(s);
     rows.push(vec![
         "TOTAL".to_owned(),
         String::new(),
-        s.lines.iter().map(|l| l.events).sum::<i32>().to_string(),
-        s.lines.iter().map(|l| l.windows).sum::<i32>().to_string(),
-        format!(
-            "{:.6}",
-            s.lines.iter().map(|l| l.delivered_mwh).sum::<f64>()
-        ),
+        events.to_string(),
+        windows.to_string(),
+        format!("{mwh:.6}"),
         gbp(s.availability_gbp),
         gbp(s.utilisation_gbp),
         gbp(s.total_gbp),

@@ -602,14 +602,10 @@ pub(crate) async fn ended_event(
     now: DateTime<Utc>,
     id: &str,
 ) -> Result<dispatch_events::Model, ServiceError> {
-    let event = dispatch_events::Entity::find()
-        .filter(dispatch_events::Column::PublicId.eq(id))
-        .filter(
-            dispatch_events::Column::DispatchGroupId.in_subquery(assets::visible_group_ids(actor)),
-        )
-        .one(db)
-        .await?
-        .ok_or(ServiceError::NotFound("event report"))?;
+    let event = match super::dispatch::visible_event(db, actor, id).await {
+        Err(ServiceError::NotFound(_)) => return Err(ServiceError::NotFound("event report")),
+        other => other?,
+    };
     if event.status == DispatchStatus::Cancelled.as_str() || effective_end(&event) > now {
         return Err(ServiceError::NotFound("event report"));
     }

@@ -287,43 +287,89 @@ pub async fn finalise(
         return Ok(false);
     }
     claimed?;
-    for (event_id, company_id, mut report) in reports {
-        report.status = ReportStatus::Final;
-        report.version = 1;
-        event_report_versions::ActiveModel {
-            dispatch_event_id: Set(event_id),
-            company_id: Set(company_id),
-            zone_id: Set(zone.id),
-            month: Set(month.to_string()),
-            version: Set(1),
-            issued_at: Set(now),
-            body: Set(frozen(&report)?),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+    let frozen_at = Frozen {
+        zone_id: zone.id,
+        month,
+        now,
+    };
+    for (event_id, company_id, report) in reports {
+        frozen_at
+            .report(&txn, event_id, company_id, 1, report)
+            .await?;
     }
-    for mut statement in statements {
-        statement.status = ReportStatus::Final;
-        statement.version = 1;
-        statement.issued_at = Some(now);
+    for statement in statements {
         let company = company_by_public_id(&txn, statement.company_id.as_str()).await?;
-        statement_versions::ActiveModel {
-            company_id: Set(company.id),
-            zone_id: Set(zone.id),
-            month: Set(month.to_string()),
-            version: Set(1),
-            reason: Set(None),
-            issued_at: Set(now),
-            issued_by_user_id: Set(None),
-            body: Set(frozen(&statement)?),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+        frozen_at
+            .statement(&txn, company.id, 1, None, None, statement)
+            .await?;
     }
     txn.commit().await?;
     Ok(true)
+}
+
+/// Where and when reports are frozen.
+struct Frozen {
+    zone_id: i32,
+    month: Month,
+    now: DateTime<Utc>,
+}
+
+impl Frozen {
+    /// Stores `report` as final version `version` of its event.
+    async fn report(
+        &self,
+        db: &impl ConnectionTrait,
+        event_id: i32,
+        company_id: i32,
+        version: i32,
+        mut report: EventReport,
+    ) -> Result<(), ServiceError> {
+        report.status = ReportStatus::Final;
+        report.version = version;
+        event_report_versions::ActiveModel {
+            dispatch_event_id: Set(event_id),
+            company_id: Set(company_id),
+            zone_id: Set(self.zone_id),
+            month: Set(self.month.to_string()),
+            version: Set(version),
+            issued_at: Set(self.now),
+            body: Set(frozen(&report)?),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+        Ok(())
+    }
+
+    /// Stores `statement` as final version `version` (re-issues carry who and why).
+    async fn statement(
+        &self,
+        db: &impl ConnectionTrait,
+        company_id: i32,
+        version: i32,
+        by: Option<i32>,
+        reason: Option<&str>,
+        mut statement: Statement,
+    ) -> Result<Statement, ServiceError> {
+        statement.status = ReportStatus::Final;
+        statement.version = version;
+        statement.reason = reason.map(str::to_owned);
+        statement.issued_at = Some(self.now);
+        statement_versions::ActiveModel {
+            company_id: Set(company_id),
+            zone_id: Set(self.zone_id),
+            month: Set(self.month.to_string()),
+            version: Set(version),
+            reason: Set(statement.reason.clone()),
+            issued_at: Set(self.now),
+            issued_by_user_id: Set(by),
+            body: Set(frozen(&statement)?),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?;
+        Ok(statement)
+    }
 }
 
 async fn company_by_public_id(
@@ -622,7 +668,7 @@ pub async fn reissue(
         .await?
         .map_or(0, |row| row.version);
     let version = previous + 1;
-    let mut statement = match statements.pop() {
+    let statement = match statements.pop() {
         Some(statement) => statement,
         None => {
             // Nothing to pay any more: an empty statement records that.
@@ -650,24 +696,22 @@ pub async fn reissue(
             }
         }
     };
-    statement.status = ReportStatus::Final;
-    statement.version = version;
-    statement.reason = Some(reason.to_owned());
-    statement.issued_at = Some(now);
-    statement_versions::ActiveModel {
-        company_id: Set(company.id),
-        zone_id: Set(zone.id),
-        month: Set(month.to_string()),
-        version: Set(version),
-        reason: Set(Some(reason.to_owned())),
-        issued_at: Set(now),
-        issued_by_user_id: Set(actor.user_id()),
-        body: Set(frozen(&statement)?),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    for (event_id, company_id, mut report) in reports {
+    let frozen_at = Frozen {
+        zone_id: zone.id,
+        month,
+        now,
+    };
+    let statement = frozen_at
+        .statement(
+            &txn,
+            company.id,
+            version,
+            actor.user_id(),
+            Some(reason),
+            statement,
+        )
+        .await?;
+    for (event_id, company_id, report) in reports {
         let event_version = event_report_versions::Entity::find()
             .filter(event_report_versions::Column::DispatchEventId.eq(event_id))
             .order_by_desc(event_report_versions::Column::Version)
@@ -675,20 +719,9 @@ pub async fn reissue(
             .await?
             .map_or(0, |row| row.version)
             + 1;
-        report.status = ReportStatus::Final;
-        report.version = event_version;
-        event_report_versions::ActiveModel {
-            dispatch_event_id: Set(event_id),
-            company_id: Set(company_id),
-            zone_id: Set(zone.id),
-            month: Set(month.to_string()),
-            version: Set(event_version),
-            issued_at: Set(now),
-            body: Set(frozen(&report)?),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+        frozen_at
+            .report(&txn, event_id, company_id, event_version, report)
+            .await?;
     }
     super::audit_change(
         &txn,

@@ -1047,8 +1047,7 @@ async fn frame(socket: &mut Socket) -> Value {
     }
 }
 
-const STREAM: &str =
-    "subscription { dispatchMessages { messageId instruction dispatchId issuedAt body } }";
+const STREAM: &str = "subscription { dispatchMessages(since: \"2025-02-20T00:00:00Z\") { messageId instruction dispatchId issuedAt body } }";
 
 async fn the_subscription_streams_each_message_as_it_becomes_due(engine: Engine) {
     let mut app = signed_in_operator(engine).await;
@@ -1097,7 +1096,8 @@ async fn the_subscription_streams_each_message_as_it_becomes_due(engine: Engine)
         "{refused}"
     );
 
-    // The FSP's system subscribes with its token, as a graphql-ws client does.
+    // The FSP's system subscribes with its token, as a graphql-ws client does. `since`
+    // fixes where the stream starts: a socket served late must not start after 15:45.
     let mut fsp = socket(addr, &[]).await.expect("socket");
     send(
         &mut fsp,

@@ -53,6 +53,10 @@ struct Rig {
 /// A PostgreSQL database with the demo data, Twilight's endpoint set to `endpoint`, and
 /// `count` START messages due now.
 async fn rig(endpoint: &str, count: usize) -> Rig {
+    rig_due(endpoint, count, Utc::now() - chrono::Duration::seconds(1)).await
+}
+
+async fn rig_due(endpoint: &str, count: usize, due: chrono::DateTime<Utc>) -> Rig {
     let database = TempDatabase::create(Engine::Postgres)
         .await
         .expect("PostgreSQL must be running");
@@ -62,16 +66,9 @@ async fn rig(endpoint: &str, count: usize) -> Rig {
     seed::seed_demo(&conn, now).await.expect("seed");
     let key = SecretBox::generate_key().expect("key");
     let secrets = SecretBox::from_base64(&key).expect("secret box");
-    backend::testing::queue_due_messages(
-        &conn,
-        &secrets,
-        &[endpoint],
-        "outbox_test",
-        count,
-        now - chrono::Duration::seconds(1),
-    )
-    .await
-    .expect("queued messages");
+    backend::testing::queue_due_messages(&conn, &secrets, &[endpoint], "outbox_test", count, due)
+        .await
+        .expect("queued messages");
     Rig {
         database,
         conn,
@@ -84,11 +81,16 @@ fn server(rig: &Rig) -> Child {
 }
 
 fn server_with(rig: &Rig, env: &[(&str, &str)]) -> Child {
+    server_on(rig, env).0
+}
+
+/// A server process and the port it listens on.
+fn server_on(rig: &Rig, env: &[(&str, &str)]) -> (Child, u16) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("port")
         .port();
-    Command::new(env!("CARGO_BIN_EXE_openflex"))
+    let child = Command::new(env!("CARGO_BIN_EXE_openflex"))
         .arg("serve")
         .env("DATABASE_URL", &rig.database.url)
         .env("OPENFLEX_ADDR", format!("127.0.0.1:{port}"))
@@ -101,7 +103,15 @@ fn server_with(rig: &Rig, env: &[(&str, &str)]) -> Child {
         .stdout(std::process::Stdio::null())
         .kill_on_drop(true)
         .spawn()
-        .expect("the openflex binary starts")
+        .expect("the openflex binary starts");
+    (child, port)
+}
+
+/// Whether the server on `port` answers `/healthz`.
+async fn healthy(port: u16) -> bool {
+    reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
+        .await
+        .is_ok_and(|r| r.status().is_success())
 }
 
 async fn wait_for(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
@@ -164,10 +174,27 @@ async fn a_killed_server_loses_no_message_and_a_restart_delivers_the_rest() {
 #[tokio::test]
 async fn two_servers_on_one_postgresql_deliver_each_message_once() {
     let (endpoint, seen) = receiver(Duration::from_millis(1)).await;
-    let rig = rig(&endpoint, 1000).await;
-    // Small batches, so that both servers take part in the burst.
-    let mut a = server_with(&rig, &[("OPENFLEX_DELIVERY_BATCH", "50")]);
-    let mut b = server_with(&rig, &[("OPENFLEX_DELIVERY_BATCH", "50")]);
+    // Due in an hour until both servers are up; then all at once. Small batches, so that
+    // both servers take part in the burst.
+    let rig = rig_due(&endpoint, 1000, Utc::now() + chrono::Duration::hours(1)).await;
+    let (mut a, port_a) = server_on(&rig, &[("OPENFLEX_DELIVERY_BATCH", "50")]);
+    let (mut b, port_b) = server_on(&rig, &[("OPENFLEX_DELIVERY_BATCH", "50")]);
+    let started = Instant::now();
+    while !(healthy(port_a).await && healthy(port_b).await) {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "both servers up within a minute"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    dispatch_messages::Entity::update_many()
+        .col_expr(
+            dispatch_messages::Column::NextAttemptAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .exec(&rig.conn)
+        .await
+        .expect("due now");
     wait_for("1,000 messages", Duration::from_secs(120), || {
         seen.lock().expect("lock").len() == 1000
     })

@@ -73,10 +73,24 @@ impl Mailer {
         queued: outgoing_mail::Model,
         now: DateTime<Utc>,
     ) -> Result<(), DbErr> {
+        self.try_deliver(db, queued, now).await.map(|_| ())
+    }
+
+    /// Like [`Mailer::deliver`], and says whether the SMTP server took the message: `Err`
+    /// carries why not (none configured, or refused), for callers that must retry — a
+    /// dispatch notice is not delivered until it is.
+    pub async fn try_deliver(
+        &self,
+        db: &impl ConnectionTrait,
+        queued: outgoing_mail::Model,
+        now: DateTime<Utc>,
+    ) -> Result<Result<(), String>, DbErr> {
         let Some(transport) = &self.transport else {
             tracing::info!(to = %queued.to_address, subject = %queued.subject, id = queued.id,
                 "no SMTP server configured: e-mail kept in outgoing_mail");
-            return Ok(());
+            return Ok(Err(
+                "no SMTP server is configured (OPENFLEX_SMTP_URL)".to_owned()
+            ));
         };
         let outcome = match self.message(&queued) {
             Ok(message) => transport
@@ -87,15 +101,15 @@ impl Mailer {
             Err(e) => Err(e),
         };
         let mut row: outgoing_mail::ActiveModel = queued.clone().into();
-        match outcome {
+        match &outcome {
             Ok(()) => row.sent_at = Set(Some(now)),
             Err(e) => {
                 tracing::warn!(id = queued.id, error = %e, "e-mail not sent");
-                row.last_error = Set(Some(e));
+                row.last_error = Set(Some(e.clone()));
             }
         }
         row.update(db).await?;
-        Ok(())
+        Ok(outcome)
     }
 
     fn message(&self, mail: &outgoing_mail::Model) -> Result<Message, String> {

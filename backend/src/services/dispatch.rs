@@ -1284,21 +1284,26 @@ async fn by_email(
             body["period"]["start"].as_str().unwrap_or("")
         ),
     };
+    let mut refused = Vec::new();
     for to in contacts {
         let email = Email {
-            to,
+            to: to.clone(),
             subject: subject.clone(),
             html: format!("<pre>{}</pre>", html_escape(&text)),
             text: text.clone(),
         };
         let queued = mailer.queue(db, &email, now).await?;
-        mailer.deliver(db, queued, now).await?;
+        if let Err(why) = mailer.try_deliver(db, queued, now).await? {
+            refused.push(format!("{to}: {why}"));
+        }
     }
-    // The mail queue took it: recorded like an answered POST, for the health panel.
+    // Not delivered until the mail server has taken it for every contact: otherwise the
+    // notice is retried (contacts already reached may get it again, same message id).
+    let error = (!refused.is_empty()).then(|| format!("e-mail not sent: {}", refused.join("; ")));
     let row = webhooks::Sent {
         status: None,
         latency_ms: 0,
-        error: None,
+        error: error.clone(),
         body_excerpt: Some(subject),
     }
     .row(
@@ -1311,7 +1316,7 @@ async fn by_email(
         },
         now,
     );
-    Ok((Ok(()), Some(row)))
+    Ok((error.map_or(Ok(()), Err), Some(row)))
 }
 
 /// The caller's company's messages that became due in `(after, now]`, oldest first, at

@@ -20,6 +20,7 @@ both_databases!(
     the_week_ahead_notice_goes_once_at_thursday_1700,
     a_requirement_is_shared_minimax_across_accepted_groups,
     fsps_without_an_api_get_dispatches_by_e_mail,
+    an_e_mail_dispatch_the_mail_server_refuses_is_retried,
     fsps_list_their_dispatches_over_rest,
     the_subscription_streams_each_message_as_it_becomes_due,
 );
@@ -1157,4 +1158,65 @@ async fn the_subscription_streams_each_message_as_it_becomes_due(engine: Engine)
     })
     .await;
     assert!(quiet.is_err(), "a message came twice: {quiet:?}");
+}
+
+async fn an_e_mail_dispatch_the_mail_server_refuses_is_retried(engine: Engine) {
+    // Nothing listens on this port: the mail server is down.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let mut app = TestApp::spawn_with(engine, move |s| {
+        s.smtp_url = Some(format!("smtp://127.0.0.1:{closed}"));
+    })
+    .await;
+    let email = format!("{}@ssen.example", uuid::Uuid::new_v4().simple());
+    app.default_cookie = Some(app.sign_up_operator(&email, "SSEN").await.cookie);
+    let fsp = app.sign_up_participant("fsp@twilight.example").await;
+    let set = app
+        .graphql_as(
+            &fsp.cookie,
+            "mutation { updateDispatchSettings(endpointUrl: null, delivery: EMAIL, emailContacts: [\"control@twilight.example\"]) { delivery } }",
+            json!({}),
+        )
+        .await;
+    assert!(set["errors"].is_null(), "{set}");
+    let ids = twilight_ids(&app).await;
+    let window = accepted_window(&mut app, &ids, "15:00", "19:00", 400.0).await;
+    let created = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T16:00:00Z",
+                "2025-02-24T18:00:00Z",
+                300.0,
+            ),
+        )
+        .await;
+    let id = created["data"]["createDispatch"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"))
+        .to_owned();
+    deliver(&app, "2025-02-24T15:45:00Z").await;
+    let state = app
+        .graphql(
+            "query($id: String!) { dispatch(id: $id) { messages { status attempts lastError } } }",
+            json!({"id": id}),
+        )
+        .await;
+    let start = &state["data"]["dispatch"]["messages"][0];
+    assert_eq!(
+        start["status"], "PENDING",
+        "not delivered while the mail server is down: {state}"
+    );
+    assert_eq!(start["attempts"], 1);
+    assert!(
+        start["lastError"]
+            .as_str()
+            .is_some_and(|e| e.contains("control@twilight.example")),
+        "{state}"
+    );
 }

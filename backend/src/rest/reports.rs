@@ -302,29 +302,10 @@ pub async fn event_reports_zip(
     if reports.is_empty() {
         return Err(Problem::not_found("final event reports for that month"));
     }
-    let mut files = Vec::with_capacity(reports.len() * 4);
-    for r in &reports {
-        files.push((
-            format!("performance-{}.csv", r.id),
-            report_files::performance_csv(r)?.into_bytes(),
-        ));
-        files.push((
-            format!("performance-{}.pdf", r.id),
-            report_files::performance_pdf(r),
-        ));
-        files.push((
-            format!("earnings-{}.csv", r.id),
-            report_files::earnings_csv(std::slice::from_ref(r))?.into_bytes(),
-        ));
-        files.push((
-            format!("earnings-{}.pdf", r.id),
-            report_files::earnings_pdf(r),
-        ));
-    }
     Ok(file(
         "application/zip",
         format!("event-reports-{month}.zip"),
-        report_files::zip(&files)?,
+        report_files::event_reports_zip(&reports)?,
     ))
 }
 
@@ -345,33 +326,21 @@ pub async fn statements_zip(
 ) -> Result<Response, Problem> {
     let Query(q) = query.map_err(|e| Problem::bad_parameter("query", e.body_text()))?;
     let month = month_param(q.month.as_deref())?;
-    let list: Vec<Statement> = statements::statements(
+    let list = statements::final_statements(
         &state.db,
         &actor,
         state.clock.now(),
         month,
         q.zone_id.as_deref(),
     )
-    .await?
-    .into_iter()
-    .filter(|s| s.status == shared::ReportStatus::Final)
-    .collect();
+    .await?;
     if list.is_empty() {
         return Err(Problem::not_found("final statements for that month"));
-    }
-    let mut files = Vec::with_capacity(list.len() * 2);
-    for s in &list {
-        let stem = format!("statement-{}-v{}", s.id, s.version);
-        files.push((
-            format!("{stem}.csv"),
-            report_files::statements_csv(std::slice::from_ref(s))?.into_bytes(),
-        ));
-        files.push((format!("{stem}.pdf"), report_files::statement_pdf(s)));
     }
     Ok(file(
         "application/zip",
         format!("statements-{month}.zip"),
-        report_files::zip(&files)?,
+        report_files::statements_zip(&list)?,
     ))
 }
 

@@ -402,8 +402,41 @@ pub fn statement_pdf(s: &Statement) -> Vec<u8> {
     })
 }
 
+/// Final event reports in one zip: `performance-{id}.csv/.pdf` and
+/// `earnings-{id}.csv/.pdf` for each.
+pub fn event_reports_zip(reports: &[EventReport]) -> Result<Vec<u8>, ServiceError> {
+    let mut files = Vec::with_capacity(reports.len() * 4);
+    for r in reports {
+        files.push((
+            format!("performance-{}.csv", r.id),
+            performance_csv(r)?.into_bytes(),
+        ));
+        files.push((format!("performance-{}.pdf", r.id), performance_pdf(r)));
+        files.push((
+            format!("earnings-{}.csv", r.id),
+            earnings_csv(std::slice::from_ref(r))?.into_bytes(),
+        ));
+        files.push((format!("earnings-{}.pdf", r.id), earnings_pdf(r)));
+    }
+    zip(&files)
+}
+
+/// Final statements in one zip: `statement-{id}-v{version}.csv/.pdf` for each.
+pub fn statements_zip(statements: &[Statement]) -> Result<Vec<u8>, ServiceError> {
+    let mut files = Vec::with_capacity(statements.len() * 2);
+    for s in statements {
+        let stem = format!("statement-{}-v{}", s.id, s.version);
+        files.push((
+            format!("{stem}.csv"),
+            statements_csv(std::slice::from_ref(s))?.into_bytes(),
+        ));
+        files.push((format!("{stem}.pdf"), statement_pdf(s)));
+    }
+    zip(&files)
+}
+
 /// Files in a zip with fixed timestamps, so the same files always give the same bytes.
-pub fn zip(files: &[(String, Vec<u8>)]) -> Result<Vec<u8>, ServiceError> {
+fn zip(files: &[(String, Vec<u8>)]) -> Result<Vec<u8>, ServiceError> {
     use std::io::Write;
     let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let options = zip::write::SimpleFileOptions::default()

@@ -542,6 +542,9 @@ pub(crate) async fn last_month_factors(
     month: Month,
     now: DateTime<Utc>,
 ) -> Result<HashMap<i32, f64>, ServiceError> {
+    if groups.is_empty() {
+        return Ok(HashMap::new());
+    }
     let (from, to) = month_bounds(month.previous())?;
     let visible = sea_orm::sea_query::Query::select()
         .column(dispatch_groups::Column::Id)
@@ -566,11 +569,24 @@ pub(crate) async fn last_month_factors(
         .collect())
 }
 
-fn group_ids(events: &[dispatch_events::Model]) -> Vec<i32> {
-    let mut ids: Vec<i32> = events.iter().map(|e| e.dispatch_group_id).collect();
+/// The groups of `events` whose programme pays availability by last month's delivery: the
+/// only ones whose previous month needs computing.
+fn factor_groups(
+    events: &[dispatch_events::Model],
+    programmes: &HashMap<i32, programmes::Model>,
+) -> Result<Vec<i32>, ServiceError> {
+    let mut ids = Vec::new();
+    for event in events {
+        let programme = programmes
+            .get(&event.programme_id)
+            .ok_or_else(|| corrupt("programme"))?;
+        if policy_of(programme)?.performance_factor == PerformanceFactor::LastMonth {
+            ids.push(event.dispatch_group_id);
+        }
+    }
     ids.sort_unstable();
     ids.dedup();
-    ids
+    Ok(ids)
 }
 
 /// The provisional reports, computed now, of the events of the groups `visible` selects
@@ -589,7 +605,8 @@ pub async fn compute_month(
         return Ok(Vec::new());
     }
     let loaded = load(db, &events).await?;
-    let factors = last_month_factors(db, &group_ids(&events), month, now).await?;
+    let factors =
+        last_month_factors(db, &factor_groups(&events, &loaded.programmes)?, month, now).await?;
     let reports = compute(&loaded, &events, with_intervals, &factors)?;
     Ok(events.into_iter().zip(reports).collect())
 }
@@ -621,7 +638,8 @@ pub(crate) async fn report_of(
     let month = Month::of(effective_end(&event).with_timezone(&London).date_naive());
     let events = vec![event];
     let loaded = load(db, &events).await?;
-    let factors = last_month_factors(db, &group_ids(&events), month, now).await?;
+    let factors =
+        last_month_factors(db, &factor_groups(&events, &loaded.programmes)?, month, now).await?;
     compute(&loaded, &events, true, &factors)?
         .pop()
         .ok_or(ServiceError::NotFound("event report"))

@@ -96,9 +96,19 @@ pub async fn compute_zone(
         .into_iter()
         .map(|p| ((p.dispatch_group_id, p.programme_id), p))
         .collect();
-    let factors =
-        settlement::last_month_factors(db, &groups.keys().copied().collect::<Vec<_>>(), month, now)
-            .await?;
+    // Last month's delivery matters only to windows of programmes that pay by it.
+    let mut factor_groups = Vec::new();
+    for window in &windows {
+        let programme = programmes
+            .get(&window.programme_id)
+            .ok_or_else(|| corrupt("programme"))?;
+        if policy_of(programme)?.performance_factor == PerformanceFactor::LastMonth {
+            factor_groups.push(window.dispatch_group_id);
+        }
+    }
+    factor_groups.sort_unstable();
+    factor_groups.dedup();
+    let factors = settlement::last_month_factors(db, &factor_groups, month, now).await?;
 
     #[derive(Default)]
     struct Sums {
@@ -547,6 +557,22 @@ pub async fn statements(
         }
     }
     Ok(out)
+}
+
+/// The final statements of `month` the caller may see (the latest version of each),
+/// optionally in one zone: what the zip download holds.
+pub async fn final_statements(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    month: Month,
+    zone: Option<&str>,
+) -> Result<Vec<Statement>, ServiceError> {
+    Ok(statements(db, actor, now, month, zone)
+        .await?
+        .into_iter()
+        .filter(|s| s.status == ReportStatus::Final)
+        .collect())
 }
 
 /// Splits a statement id into its month, zone and company, if the caller may see them.

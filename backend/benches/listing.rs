@@ -133,7 +133,7 @@ async fn demo_session(state: &AppState) -> String {
         .expect("demo users");
     let demo = &seed::DEMO_LOGINS[1];
     let env = state.accounts_env();
-    let (pending, _) = accounts::login(&env, demo.email, demo.password, Utc::now())
+    let (pending, _) = accounts::login(&env, demo.email, demo.password, "bench", None, Utc::now())
         .await
         .expect("password accepted");
     let secret = totp_rs::Secret::try_from_base32(demo.totp_secret).expect("secret");

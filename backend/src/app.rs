@@ -40,44 +40,10 @@ pub struct AppState {
     pub schema: graphql::AppSchema,
     pub mailer: Mailer,
     pub secrets: SecretBox,
-    /// Password-reset requests per client address.
-    pub reset_limiter: Arc<RateLimiter>,
+    /// Proxies whose `X-Forwarded-For` names the client (`OPENFLEX_TRUSTED_PROXIES`).
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     /// The WebAuthn relying party (passkeys), from the public URL.
     pub webauthn: Arc<webauthn_rs::Webauthn>,
-}
-
-/// A fixed-window counter per key, in memory: enough to blunt abuse from one client; the
-/// per-address limit lives in the database.
-pub struct RateLimiter {
-    limit: usize,
-    window: chrono::Duration,
-    hits: std::sync::Mutex<std::collections::HashMap<String, Vec<DateTime<Utc>>>>,
-}
-
-impl RateLimiter {
-    pub fn new(limit: usize, window: chrono::Duration) -> Self {
-        Self {
-            limit,
-            window,
-            hits: std::sync::Mutex::new(std::collections::HashMap::new()),
-        }
-    }
-
-    /// Records a hit for `key`; false when it is over the limit.
-    pub fn allow(&self, key: &str, now: DateTime<Utc>) -> bool {
-        let mut hits = self.hits.lock().unwrap_or_else(|e| e.into_inner());
-        if hits.len() > 10_000 {
-            let window = self.window;
-            hits.retain(|_, times| times.iter().any(|t| now - *t < window));
-        }
-        let times = hits.entry(key.to_owned()).or_default();
-        times.retain(|t| now - *t < self.window);
-        if times.len() >= self.limit {
-            return false;
-        }
-        times.push(now);
-        true
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +54,8 @@ pub enum StateError {
     Key(#[from] crate::crypto::CryptoError),
     #[error("{0}")]
     WebAuthn(String),
+    #[error("{0}")]
+    Config(String),
 }
 
 impl AppState {
@@ -107,6 +75,8 @@ impl AppState {
         let webauthn = crate::services::passkeys::relying_party(&settings.public_url)
             .map_err(StateError::WebAuthn)?;
         let schema = graphql::build_schema(db.clone(), clock.clone(), settings.dev_mode);
+        let trusted_proxies =
+            crate::client::parse_trusted(&settings.trusted_proxies).map_err(StateError::Config)?;
         Ok(Self {
             webauthn: Arc::new(webauthn),
             db,
@@ -115,7 +85,7 @@ impl AppState {
             schema,
             mailer,
             secrets,
-            reset_limiter: Arc::new(RateLimiter::new(10, chrono::Duration::hours(1))),
+            trusted_proxies: Arc::new(trusted_proxies),
         })
     }
 
@@ -134,30 +104,57 @@ impl AppState {
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    // Answers that carry credentials or tenants' data are never stored by a browser or a
+    // shared cache.
+    let no_store = || {
+        SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        )
+    };
+    let throttle =
+        || axum::middleware::from_fn_with_state(state.clone(), crate::auth::throttle_requests);
+    let mut app = Router::new()
         .route("/healthz", get(healthz))
-        .merge(graphql::router(&state))
-        .nest("/api/v2", rest::router())
-        .nest("/auth", rest::auth_router())
+        .merge(graphql::router(&state).layer(no_store()).layer(throttle()))
+        .nest(
+            "/api/v2",
+            rest::router().layer(no_store()).layer(throttle()),
+        )
+        .nest("/auth", rest::auth_router().layer(no_store()))
         .merge(web::router(&state.settings))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            REQUEST_TIMEOUT,
-        ))
         .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("same-origin"),
-        ))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
+            header::CONTENT_SECURITY_POLICY,
+            web::content_security_policy(&state.settings),
+        ));
+    if state.settings.public_url.starts_with("https://") {
+        app = app.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        ));
+    }
+    app.layer(TimeoutLayer::with_status_code(
+        StatusCode::SERVICE_UNAVAILABLE,
+        REQUEST_TIMEOUT,
+    ))
+    .layer(SetResponseHeaderLayer::if_not_present(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    ))
+    .layer(SetResponseHeaderLayer::if_not_present(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("DENY"),
+    ))
+    .layer(SetResponseHeaderLayer::if_not_present(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    ))
+    .layer(axum::middleware::from_fn_with_state(
+        state.trusted_proxies.clone(),
+        crate::client::layer,
+    ))
+    .layer(TraceLayer::new_for_http())
+    .with_state(state)
 }
 
 /// Liveness and database reachability.

@@ -14,15 +14,7 @@ const DEV_COOKIE: &str = "openflex_session";
 /// Only a dev-mode deployment served over plain http on this machine drops `Secure`
 /// (browsers would not store a Secure cookie there); everything else keeps it.
 fn secure_cookies(state: &AppState) -> bool {
-    let url = state.settings.public_url.as_str();
-    let local_http = ["http://localhost", "http://127.0.0.1", "http://[::1]"]
-        .iter()
-        .any(|prefix| {
-            url.strip_prefix(prefix).is_some_and(|rest| {
-                rest.is_empty() || rest.starts_with(':') || rest.starts_with('/')
-            })
-        });
-    !(state.settings.dev_mode && local_http)
+    !(state.settings.dev_mode && crate::config::is_local_http(&state.settings.public_url))
 }
 
 fn cookie_name(state: &AppState) -> &'static str {
@@ -109,6 +101,21 @@ impl Credential {
     }
 }
 
+impl Credential {
+    /// Whether it still identifies someone, without counting as activity (a session kept
+    /// open by a socket alone still times out).
+    pub async fn holds(
+        &self,
+        db: &sea_orm::DatabaseConnection,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> bool {
+        match self {
+            Self::Token(token) => api_tokens::authenticate(db, token, now).await.is_ok(),
+            Self::Session(token) => accounts::session_holds(db, token, now).await,
+        }
+    }
+}
+
 /// Resolves the caller of a request: an FSP system's `Authorization: Bearer oflx_…`
 /// token, or a browser's session cookie.
 pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Actor, ServiceError> {
@@ -140,4 +147,29 @@ pub fn check_same_origin(state: &AppState, headers: &HeaderMap) -> Result<(), Pr
         }
     }
     Ok(())
+}
+
+/// Middleware on `/api/v2` and `/graphql`: counts each request against its credential
+/// (the API token or session, by digest) or, without one, its client address, and answers
+/// `429` with `Retry-After` past [`throttle::API_REQUESTS`] a minute.
+pub async fn throttle_requests(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    client: crate::client::ClientAddr,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use crate::services::throttle;
+    use axum::response::IntoResponse;
+    let key = match Credential::from_headers(&state, request.headers()) {
+        Ok(Some(Credential::Token(token))) => format!("token:{}", crate::crypto::digest(&token)),
+        Ok(Some(Credential::Session(token))) => {
+            format!("session:{}", crate::crypto::digest(&token))
+        }
+        _ => format!("client:{}", client.as_str()),
+    };
+    if let Err(e) = throttle::hit(&state.db, throttle::API_REQUESTS, &key, state.clock.now()).await
+    {
+        return Problem::from(e).into_response();
+    }
+    next.run(request).await
 }

@@ -36,6 +36,9 @@ pub struct Settings {
     /// Dispatch messages one delivery pass claims. Several instances share a burst in
     /// batches of this size.
     pub delivery_batch: u64,
+    /// Comma-separated addresses or CIDR ranges of reverse proxies whose
+    /// `X-Forwarded-For` is believed. Empty: the TCP peer is the client.
+    pub trusted_proxies: String,
 }
 
 /// Why the configuration could not be loaded.
@@ -68,6 +71,7 @@ impl Default for Settings {
             mail_from: "Openflex <no-reply@openflex.invalid>".to_owned(),
             allow_private_endpoints: false,
             delivery_batch: 1_000,
+            trusted_proxies: String::new(),
         }
     }
 }
@@ -113,6 +117,14 @@ impl Settings {
                 "database_url must start with sqlite: or postgres://".into(),
             ));
         }
+        crate::client::parse_trusted(&self.trusted_proxies).map_err(ConfigError::Invalid)?;
+        if self.dev_mode && !is_local_http(&self.public_url) {
+            return Err(ConfigError::Invalid(
+                "dev_mode is only for http://localhost or http://127.0.0.1: it turns on demo \
+                 sign-ins, introspection and insecure cookies, so it may not serve a public URL"
+                    .into(),
+            ));
+        }
         if self.secret_key.is_none() && !self.dev_mode {
             return Err(ConfigError::Invalid(
                 "secret_key (OPENFLEX_SECRET_KEY) is required outside dev mode".into(),
@@ -144,6 +156,17 @@ impl Settings {
     pub fn database_url_redacted(&self) -> String {
         redact_url(&self.database_url)
     }
+}
+
+/// `http://localhost`, `http://127.0.0.1` or `http://[::1]`, with any port and path.
+pub fn is_local_http(url: &str) -> bool {
+    ["http://localhost", "http://127.0.0.1", "http://[::1]"]
+        .iter()
+        .any(|prefix| {
+            url.strip_prefix(prefix).is_some_and(|rest| {
+                rest.is_empty() || rest.starts_with(':') || rest.starts_with('/')
+            })
+        })
 }
 
 fn redact_url(url: &str) -> String {
@@ -184,6 +207,24 @@ mod tests {
             redact_url("sqlite://data/openflex.db"),
             "sqlite://data/openflex.db"
         );
+    }
+
+    #[test]
+    fn dev_mode_refuses_a_public_url() {
+        let dev = |url: &str| Settings {
+            dev_mode: true,
+            public_url: url.to_owned(),
+            ..Settings::default()
+        };
+        assert!(dev("http://localhost:8080").validate().is_ok());
+        assert!(dev("http://127.0.0.1:9000/").validate().is_ok());
+        assert!(dev("https://flex.example.com").validate().is_err());
+        assert!(dev("http://localhost.example.com").validate().is_err());
+        let proxies = Settings {
+            trusted_proxies: "10.0.0.0/8,nonsense".to_owned(),
+            ..dev("http://localhost:8080")
+        };
+        assert!(proxies.validate().is_err());
     }
 
     #[test]

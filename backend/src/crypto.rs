@@ -51,8 +51,28 @@ fn argon2() -> Result<Argon2<'static>, CryptoError> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
+/// At most one Argon2 computation per core at a time: each takes 19 MiB and tens of
+/// milliseconds, so a burst of sign-ins queues here instead of exhausting memory and the
+/// blocking thread pool. A process-wide bound on a process-wide resource (the CPU).
+static ARGON2_SLOTS: std::sync::LazyLock<tokio::sync::Semaphore> =
+    std::sync::LazyLock::new(|| tokio::sync::Semaphore::new(argon2_slots()));
+
+/// How many Argon2 computations may run at once (the number of cores).
+pub fn argon2_slots() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// Argon2 computations running right now (for tests and metrics).
+pub fn argon2_running() -> usize {
+    argon2_slots().saturating_sub(ARGON2_SLOTS.available_permits())
+}
+
 /// Hashes on a blocking thread: Argon2 is deliberately slow and must not stall the runtime.
 pub async fn hash_password(password: String) -> Result<String, CryptoError> {
+    let _slot = ARGON2_SLOTS
+        .acquire()
+        .await
+        .map_err(|e| CryptoError::Hash(e.to_string()))?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::encode_b64(&random_bytes::<16>()?)
             .map_err(|e| CryptoError::Hash(e.to_string()))?;
@@ -68,6 +88,9 @@ pub async fn hash_password(password: String) -> Result<String, CryptoError> {
 /// Verifies on a blocking thread. With no stored hash a dummy one is checked, so that an
 /// unknown e-mail address takes as long as a wrong password.
 pub async fn verify_password(password: String, stored: Option<String>) -> bool {
+    let Ok(_slot) = ARGON2_SLOTS.acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || {
         let stored = stored.unwrap_or_else(|| DUMMY_HASH.to_owned());
         let Ok(parsed) = PasswordHash::new(&stored) else {

@@ -3,7 +3,7 @@
 //! second instance neither loses nor repeats work: the next tick catches up.
 
 use crate::app::AppState;
-use crate::services::{availability, baselines, digests, schedules, statements};
+use crate::services::{availability, baselines, digests, schedules, statements, throttle};
 use std::time::Duration;
 
 /// How often due work is looked for. Declaration locks are minute-precise; a tick a few
@@ -37,6 +37,9 @@ pub async fn run_due(state: &AppState) {
         Ok(0) => {}
         Ok(sent) => tracing::info!(sent, "sent scheduled e-mails"),
         Err(e) => tracing::error!(error = %e, "sending scheduled e-mails failed"),
+    }
+    if let Err(e) = throttle::sweep(&state.db, now).await {
+        tracing::error!(error = %e, "sweeping old throttle windows failed");
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod client;
 pub mod config;
 pub mod crypto;
 pub mod db;

@@ -35,7 +35,7 @@ impl Mailer {
     pub fn new(smtp_url: Option<&str>, from: &str) -> Result<Self, MailConfigError> {
         let transport = smtp_url
             .map(|url| {
-                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(&transport_url(url)?)
                     .map(|b| b.build())
                     .map_err(|e| MailConfigError::Url(e.to_string()))
             })
@@ -102,7 +102,14 @@ impl Mailer {
         };
         let mut row: outgoing_mail::ActiveModel = queued.clone().into();
         match &outcome {
-            Ok(()) => row.sent_at = Set(Some(now)),
+            Ok(()) => {
+                row.sent_at = Set(Some(now));
+                // Once the mail server has it, keep only who, what and when: bodies hold
+                // single-use links that must not outlive their delivery in our database.
+                row.text_body = Set(String::new());
+                row.html_body = Set(String::new());
+                row.last_error = Set(None);
+            }
             Err(e) => {
                 tracing::warn!(id = queued.id, error = %e, "e-mail not sent");
                 row.last_error = Set(Some(e.clone()));
@@ -129,10 +136,50 @@ impl Mailer {
     }
 }
 
+/// Our SMTP URL as lettre reads it. `smtp://` upgrades to TLS with STARTTLS whenever the
+/// server offers it (lettre's own `smtp://` never would); `smtp+insecure://` is the explicit
+/// plain form, for a relay on the same host; `smtps://` is TLS from the first byte.
+fn transport_url(url: &str) -> Result<String, MailConfigError> {
+    if let Some(rest) = url.strip_prefix("smtp+insecure://") {
+        if rest.contains("tls=") {
+            return Err(MailConfigError::Url(
+                "smtp+insecure:// is plain SMTP; do not add a tls= parameter".to_owned(),
+            ));
+        }
+        return Ok(format!("smtp://{rest}"));
+    }
+    if url.starts_with("smtp://") && !url.contains("tls=") {
+        let joiner = if url.contains('?') { '&' } else { '?' };
+        return Ok(format!("{url}{joiner}tls=opportunistic"));
+    }
+    Ok(url.to_owned())
+}
+
 /// Escapes text for an HTML body.
 pub fn html_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::transport_url;
+
+    #[test]
+    fn smtp_upgrades_with_starttls_unless_explicitly_insecure() {
+        let url = |u: &str| transport_url(u).unwrap_or_default();
+        assert_eq!(url("smtp://mail:25"), "smtp://mail:25?tls=opportunistic");
+        assert_eq!(
+            url("smtp://u:p@mail:587?tls=required"),
+            "smtp://u:p@mail:587?tls=required"
+        );
+        assert_eq!(
+            url("smtp+insecure://127.0.0.1:2525"),
+            "smtp://127.0.0.1:2525"
+        );
+        assert_eq!(url("smtps://mail"), "smtps://mail");
+        assert!(transport_url("smtp+insecure://mail?tls=required").is_err());
+    }
 }

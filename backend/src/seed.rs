@@ -2,8 +2,8 @@
 //! prices, and two FSP companies. Seeding is idempotent: it does nothing when SSEN exists.
 
 use crate::db::entities::{
-    dispatch_groups, fsp_companies, marketplace_units, meterable_units, operators, prices,
-    programmes, zones,
+    dispatch_groups, fsp_companies, marketplace_units, meterable_units, operator_companies,
+    operators, prices, programmes, zones,
 };
 use crate::ids::new_public_id;
 use chrono::{DateTime, Utc};
@@ -96,6 +96,7 @@ impl Seeder<'_> {
 
         let twilight_flex = self
             .company(
+                &ssen,
                 "Twilight Flex Ltd",
                 "12345678",
                 Some("GB123456789"),
@@ -103,7 +104,10 @@ impl Seeder<'_> {
             )
             .await?;
         let other_flex = self
+            // Registered by SSEN; it also has a group in Northern Powergrid's Tyneside, so
+            // two operators share it.
             .company(
+                &ssen,
                 "Other Flex Ltd",
                 "SC654321",
                 Some("GB987654321"),
@@ -292,14 +296,16 @@ impl Seeder<'_> {
         Ok(zone)
     }
 
+    /// An FSP company, registered by `registrar` (the operator that manages its users).
     async fn company(
         &self,
+        registrar: &operators::Model,
         name: &str,
         companies_house_number: &str,
         vat_number: Option<&str>,
         billing_address: &str,
     ) -> Result<fsp_companies::Model, DbErr> {
-        fsp_companies::ActiveModel {
+        let company = fsp_companies::ActiveModel {
             public_id: Set(new_public_id().to_string()),
             name: Set(name.to_owned()),
             companies_house_number: Set(companies_house_number.to_owned()),
@@ -309,7 +315,16 @@ impl Seeder<'_> {
             ..Default::default()
         }
         .insert(self.txn)
-        .await
+        .await?;
+        operator_companies::ActiveModel {
+            operator_id: Set(registrar.id),
+            company_id: Set(company.id),
+            created_at: Set(self.now),
+            ..Default::default()
+        }
+        .insert(self.txn)
+        .await?;
+        Ok(company)
     }
 
     async fn group(&self, g: Group<'_>) -> Result<dispatch_groups::Model, DbErr> {

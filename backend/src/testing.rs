@@ -283,6 +283,24 @@ impl SmtpSink {
     pub async fn messages(&self) -> Vec<String> {
         self.messages.lock().await.clone()
     }
+
+    /// The messages once at least `count` have arrived (mail sent after a request has
+    /// answered, such as a password reset's); panics after 10 s without them.
+    pub async fn wait_for(&self, count: usize) -> Vec<String> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let messages = self.messages().await;
+            if messages.len() >= count {
+                return messages;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{} of {count} e-mails arrived within 10 s",
+                messages.len()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
 }
 
 impl Drop for SmtpSink {

@@ -27,6 +27,42 @@ pub fn router(settings: &Settings) -> Router<AppState> {
         .layer(middleware::from_fn(cache_headers))
 }
 
+/// The browser app's Content-Security-Policy: its own scripts, WebAssembly, styles and
+/// requests only; no plugins, no `<base>`, no framing. Trunk's loader is an inline module
+/// script, allowed by its hash (read from the built `index.html`, so it follows rebuilds).
+pub fn content_security_policy(settings: &Settings) -> HeaderValue {
+    let index = std::fs::read_to_string(settings.static_dir.join("index.html")).unwrap_or_default();
+    let hashes: String = inline_scripts(&index)
+        .map(|script| {
+            use base64::Engine as _;
+            use sha2::Digest as _;
+            let digest = sha2::Sha256::digest(script.as_bytes());
+            format!(
+                " 'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            )
+        })
+        .collect();
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; img-src 'self' data:; \
+         object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    );
+    HeaderValue::from_str(&policy).unwrap_or_else(|_| {
+        HeaderValue::from_static("default-src 'self'; object-src 'none'; frame-ancestors 'none'")
+    })
+}
+
+/// The bodies of the `<script>` elements without a `src`.
+fn inline_scripts(html: &str) -> impl Iterator<Item = &str> {
+    html.split("<script").skip(1).filter_map(|rest| {
+        let (attributes, after) = rest.split_once('>')?;
+        if attributes.contains("src=") {
+            return None;
+        }
+        after.split_once("</script>").map(|(body, _)| body)
+    })
+}
+
 async fn cache_headers(request: Request, next: Next) -> Response {
     let immutable = is_hashed_asset(request.uri().path());
     let mut response = next.run(request).await.into_response();
@@ -56,7 +92,15 @@ fn is_hashed_asset(path: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_hashed_asset;
+    use super::{inline_scripts, is_hashed_asset};
+
+    #[test]
+    fn only_inline_scripts_are_hashed() {
+        let html = r#"<head><script type="module">import init from '/a.js';await init();</script>
+            <script src="/b.js"></script><script>x()</script></head>"#;
+        let found: Vec<&str> = inline_scripts(html).collect();
+        assert_eq!(found, vec!["import init from '/a.js';await init();", "x()"]);
+    }
 
     #[test]
     fn only_trunk_hashed_files_are_immutable() {

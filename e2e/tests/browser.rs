@@ -638,7 +638,7 @@ async fn invited_user_signs_up_in_the_browser(engine: Engine) -> Result<()> {
                 .ok()?;
                 String::from_utf8_lossy(&decoded)
                     .lines()
-                    .find(|l| l.contains("/activate?token="))
+                    .find(|l| l.contains("/activate#token="))
                     .map(|l| l.trim().to_owned())
             });
             if link.is_some() {
@@ -648,7 +648,7 @@ async fn invited_user_signs_up_in_the_browser(engine: Engine) -> Result<()> {
         }
         let link = link.context("no invitation e-mail reached the SMTP server")?;
         ensure!(
-            link.starts_with(&format!("http://localhost:{port}/activate?token=")),
+            link.starts_with(&format!("http://localhost:{port}/activate#token=")),
             "link {link}"
         );
 

@@ -275,7 +275,71 @@ fn AccountForm(viewer: Viewer) -> impl IntoView {
                 });
             }>"Sign out"</button>
         </section>
+        <ChangePassword/>
         <Passkeys/>
+    }
+}
+
+/// Changing the password: the current one, the new one twice, and a fresh authenticator
+/// code (the server asks for it unless this session signed in within five minutes).
+#[component]
+fn ChangePassword() -> impl IntoView {
+    let current = RwSignal::new(String::new());
+    let new = RwSignal::new(String::new());
+    let confirm = RwSignal::new(String::new());
+    let code = RwSignal::new(String::new());
+    let status = RwSignal::new(None::<Result<String, String>>);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if new.get_untracked() != confirm.get_untracked() {
+            status.set(Some(Err("The two new passwords differ.".to_owned())));
+            return;
+        }
+        let request = shared::PasswordChangeRequest {
+            current_password: current.get_untracked(),
+            new_password: new.get_untracked(),
+            code: Some(code.get_untracked()).filter(|c| !c.trim().is_empty()),
+        };
+        spawn_local(async move {
+            let body = serde_json::to_value(&request).map_err(|e| e.to_string());
+            let result = match body {
+                Ok(body) => rest("POST", "/auth/password", Some(body))
+                    .await
+                    .map(|_| "Password changed. Your other sessions were signed out.".to_owned()),
+                Err(e) => Err(e),
+            };
+            if result.is_ok() {
+                for field in [current, new, confirm, code] {
+                    field.set(String::new());
+                }
+            }
+            status.set(Some(result));
+        });
+    };
+    view! {
+        <section class="card">
+            <h2>"Change password"</h2>
+            <form on:submit=submit id="change-password">
+                <label>"Current password"
+                    <input type="password" name="current-password" autocomplete="current-password" required
+                        prop:value=move || current.get() on:input=move |ev| current.set(event_target_value(&ev))/></label>
+                <label>"New password (at least 12 characters)"
+                    <input type="password" name="new-password" autocomplete="new-password" required minlength="12" maxlength="128"
+                        prop:value=move || new.get() on:input=move |ev| new.set(event_target_value(&ev))/></label>
+                <label>"New password again"
+                    <input type="password" name="confirm-password" autocomplete="new-password" required
+                        prop:value=move || confirm.get() on:input=move |ev| confirm.set(event_target_value(&ev))/></label>
+                <label>"Code from your authenticator app (needed if you signed in more than 5 minutes ago)"
+                    <input name="password-code" inputmode="numeric" autocomplete="one-time-code" maxlength="6"
+                        prop:value=move || code.get() on:input=move |ev| code.set(event_target_value(&ev))/></label>
+                {move || match status.get() {
+                    Some(Ok(m)) => Some(view! { <p class="notice">{m}</p> }.into_any()),
+                    Some(Err(e)) => Some(view! { <p class="error">{e}</p> }.into_any()),
+                    None => None,
+                }}
+                <button type="submit" class="primary" id="change-password-submit">"Change password"</button>
+            </form>
+        </section>
     }
 }
 
@@ -294,14 +358,30 @@ fn Passkeys() -> impl IntoView {
         )
     });
     let name = RwSignal::new(String::new());
+    let code = RwSignal::new(String::new());
     let status = RwSignal::new(None::<Result<String, String>>);
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let name = name.get_untracked();
+        let code = code.get_untracked();
         spawn_local(async move {
-            let result = crate::passkeys::register(name)
+            // Adding a second factor needs a fresh one: confirm the code first if given.
+            let confirmed = if code.trim().is_empty() {
+                Ok(())
+            } else {
+                rest(
+                    "POST",
+                    "/auth/step-up",
+                    Some(serde_json::json!({ "code": code.trim() })),
+                )
                 .await
-                .map(|()| "Passkey added.".to_owned());
+                .map(|_| ())
+            };
+            let result = match confirmed {
+                Ok(()) => crate::passkeys::register(name).await,
+                Err(e) => Err(e),
+            }
+            .map(|()| "Passkey added.".to_owned());
             status.set(Some(result));
             keys.refetch();
         });
@@ -353,6 +433,9 @@ fn Passkeys() -> impl IntoView {
             <form on:submit=add>
                 <label>"Name for a new passkey"
                     <input name="passkey-name" required on:input=move |ev| name.set(event_target_value(&ev))/></label>
+                <label>"Code from your authenticator app (needed if you signed in more than 5 minutes ago)"
+                    <input name="passkey-code" inputmode="numeric" autocomplete="one-time-code" maxlength="6"
+                        on:input=move |ev| code.set(event_target_value(&ev))/></label>
                 <button type="submit" class="primary" id="add-passkey">"Add a passkey"</button>
             </form>
         </section>

@@ -22,6 +22,7 @@ mod m20261127_000017_dispatch_message_stream;
 mod m20261127_000018_settlement;
 mod m20261127_000019_delivery_attempts_by_message;
 mod m20261127_000020_scheduled_emails;
+mod m20261130_000021_security;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000018_settlement::Migration),
             Box::new(m20261127_000019_delivery_attempts_by_message::Migration),
             Box::new(m20261127_000020_scheduled_emails::Migration),
+            Box::new(m20261130_000021_security::Migration),
         ]
     }
 }

@@ -89,6 +89,20 @@ pub struct LoginRequest {
     pub password: String,
 }
 
+/// A new password for the signed-in user.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct PasswordChangeRequest {
+    /// The password the user signs in with now.
+    pub current_password: String,
+    /// 12 to 128 characters, not a common password, not the e-mail address.
+    pub new_password: String,
+    /// The current authenticator code, needed unless this session proved its second
+    /// factor in the last five minutes (signing in or `POST /auth/step-up`).
+    #[serde(default)]
+    pub code: Option<String>,
+}
+
 /// A six-digit code from an authenticator app.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]

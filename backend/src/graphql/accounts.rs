@@ -73,6 +73,7 @@ impl AccountsQuery {
 
     /// Security events about the users the caller manages, newest first (operators and
     /// platform admins).
+    #[graphql(complexity = "(limit.clamp(1, 1_000) as usize).div_ceil(100) * child_complexity")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,

@@ -8,18 +8,19 @@ pub mod availability;
 pub mod baselines;
 pub mod configuration;
 pub mod dispatch;
+pub mod limits;
 pub mod readings;
 pub mod settlement;
+pub mod socket;
 
 use crate::app::{AppState, Clock};
 use crate::auth;
 use crate::rest::problem::Problem;
 use crate::services::{Actor, ServiceError};
 use async_graphql::{ErrorExtensions, MergedObject, Schema};
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State, WebSocketUpgrade};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -62,6 +63,7 @@ pub fn build_schema(db: DatabaseConnection, clock: Arc<dyn Clock>, dev_mode: boo
     )
     .data(db)
     .data(clock)
+    .extension(limits::ShapeLimits)
     .limit_complexity(5_000)
     .limit_recursive_depth(32)
     .limit_directives(8);
@@ -80,7 +82,7 @@ pub fn build_schema(db: DatabaseConnection, clock: Arc<dyn Clock>, dev_mode: boo
 pub fn router(state: &AppState) -> Router<AppState> {
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
-        .route("/graphql/ws", get(graphql_ws))
+        .route("/graphql/ws", get(socket::graphql_ws))
         .route("/graphql/schema.graphql", get(schema_sdl))
         .nest_service(
             "/graphql/assets",
@@ -230,67 +232,6 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
     axum::Json(response).into_response()
 }
 
-/// `GET /graphql/ws`: subscriptions (and any operation) over WebSocket, in the
-/// `graphql-transport-ws` protocol or the older `graphql-ws`. The caller is the session or
-/// `Authorization` header of the upgrade request or, for clients that cannot set headers,
-/// `{"Authorization": "Bearer oflx_…"}` in the `connection_init` payload.
-async fn graphql_ws(
-    State(state): State<AppState>,
-    protocol: GraphQLProtocol,
-    upgrade: WebSocketUpgrade,
-    headers: HeaderMap,
-) -> Response {
-    // Browsers send cookies with a socket opened from any site: only our own pages may.
-    if let Err(p) = auth::check_same_origin(&state, &headers) {
-        return p.into_response();
-    }
-    let mut data = async_graphql::Data::default();
-    data.insert(state.clone());
-    let credential = match auth::Credential::from_headers(&state, &headers) {
-        Ok(credential) => credential,
-        Err(e) => return Problem::from(e).into_response(),
-    };
-    let upgraded_as_someone = credential.is_some();
-    if let Some(credential) = credential {
-        match credential.actor(&state.db, state.clock.now()).await {
-            Ok(actor) => data.insert(actor),
-            Err(e) => return Problem::from(e).into_response(),
-        }
-        data.insert(credential);
-    }
-    let (db, clock, schema) = (state.db.clone(), state.clock.clone(), state.schema.clone());
-    upgrade
-        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| {
-            GraphQLWebSocket::new(socket, schema, protocol)
-                .with_data(data)
-                .on_connection_init(move |payload| async move {
-                    let mut data = async_graphql::Data::default();
-                    if upgraded_as_someone {
-                        return Ok(data);
-                    }
-                    let value = payload
-                        .get("Authorization")
-                        .or_else(|| payload.get("authorization"))
-                        .and_then(|v| v.as_str());
-                    let credential = auth::Credential::from_authorization(value).ok_or_else(|| {
-                        async_graphql::Error::new(
-                            "send {\"Authorization\": \"Bearer oflx_…\"} in connection_init, or \
-                             connect with a session",
-                        )
-                    })?;
-                    let actor = credential
-                        .actor(&db, clock.now())
-                        .await
-                        .map_err(|e| async_graphql::Error::new(e.to_string()))?;
-                    data.insert(actor);
-                    data.insert(credential);
-                    Ok(data)
-                })
-                .serve()
-        })
-}
-
 /// `GET /graphql`: the GraphiQL explorer in dev mode. Operations are never run over GET.
 async fn graphql_get(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
     if query.is_some_and(|q| !q.is_empty()) || !state.settings.dev_mode {
@@ -305,7 +246,17 @@ async fn graphql_get(State(state): State<AppState>, RawQuery(query): RawQuery) -
             .insert(header::ALLOW, header::HeaderValue::from_static("POST"));
         return response;
     }
-    Html(GRAPHIQL_HTML).into_response()
+    // GraphiQL (dev mode only) runs an inline script and builds styles at run time.
+    (
+        [(
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; script-src 'self' 'unsafe-inline' 'unsafe-eval'; \
+             style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; \
+             object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+        )],
+        Html(GRAPHIQL_HTML),
+    )
+        .into_response()
 }
 
 /// The schema in SDL, for integrators' code generators.

@@ -4,14 +4,15 @@
 use super::problem::{Problem, ProblemDetails};
 use crate::app::AppState;
 use crate::auth::{check_same_origin, session_cookie, session_token};
-use crate::services::{ServiceError, accounts, passkeys};
+use crate::client::ClientAddr;
+use crate::services::{ServiceError, accounts, passkeys, throttle};
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use shared::{
     ActivateRequest, CodeRequest, ForgotPasswordRequest, LoginRequest, NextStep, PasskeySummary,
-    SignInProgress, TotpEnrolment,
+    PasswordChangeRequest, SignInProgress, TotpEnrolment,
 };
 
 fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, Problem> {
@@ -39,18 +40,23 @@ fn with_cookie(state: &AppState, token: Option<&str>, response: impl IntoRespons
     responses(
         (status = 200, body = SignInProgress),
         (status = 401, description = "Wrong e-mail or password", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong passwords for this account or from this client: wait `Retry-After` seconds", body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
+    client: ClientAddr,
     payload: Result<Json<LoginRequest>, JsonRejection>,
 ) -> Result<Response, Problem> {
     check_same_origin(&state, &headers)?;
     let request = body(payload)?;
+    let presented = session_token(&state, &headers);
     let (token, next) = accounts::login(
         &state.accounts_env(),
         &request.email,
         &request.password,
+        client.as_str(),
+        presented.as_deref(),
         state.clock.now(),
     )
     .await
@@ -197,19 +203,28 @@ pub async fn logout(
 pub async fn forgot_password(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ClientAddr(client): ClientAddr,
+    client: ClientAddr,
     payload: Result<Json<ForgotPasswordRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), Problem> {
     check_same_origin(&state, &headers)?;
     let request = body(payload)?;
     let now = state.clock.now();
-    if !state.reset_limiter.allow(&client, now) {
-        return Err(ServiceError::RateLimited {
-            retry_after_seconds: 3600,
+    throttle::hit(
+        &state.db,
+        throttle::PASSWORD_RESETS_PER_CLIENT,
+        client.as_str(),
+        now,
+    )
+    .await?;
+    // The work (and its e-mail) happens after the answer, so how long the answer takes
+    // says nothing about whether the address has an account.
+    let task_state = state.clone();
+    tokio::spawn(crate::client::scope(client, async move {
+        let env = task_state.accounts_env();
+        if let Err(e) = accounts::request_password_reset(&env, &request.email, now).await {
+            tracing::error!(error = %e, "password reset request failed");
         }
-        .into());
-    }
-    accounts::request_password_reset(&state.accounts_env(), &request.email, now).await?;
+    }));
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::json!({
@@ -218,23 +233,61 @@ pub async fn forgot_password(
     ))
 }
 
-/// The client's IP address, as the listener saw it ("unknown" in-process).
-pub struct ClientAddr(pub String);
+/// Change the signed-in user's password. The current password is required, and the session
+/// must have proved its second factor in the last five minutes, or `code` proves it now.
+/// Every other session of the user ends; the user is e-mailed.
+#[utoipa::path(post, path = "/auth/password", tag = "auth", request_body = PasswordChangeRequest,
+    responses(
+        (status = 204, description = "Password changed; this session stays signed in"),
+        (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong current password, a new password that breaks the rules, or a missing or wrong authenticator code", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong passwords or codes: wait `Retry-After` seconds", body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    payload: Result<Json<PasswordChangeRequest>, JsonRejection>,
+) -> Result<StatusCode, Problem> {
+    check_same_origin(&state, &headers)?;
+    let token = pending_token(&state, &headers)?;
+    let request = body(payload)?;
+    accounts::change_password(
+        &state.accounts_env(),
+        &token,
+        &request.current_password,
+        &request.new_password,
+        request.code.as_deref(),
+        state.clock.now(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for ClientAddr {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _state: &S,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(Self(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string()),
-        ))
-    }
+/// Confirm it is you: a code from the authenticator lets this session change the password
+/// or add a passkey in the next five minutes.
+#[utoipa::path(post, path = "/auth/step-up", tag = "auth", request_body = CodeRequest,
+    responses(
+        (status = 204, description = "Second factor confirmed for five minutes"),
+        (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong, expired or already used code", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong codes: wait", body = ProblemDetails, content_type = "application/problem+json"),
+    ))]
+pub async fn step_up(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    payload: Result<Json<CodeRequest>, JsonRejection>,
+) -> Result<StatusCode, Problem> {
+    check_same_origin(&state, &headers)?;
+    let token = pending_token(&state, &headers)?;
+    let request = body(payload)?;
+    accounts::step_up(
+        &state.accounts_env(),
+        &token,
+        &request.code,
+        state.clock.now(),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Registers a passkey for the signed-in user, step one: the challenge for

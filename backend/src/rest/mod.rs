@@ -67,6 +67,8 @@ pub use problem::ProblemDetails;
         auth::activate,
         auth::logout,
         auth::forgot_password,
+        auth::change_password,
+        auth::step_up,
         auth::passkey_register_begin,
         auth::passkey_register_finish,
         auth::passkey_begin,
@@ -95,6 +97,8 @@ pub fn auth_router() -> Router<AppState> {
         .route("/activate", post(auth::activate))
         .route("/logout", post(auth::logout))
         .route("/password/forgot", post(auth::forgot_password))
+        .route("/password", post(auth::change_password))
+        .route("/step-up", post(auth::step_up))
         .route(
             "/passkey/register/begin",
             post(auth::passkey_register_begin),

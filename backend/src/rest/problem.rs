@@ -44,6 +44,8 @@ pub struct Problem {
     pub code: &'static str,
     pub detail: String,
     pub errors: Vec<FieldError>,
+    /// Seconds to wait, sent as `Retry-After` (throttled requests).
+    pub retry_after: Option<i64>,
 }
 
 impl Problem {
@@ -53,6 +55,7 @@ impl Problem {
             code,
             detail: detail.into(),
             errors: Vec::new(),
+            retry_after: None,
         }
     }
 
@@ -68,6 +71,7 @@ impl Problem {
                 field: name.to_owned(),
                 reason,
             }],
+            retry_after: None,
         }
     }
 
@@ -112,15 +116,19 @@ impl From<ServiceError> for Problem {
                     .collect::<Vec<_>>()
                     .join("; "),
                 errors,
+                retry_after: None,
             },
             ServiceError::Conflict(why) => Self::new(StatusCode::CONFLICT, "CONFLICT", why),
             ServiceError::RateLimited {
                 retry_after_seconds,
-            } => Self::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "RATE_LIMITED",
-                format!("too many attempts; try again in {retry_after_seconds} s"),
-            ),
+            } => Self {
+                retry_after: Some(retry_after_seconds),
+                ..Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "RATE_LIMITED",
+                    format!("too many attempts; try again in {retry_after_seconds} s"),
+                )
+            },
             ServiceError::Internal(err) => {
                 // Logged with the correlation id in `into_response`; never shown.
                 let mut p = Self::new(
@@ -171,6 +179,11 @@ impl IntoResponse for Problem {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(seconds) = self.retry_after
+            && let Ok(value) = HeaderValue::from_str(&seconds.max(1).to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
         response
     }
 }

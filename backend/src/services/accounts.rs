@@ -118,24 +118,25 @@ pub(crate) async fn audit(
     subject: Option<&users::Model>,
     detail: impl Into<String>,
 ) -> Result<(), ServiceError> {
-    audit_events::ActiveModel {
-        at: Set(now),
-        event: Set(event.to_owned()),
-        actor_user_id: Set(actor),
-        subject_user_id: Set(subject.map(|u| u.id)),
-        operator_id: Set(subject.and_then(|u| u.operator_id)),
-        company_id: Set(subject.and_then(|u| u.company_id)),
-        detail: Set(detail.into()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(())
+    super::record_audit(
+        db,
+        audit_events::ActiveModel {
+            at: Set(now),
+            event: Set(event.to_owned()),
+            actor_user_id: Set(actor),
+            subject_user_id: Set(subject.map(|u| u.id)),
+            operator_id: Set(subject.and_then(|u| u.operator_id)),
+            company_id: Set(subject.and_then(|u| u.company_id)),
+            detail: Set(detail.into()),
+            ..Default::default()
+        },
+    )
+    .await
 }
 
 /// Commits `txn` with `email` recorded in it, then sends the e-mail: a message is never
 /// sent for a change that did not happen, and never lost for one that did.
-async fn commit_with_mail(
+pub(super) async fn commit_with_mail(
     env: &AccountsEnv<'_>,
     txn: sea_orm::DatabaseTransaction,
     email: &Email,
@@ -261,7 +262,7 @@ pub async fn create_user(
     }
 
     let token = crypto::new_token().map_err(crypto_error)?;
-    let invitation_url = format!("{}/activate?token={token}", env.public_url);
+    let invitation_url = format!("{}/activate#token={token}", env.public_url);
     let public_id = new_public_id();
     let txn = env.db.begin().await?;
     let user = users::ActiveModel {
@@ -334,10 +335,10 @@ async fn authorise_user_creation(
             },
             Role::Participant,
         ) => {
-            // An operator manages the FSPs it contracts.
+            // An operator manages the users of the FSPs it registered.
             let contracted = fsp_companies::Entity::find()
                 .filter(fsp_companies::Column::Id.eq(company_id))
-                .filter(super::organisations::contracted_by(
+                .filter(super::organisations::registered_by(
                     fsp_companies::Column::Id,
                     *own,
                 ))
@@ -445,14 +446,22 @@ pub async fn activate(
 }
 
 /// The first sign-in step. Returns a new session token and what must follow; a wrong
-/// e-mail or password is indistinguishable from an unknown one.
+/// e-mail or password is indistinguishable from an unknown one. Wrong passwords are
+/// counted per account and per client address; past either limit sign-in answers
+/// `RateLimited` until the window ends, whatever the password. A session the client
+/// presented is ended (no session fixation).
 pub async fn login(
     env: &AccountsEnv<'_>,
     email: &str,
     password: &str,
+    client: &str,
+    presented_session: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<(String, NextStep), ServiceError> {
+    use super::throttle::{self, LOGIN_FAILURES_PER_ACCOUNT, LOGIN_FAILURES_PER_CLIENT};
     let email = email.trim().to_lowercase();
+    throttle::check(env.db, LOGIN_FAILURES_PER_CLIENT, client, now).await?;
+    throttle::check(env.db, LOGIN_FAILURES_PER_ACCOUNT, &email, now).await?;
     let user = users::Entity::find()
         .filter(users::Column::Email.eq(email.as_str()))
         .one(env.db)
@@ -471,9 +480,22 @@ pub async fn login(
                 "wrong e-mail or password",
             )
             .await?;
+            // This attempt is answered as wrong; the next one over a limit is throttled.
+            let counted = [
+                throttle::hit(env.db, LOGIN_FAILURES_PER_CLIENT, client, now).await,
+                throttle::hit(env.db, LOGIN_FAILURES_PER_ACCOUNT, &email, now).await,
+            ];
+            for outcome in counted {
+                if let Err(ServiceError::Internal(e)) = outcome {
+                    return Err(ServiceError::Internal(e));
+                }
+            }
             return Err(ServiceError::Unauthenticated);
         }
     };
+    if let Some(presented) = presented_session {
+        logout(env, presented).await?;
+    }
     let (stage, next) = if user.totp_enabled {
         (STAGE_SECOND_FACTOR, NextStep::SecondFactor)
     } else {
@@ -511,6 +533,9 @@ async fn new_session(
         created_at: Set(now),
         last_seen_at: Set(now),
         expires_at: Set(now + lifetime),
+        // A fully signed-in session has just proved its second factor.
+        second_factor_at: Set((stage == STAGE_COMPLETE).then_some(now)),
+        pending_totp_secret_enc: Set(None),
         ..Default::default()
     }
     .insert(db)
@@ -561,19 +586,27 @@ fn matching_step(totp: &Totp, code: &str, now: DateTime<Utc>) -> Option<i64> {
         .and_then(|step| i64::try_from(step).ok())
 }
 
-/// Starts (or shows again) authenticator enrolment for a session that needs it.
+/// Starts (or shows again) authenticator enrolment for a session that needs it. The secret
+/// belongs to this session until a code proves it; once the account has an authenticator
+/// it is never shown again.
 pub async fn totp_enrolment(
     env: &AccountsEnv<'_>,
     session_token: &str,
     now: DateTime<Utc>,
 ) -> Result<TotpEnrolment, ServiceError> {
-    let (_, user) = session_at(env.db, session_token, STAGE_TOTP_SETUP, now).await?;
-    let secret = match &user.totp_secret_enc {
+    let (session, user) = session_at(env.db, session_token, STAGE_TOTP_SETUP, now).await?;
+    if user.totp_enabled {
+        return Err(ServiceError::Conflict(
+            "an authenticator is already set up for this account; sign in with its code".to_owned(),
+        ));
+    }
+    let secret = match &session.pending_totp_secret_enc {
         Some(sealed) => env.secrets.open(sealed).map_err(crypto_error)?,
         None => {
             let secret = crypto::random_bytes::<20>().map_err(crypto_error)?.to_vec();
-            let mut active: users::ActiveModel = user.clone().into();
-            active.totp_secret_enc = Set(Some(env.secrets.seal(&secret).map_err(crypto_error)?));
+            let mut active: sessions::ActiveModel = session.clone().into();
+            active.pending_totp_secret_enc =
+                Set(Some(env.secrets.seal(&secret).map_err(crypto_error)?));
             active.update(env.db).await?;
             secret
         }
@@ -595,7 +628,9 @@ pub async fn totp_enrolment(
 }
 
 /// Finishes enrolment with a code from the new authenticator; returns a new, fully
-/// signed-in session token (the pending one ends).
+/// signed-in session token (the pending one ends). The account takes the secret only if
+/// it has none yet and the code's step is newer than any accepted before, in one UPDATE:
+/// of two requests with the same code, one wins.
 pub async fn finish_totp_enrolment(
     env: &AccountsEnv<'_>,
     session_token: &str,
@@ -603,7 +638,7 @@ pub async fn finish_totp_enrolment(
     now: DateTime<Utc>,
 ) -> Result<String, ServiceError> {
     let (session, user) = session_at(env.db, session_token, STAGE_TOTP_SETUP, now).await?;
-    let sealed = user.totp_secret_enc.clone().ok_or_else(|| {
+    let sealed = session.pending_totp_secret_enc.clone().ok_or_else(|| {
         ServiceError::invalid(
             "code",
             "fetch the set-up secret (GET /auth/totp/setup) first",
@@ -617,11 +652,28 @@ pub async fn finish_totp_enrolment(
         )
     })?;
     let txn = env.db.begin().await?;
-    let mut active: users::ActiveModel = user.clone().into();
-    active.totp_enabled = Set(true);
-    active.totp_last_step = Set(Some(step));
-    active.failed_second_factor = Set(0);
-    active.update(&txn).await?;
+    let taken = users::Entity::update_many()
+        .col_expr(users::Column::TotpSecretEnc, Expr::value(sealed))
+        .col_expr(users::Column::TotpEnabled, Expr::value(true))
+        .col_expr(users::Column::TotpLastStep, Expr::value(step))
+        .col_expr(users::Column::FailedSecondFactor, Expr::value(0))
+        .filter(users::Column::Id.eq(user.id))
+        .filter(users::Column::TotpEnabled.eq(false))
+        .filter(
+            sea_orm::Condition::any()
+                .add(users::Column::TotpLastStep.is_null())
+                .add(users::Column::TotpLastStep.lt(step)),
+        )
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if taken != 1 {
+        txn.rollback().await?;
+        return Err(ServiceError::invalid(
+            "code",
+            "was already used, or an authenticator is already set up; sign in again",
+        ));
+    }
     let token = complete_sign_in(&txn, session.id, &user, "totp_enrolled", "", now).await?;
     txn.commit().await?;
     Ok(token)
@@ -636,6 +688,27 @@ pub async fn verify_second_factor(
     now: DateTime<Utc>,
 ) -> Result<String, ServiceError> {
     let (session, user) = session_at(env.db, session_token, STAGE_SECOND_FACTOR, now).await?;
+    let step = check_code(env, &user, code, now).await?;
+    let txn = env.db.begin().await?;
+    if !record_step(&txn, &user, step).await? {
+        txn.rollback().await?;
+        return Err(replayed(env, &user, now).await);
+    }
+    let token = complete_sign_in(&txn, session.id, &user, "login", "totp", now).await?;
+    txn.commit().await?;
+    Ok(token)
+}
+
+/// Checks `user`'s authenticator code; the step it matched. A wrong code is counted with
+/// one atomic increment, so parallel guesses each count; from the fifth the account waits
+/// 30 s, doubling to at most 15 minutes. No transaction is held meanwhile: a burst of
+/// guesses must not hold a connection each while it waits for another.
+async fn check_code(
+    env: &AccountsEnv<'_>,
+    user: &users::Model,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<i64, ServiceError> {
     if let Some(until) = user.second_factor_locked_until.filter(|until| *until > now) {
         return Err(ServiceError::RateLimited {
             retry_after_seconds: (until - now).num_seconds().max(1),
@@ -647,29 +720,54 @@ pub async fn verify_second_factor(
         .ok_or(ServiceError::Unauthenticated)?;
     let secret = env.secrets.open(&sealed).map_err(crypto_error)?;
     let Some(step) = matching_step(&totp_for(secret, &user.email)?, code, now) else {
-        let failures = user.failed_second_factor + 1;
-        let mut active: users::ActiveModel = user.clone().into();
-        active.failed_second_factor = Set(failures);
+        users::Entity::update_many()
+            .col_expr(
+                users::Column::FailedSecondFactor,
+                sea_orm::sea_query::ExprTrait::add(Expr::col(users::Column::FailedSecondFactor), 1),
+            )
+            .filter(users::Column::Id.eq(user.id))
+            .exec(env.db)
+            .await?;
+        let failures = users::Entity::find_by_id(user.id)
+            .one(env.db)
+            .await?
+            .map_or(FREE_ATTEMPTS, |u| u.failed_second_factor);
         if failures >= FREE_ATTEMPTS {
-            // 30 s after the fifth failure, doubling each time, at most 15 minutes.
             let exponent = u32::try_from((failures - FREE_ATTEMPTS).min(5)).unwrap_or(5);
-            let delay = Duration::seconds((30 * 2i64.pow(exponent)).min(900));
-            active.second_factor_locked_until = Set(Some(now + delay));
+            let until = now + Duration::seconds((30 * 2i64.pow(exponent)).min(900));
+            // Only ever lengthens a wait another guess set.
+            users::Entity::update_many()
+                .col_expr(users::Column::SecondFactorLockedUntil, Expr::value(until))
+                .filter(users::Column::Id.eq(user.id))
+                .filter(
+                    sea_orm::Condition::any()
+                        .add(users::Column::SecondFactorLockedUntil.is_null())
+                        .add(users::Column::SecondFactorLockedUntil.lt(until)),
+                )
+                .exec(env.db)
+                .await?;
         }
-        active.update(env.db).await?;
         audit(
             env.db,
             now,
             "second_factor_failed",
             Some(user.id),
-            Some(&user),
+            Some(user),
             format!("attempt {failures}"),
         )
         .await?;
         return Err(ServiceError::invalid("code", "is wrong or has expired"));
     };
-    let txn = env.db.begin().await?;
-    // Stores the accepted step only if it is newer: a replayed code loses this race.
+    Ok(step)
+}
+
+/// Records an accepted code's step inside `txn`, only if it is newer than any before: a
+/// replayed code loses this race (false; the caller rolls back and reports [`replayed`]).
+async fn record_step(
+    txn: &sea_orm::DatabaseTransaction,
+    user: &users::Model,
+    step: i64,
+) -> Result<bool, ServiceError> {
     let accepted = users::Entity::update_many()
         .col_expr(users::Column::TotpLastStep, Expr::value(step))
         .col_expr(users::Column::FailedSecondFactor, Expr::value(0))
@@ -683,32 +781,199 @@ pub async fn verify_second_factor(
                 .add(users::Column::TotpLastStep.is_null())
                 .add(users::Column::TotpLastStep.lt(step)),
         )
-        .exec(&txn)
+        .exec(txn)
         .await?
         .rows_affected;
-    if accepted != 1 {
+    Ok(accepted == 1)
+}
+
+/// Audits a replayed code (after the caller rolled its transaction back) and says why it
+/// was refused.
+async fn replayed(env: &AccountsEnv<'_>, user: &users::Model, now: DateTime<Utc>) -> ServiceError {
+    if let Err(e) = audit(
+        env.db,
+        now,
+        "second_factor_replayed",
+        Some(user.id),
+        Some(user),
+        "",
+    )
+    .await
+    {
+        return e;
+    }
+    ServiceError::invalid(
+        "code",
+        "was already used; wait for the next code from your app",
+    )
+}
+
+/// How recently a session must have proved its second factor to change the password or
+/// add a passkey.
+pub const STEP_UP_VALIDITY: Duration = Duration::minutes(5);
+
+/// Proves the second factor again for a signed-in session (step-up), so that it may
+/// change the password or add a passkey in the next five minutes.
+pub async fn step_up(
+    env: &AccountsEnv<'_>,
+    session_token: &str,
+    code: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let (session, user) = session_at(env.db, session_token, STAGE_COMPLETE, now).await?;
+    let step = check_code(env, &user, code, now).await?;
+    let txn = env.db.begin().await?;
+    if !record_step(&txn, &user, step).await? {
         txn.rollback().await?;
+        return Err(replayed(env, &user, now).await);
+    }
+    let mut active: sessions::ActiveModel = session.into();
+    active.second_factor_at = Set(Some(now));
+    active.update(&txn).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Refuses unless the session proved its second factor within [`STEP_UP_VALIDITY`].
+pub(super) fn require_fresh_second_factor(
+    session: &sessions::Model,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    if session
+        .second_factor_at
+        .is_some_and(|at| now - at <= STEP_UP_VALIDITY)
+    {
+        Ok(())
+    } else {
+        Err(ServiceError::invalid(
+            "code",
+            "enter the current code from your authenticator app to confirm it is you",
+        ))
+    }
+}
+
+/// Changes the signed-in user's password: the current one must be right, the session must
+/// have proved its second factor within five minutes (or `code` does so now), the new one
+/// meets the same rules as any. Every other session of the user ends; the change is
+/// audited and the user e-mailed.
+pub async fn change_password(
+    env: &AccountsEnv<'_>,
+    session_token: &str,
+    current_password: &str,
+    new_password: &str,
+    code: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    use super::throttle::{self, LOGIN_FAILURES_PER_ACCOUNT};
+    let (session, user) = session_at(env.db, session_token, STAGE_COMPLETE, now).await?;
+    throttle::check(env.db, LOGIN_FAILURES_PER_ACCOUNT, &user.email, now).await?;
+    check_password(new_password, &user.email).map_err(|e| rename_field(e, "new_password"))?;
+    if new_password == current_password {
+        return Err(ServiceError::invalid(
+            "new_password",
+            "must differ from the current password",
+        ));
+    }
+    if !crypto::verify_password(current_password.to_owned(), user.password_hash.clone()).await {
         audit(
             env.db,
             now,
-            "second_factor_replayed",
+            "password_change_refused",
             Some(user.id),
             Some(&user),
-            "",
+            "wrong current password",
         )
         .await?;
-        return Err(ServiceError::invalid(
-            "code",
-            "was already used; wait for the next code from your app",
-        ));
+        throttle::hit(env.db, LOGIN_FAILURES_PER_ACCOUNT, &user.email, now).await?;
+        return Err(ServiceError::invalid("current_password", "is wrong"));
     }
-    let token = complete_sign_in(&txn, session.id, &user, "login", "totp", now).await?;
-    txn.commit().await?;
-    Ok(token)
+    let step = match code.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(code) => Some(check_code(env, &user, code, now).await?),
+        None => {
+            require_fresh_second_factor(&session, now)?;
+            None
+        }
+    };
+    let hash = crypto::hash_password(new_password.to_owned())
+        .await
+        .map_err(crypto_error)?;
+    let txn = env.db.begin().await?;
+    if let Some(step) = step
+        && !record_step(&txn, &user, step).await?
+    {
+        txn.rollback().await?;
+        return Err(replayed(env, &user, now).await);
+    }
+    let mut active: users::ActiveModel = user.clone().into();
+    active.password_hash = Set(Some(hash));
+    active.password_changed_at = Set(Some(now));
+    active.update(&txn).await?;
+    sessions::Entity::delete_many()
+        .filter(sessions::Column::UserId.eq(user.id))
+        .filter(sessions::Column::Id.ne(session.id))
+        .exec(&txn)
+        .await?;
+    audit(
+        &txn,
+        now,
+        "password_changed",
+        Some(user.id),
+        Some(&user),
+        "",
+    )
+    .await?;
+    let mail = security_notice(
+        &user,
+        "Your Openflex password was changed",
+        "The password of your Openflex account was changed, and every other signed-in \
+         session was ended.",
+        env.public_url,
+    );
+    commit_with_mail(env, txn, &mail, now).await
 }
 
-/// Reset links per address per hour; more requests are answered alike but send nothing.
-pub const RESETS_PER_HOUR: u64 = 3;
+/// An e-mail telling the user of a change to their account's security.
+pub(super) fn security_notice(
+    user: &users::Model,
+    subject: &str,
+    what: &str,
+    public_url: &str,
+) -> Email {
+    let text = format!(
+        "Hello {},\n\n{what}\n\nIf this was not you, reset your password at {public_url}/login \
+         (\"Forgot your password\") and contact your operator at once.\n",
+        user.name
+    );
+    let html = format!(
+        "<p>Hello {},</p><p>{}</p><p>If this was not you, reset your password at \
+         <a href=\"{}/login\">the sign-in page</a> and contact your operator at once.</p>",
+        html_escape(&user.name),
+        html_escape(what),
+        html_escape(public_url)
+    );
+    Email {
+        to: user.email.clone(),
+        subject: subject.to_owned(),
+        text,
+        html,
+    }
+}
+
+/// The same refusal, about another field (e.g. `new_password` for the password rules).
+fn rename_field(e: ServiceError, field: &str) -> ServiceError {
+    match e {
+        ServiceError::Invalid(errors) => ServiceError::Invalid(
+            errors
+                .into_iter()
+                .map(|mut f| {
+                    f.field = field.to_owned();
+                    f
+                })
+                .collect(),
+        ),
+        other => other,
+    }
+}
 
 /// "Forgot your password": e-mails a single-use reset link valid one hour when the address
 /// belongs to an active user with a password. The caller learns nothing either way.
@@ -717,7 +982,6 @@ pub async fn request_password_reset(
     email: &str,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    use sea_orm::PaginatorTrait;
     let Ok(email) = parse_email(email) else {
         return Ok(());
     };
@@ -729,13 +993,15 @@ pub async fn request_password_reset(
     else {
         return Ok(());
     };
-    let recent = auth_tokens::Entity::find()
-        .filter(auth_tokens::Column::UserId.eq(user.id))
-        .filter(auth_tokens::Column::Purpose.eq("password_reset"))
-        .filter(auth_tokens::Column::CreatedAt.gt(now - Duration::hours(1)))
-        .count(env.db)
-        .await?;
-    if recent >= RESETS_PER_HOUR {
+    // Counted atomically: requests handled at the same moment cannot all slip under it.
+    if let Err(ServiceError::RateLimited { .. }) = super::throttle::hit(
+        env.db,
+        super::throttle::PASSWORD_RESETS_PER_ACCOUNT,
+        &user.email,
+        now,
+    )
+    .await
+    {
         audit(
             env.db,
             now,
@@ -748,7 +1014,7 @@ pub async fn request_password_reset(
         return Ok(());
     }
     let token = crypto::new_token().map_err(crypto_error)?;
-    let url = format!("{}/activate?token={token}", env.public_url);
+    let url = format!("{}/activate#token={token}", env.public_url);
     let txn = env.db.begin().await?;
     store_link_token(
         &txn,
@@ -809,6 +1075,18 @@ pub async fn session_actor(
         active.update(db).await?;
     }
     actor_for(db, user).await
+}
+
+/// Whether a signed-in session is still live (not ended, expired, idle or disabled),
+/// without touching it.
+pub async fn session_holds(
+    db: &DatabaseConnection,
+    session_token: &str,
+    now: DateTime<Utc>,
+) -> bool {
+    session_at(db, session_token, STAGE_COMPLETE, now)
+        .await
+        .is_ok()
 }
 
 /// The caller a user's account stands for.
@@ -915,6 +1193,21 @@ fn visible_users(actor: &Actor) -> sea_orm::Condition {
     }
 }
 
+/// The e-mail addresses of the users the caller may see.
+pub(crate) async fn visible_emails(
+    db: &DatabaseConnection,
+    actor: &Actor,
+) -> Result<Vec<String>, ServiceError> {
+    use sea_orm::QuerySelect;
+    Ok(users::Entity::find()
+        .select_only()
+        .column(users::Column::Email)
+        .filter(visible_users(actor))
+        .into_tuple::<String>()
+        .all(db)
+        .await?)
+}
+
 fn role_of(code: &str) -> Role {
     match code {
         "operator" => Role::Operator,
@@ -996,7 +1289,9 @@ async fn summaries(
         .collect()
 }
 
-/// A user an operator or platform admin may manage; not found otherwise.
+/// A user an operator or platform admin may manage: an operator its own colleagues and the
+/// users of the FSP companies it registered. Not found otherwise (a user the operator can
+/// see but not manage is refused as forbidden).
 async fn managed_user(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -1007,12 +1302,32 @@ async fn managed_user(
             "only operators and platform admins manage users".to_owned(),
         ));
     }
-    users::Entity::find()
+    let user = users::Entity::find()
         .filter(users::Column::PublicId.eq(id))
         .filter(visible_users(actor))
         .one(db)
         .await?
-        .ok_or(ServiceError::NotFound("user"))
+        .ok_or(ServiceError::NotFound("user"))?;
+    if let Actor::Operator { operator_id, .. } = actor
+        && user.operator_id != Some(*operator_id)
+    {
+        let registered = fsp_companies::Entity::find()
+            .filter(fsp_companies::Column::Id.eq(user.company_id))
+            .filter(super::organisations::registered_by(
+                fsp_companies::Column::Id,
+                *operator_id,
+            ))
+            .one(db)
+            .await?
+            .is_some();
+        if !registered {
+            return Err(ServiceError::Forbidden(
+                "only the operator that registered this user's company manages its users"
+                    .to_owned(),
+            ));
+        }
+    }
+    Ok(user)
 }
 
 /// Disables a user: every session ends at once and sign-in is refused from then on.
@@ -1060,6 +1375,11 @@ pub async fn reset_second_factor(
         .filter(sessions::Column::UserId.eq(user.id))
         .exec(&txn)
         .await?;
+    // A passkey is a second factor too: whoever asked for the reset may have lost it.
+    crate::db::entities::passkeys::Entity::delete_many()
+        .filter(crate::db::entities::passkeys::Column::UserId.eq(user.id))
+        .exec(&txn)
+        .await?;
     audit(
         &txn,
         now,
@@ -1071,7 +1391,8 @@ pub async fn reset_second_factor(
     .await?;
     let text = format!(
         "Hello {},\n\nAn operator has reset the two-factor authentication of your Openflex \
-         account ({}). The next time you sign in you will set up your authenticator app again.\n\n\
+         account ({}), and removed its passkeys. The next time you sign in you will set up your \
+         authenticator app again.\n\n\
          If you did not ask for this, contact your operator at once.\n\n{}/login\n",
         user.name, user.email, env.public_url
     );

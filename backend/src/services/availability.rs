@@ -817,7 +817,7 @@ pub fn acceptance_csv(rows: &[AcceptanceRow]) -> Result<String, ServiceError> {
     let instant = |t: Option<DateTime<Utc>>| t.map(super::rfc3339).unwrap_or_default();
     for r in rows {
         writer
-            .write_record([
+            .write_record(super::csv_record([
                 r.zone.clone(),
                 r.programme.clone(),
                 r.dispatch_group_id.to_string(),
@@ -830,7 +830,7 @@ pub fn acceptance_csv(rows: &[AcceptanceRow]) -> Result<String, ServiceError> {
                 instant(r.acceptance_start),
                 instant(r.acceptance_end),
                 r.accepted_kw.map(|k| k.to_string()).unwrap_or_default(),
-            ])
+            ]))
             .map_err(fail)?;
     }
     let bytes = writer

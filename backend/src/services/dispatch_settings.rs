@@ -106,6 +106,12 @@ pub async fn update(
     email_contacts: &[String],
 ) -> Result<DispatchSettings, ServiceError> {
     let company_id = company_of(actor)?;
+    if actor.user_id().is_none() {
+        // A leaked machine credential must not be able to redirect dispatches.
+        return Err(ServiceError::Forbidden(
+            "an API token cannot change where dispatches are sent; sign in".to_owned(),
+        ));
+    }
     let mut addresses = Vec::new();
     for (index, raw) in email_contacts
         .iter()

@@ -21,6 +21,7 @@ pub mod report_files;
 pub mod schedules;
 pub mod settlement;
 pub mod statements;
+pub mod throttle;
 pub mod webhooks;
 
 use shared::Role;
@@ -113,6 +114,30 @@ impl ServiceError {
     }
 }
 
+/// A CSV cell that a spreadsheet will not run as a formula: text starting with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return gets a leading `'` (OWASP "CSV injection"). Numbers
+/// such as `-907.99` are left as they are, so exports still read back as data.
+pub(crate) fn csv_cell(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// Every cell of a CSV record through [`csv_cell`].
+pub(crate) fn csv_record<I, S>(record: I) -> Vec<String>
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<str>,
+{
+    record
+        .into_iter()
+        .map(|c| csv_cell(c.as_ref()).into_owned())
+        .collect()
+}
+
 /// Stored data that breaks an invariant the code relies on: logged, never shown.
 pub(crate) fn corrupt(what: &str) -> ServiceError {
     ServiceError::Internal(sea_orm::DbErr::Custom(format!("stored {what} is invalid")))
@@ -134,18 +159,59 @@ pub(crate) async fn audit_change(
     event: &str,
     detail: String,
 ) -> Result<(), ServiceError> {
+    use sea_orm::Set;
+    record_audit(
+        db,
+        crate::db::entities::audit_events::ActiveModel {
+            at: Set(now),
+            event: Set(event.to_owned()),
+            actor_user_id: Set(by),
+            subject_user_id: Set(None),
+            operator_id: Set(Some(operator_id)),
+            company_id: Set(company_id),
+            detail: Set(detail),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+/// Writes an audit event with the client address of the request being served, if any.
+pub(crate) async fn record_audit(
+    db: &impl sea_orm::ConnectionTrait,
+    mut event: crate::db::entities::audit_events::ActiveModel,
+) -> Result<(), ServiceError> {
     use sea_orm::{ActiveModelTrait, Set};
-    crate::db::entities::audit_events::ActiveModel {
-        at: Set(now),
-        event: Set(event.to_owned()),
-        actor_user_id: Set(by),
-        subject_user_id: Set(None),
-        operator_id: Set(Some(operator_id)),
-        company_id: Set(company_id),
-        detail: Set(detail),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
+    event.client_addr = Set(crate::client::current());
+    event.insert(db).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_cell;
+
+    #[test]
+    fn formula_like_cells_are_neutralised_but_numbers_are_not() {
+        for risky in [
+            "=1+1",
+            "+cmd",
+            "-x",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "=HYPERLINK(\"x\")",
+        ] {
+            assert_eq!(csv_cell(risky), format!("'{risky}"));
+        }
+        for plain in [
+            "-907.99",
+            "+1.5",
+            "Twilight Flex Ltd",
+            "",
+            "2025-02-01T02:00:00Z",
+        ] {
+            assert_eq!(csv_cell(plain), plain);
+        }
+    }
 }

@@ -3,11 +3,11 @@
 
 use super::{Actor, ServiceError};
 use crate::db::entities::outgoing_mail;
-use sea_orm::{DatabaseConnection, EntityTrait, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use shared::MailboxMessage;
 
-/// The latest outgoing e-mail, newest first: dev mode only, for operators and platform
-/// admins.
+/// The latest outgoing e-mail, newest first: dev mode only, for operators (mail to their
+/// own users and their FSPs' users) and platform admins (all).
 pub async fn dev_mailbox(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -21,7 +21,13 @@ pub async fn dev_mailbox(
             "the dev mailbox is for operators and platform admins".to_owned(),
         ));
     }
-    Ok(outgoing_mail::Entity::find()
+    let mut query = outgoing_mail::Entity::find();
+    if !matches!(actor, Actor::PlatformAdmin { .. }) {
+        // An operator reads only mail to the people of its own tenancy.
+        let addresses = super::accounts::visible_emails(db, actor).await?;
+        query = query.filter(outgoing_mail::Column::ToAddress.is_in(addresses));
+    }
+    Ok(query
         .order_by_desc(outgoing_mail::Column::Id)
         .limit(100)
         .all(db)

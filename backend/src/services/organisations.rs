@@ -46,6 +46,21 @@ pub fn contracted_by(column: impl ColumnTrait, operator_id: i32) -> Condition {
         )
 }
 
+/// `column` (a company id) names a company `operator_id` registered: only that operator
+/// manages its users (invites, disables, resets their second factor). Another operator
+/// that merely contracts it in its own zones does not.
+pub fn registered_by(column: impl ColumnTrait, operator_id: i32) -> Condition {
+    Condition::all().add(
+        column.in_subquery(
+            Query::select()
+                .column(operator_companies::Column::CompanyId)
+                .from(operator_companies::Entity)
+                .and_where(operator_companies::Column::OperatorId.eq(operator_id))
+                .to_owned(),
+        ),
+    )
+}
+
 fn internal(what: &str) -> ServiceError {
     ServiceError::Internal(sea_orm::DbErr::Custom(format!(
         "stored {what} is not valid"

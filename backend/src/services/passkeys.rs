@@ -2,7 +2,8 @@
 //! instead of the authenticator code. Ceremony state is kept server-side and used once.
 
 use super::accounts::{
-    AccountsEnv, STAGE_COMPLETE, STAGE_SECOND_FACTOR, audit, complete_sign_in, session_at,
+    AccountsEnv, STAGE_COMPLETE, STAGE_SECOND_FACTOR, audit, commit_with_mail, complete_sign_in,
+    require_fresh_second_factor, security_notice, session_at,
 };
 use super::{Actor, ServiceError};
 use crate::db::entities::{passkey_ceremonies, passkeys, users};
@@ -123,6 +124,7 @@ pub async fn begin_registration(
     now: DateTime<Utc>,
 ) -> Result<CreationChallengeResponse, ServiceError> {
     let (session, user) = session_at(env.db, session_token, STAGE_COMPLETE, now).await?;
+    require_fresh_second_factor(&session, now)?;
     let existing = stored_passkeys(env.db, user.id).await?;
     let exclude = existing.iter().map(|(_, k)| k.cred_id().clone()).collect();
     let (challenge, state) = webauthn
@@ -146,6 +148,7 @@ pub async fn finish_registration(
         return Err(ServiceError::invalid("name", "must be 1 to 60 characters"));
     }
     let (session, user) = session_at(env.db, session_token, STAGE_COMPLETE, now).await?;
+    require_fresh_second_factor(&session, now)?;
     let state: PasskeyRegistration = take_ceremony(env.db, session.id, "register", now).await?;
     let passkey = webauthn
         .finish_passkey_registration(credential, &state)
@@ -153,6 +156,7 @@ pub async fn finish_registration(
             ServiceError::invalid("credential", format!("the passkey was not accepted: {e}"))
         })?;
     let public_id = new_public_id();
+    let txn = env.db.begin().await?;
     let row = passkeys::ActiveModel {
         public_id: Set(public_id.to_string()),
         user_id: Set(user.id),
@@ -163,10 +167,10 @@ pub async fn finish_registration(
         last_used_at: Set(None),
         ..Default::default()
     }
-    .insert(env.db)
+    .insert(&txn)
     .await?;
     audit(
-        env.db,
+        &txn,
         now,
         "passkey_registered",
         Some(user.id),
@@ -174,6 +178,13 @@ pub async fn finish_registration(
         name,
     )
     .await?;
+    let mail = security_notice(
+        &user,
+        "A passkey was added to your Openflex account",
+        &format!("A passkey named \"{name}\" was added to your Openflex account."),
+        env.public_url,
+    );
+    commit_with_mail(env, txn, &mail, now).await?;
     summary(row)
 }
 

@@ -92,11 +92,12 @@ pub fn earnings_csv(reports: &[EventReport]) -> Result<String, ServiceError> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<&str> = EARNINGS_HEADER.to_vec();
     header.push("total_gbp");
-    w.write_record(&header).map_err(csv_error)?;
+    w.write_record(super::csv_record(&header))
+        .map_err(csv_error)?;
     for r in reports {
         let mut row = earnings_row(r);
         row.push(gbp(r.earnings.total_gbp));
-        w.write_record(&row).map_err(csv_error)?;
+        w.write_record(super::csv_record(&row)).map_err(csv_error)?;
     }
     finish(w)
 }
@@ -105,7 +106,7 @@ pub fn earnings_csv(reports: &[EventReport]) -> Result<String, ServiceError> {
 /// and delivered in the reading's unit (kW per minute, kWh per half-hour).
 pub fn performance_csv(report: &EventReport) -> Result<String, ServiceError> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
+    w.write_record(super::csv_record([
         "dispatch_id",
         "meterable_unit_id",
         "meterable_unit",
@@ -116,11 +117,11 @@ pub fn performance_csv(report: &EventReport) -> Result<String, ServiceError> {
         "reading",
         "response",
         "delivered",
-    ])
+    ]))
     .map_err(csv_error)?;
     for unit in &report.units {
         for i in &unit.intervals {
-            w.write_record([
+            w.write_record(super::csv_record([
                 report.id.to_string(),
                 unit.meterable_unit_id.to_string(),
                 unit.meterable_unit.clone(),
@@ -131,7 +132,7 @@ pub fn performance_csv(report: &EventReport) -> Result<String, ServiceError> {
                 i.reading.map(kwh).unwrap_or_default(),
                 kwh(i.response),
                 kwh(i.delivered),
-            ])
+            ]))
             .map_err(csv_error)?;
         }
     }
@@ -148,7 +149,7 @@ fn counts(s: &Statement) -> (i32, i32, f64) {
 /// Statements, one row per line and a total row per statement.
 pub fn statements_csv(statements: &[Statement]) -> Result<String, ServiceError> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
+    w.write_record(super::csv_record([
         "statement_id",
         "month",
         "status",
@@ -165,7 +166,7 @@ pub fn statements_csv(statements: &[Statement]) -> Result<String, ServiceError> 
         "availability_gbp",
         "utilisation_gbp",
         "total_gbp",
-    ])
+    ]))
     .map_err(csv_error)?;
     for s in statements {
         let head = [
@@ -190,7 +191,7 @@ pub fn statements_csv(statements: &[Statement]) -> Result<String, ServiceError> 
                 gbp(l.utilisation_gbp),
                 gbp(l.total_gbp),
             ]);
-            w.write_record(&row).map_err(csv_error)?;
+            w.write_record(super::csv_record(&row)).map_err(csv_error)?;
         }
         let mut total = head.to_vec();
         let (events, windows, mwh) = counts(s);
@@ -205,7 +206,8 @@ pub fn statements_csv(statements: &[Statement]) -> Result<String, ServiceError> 
             gbp(s.utilisation_gbp),
             gbp(s.total_gbp),
         ]);
-        w.write_record(&total).map_err(csv_error)?;
+        w.write_record(super::csv_record(&total))
+            .map_err(csv_error)?;
     }
     finish(w)
 }

@@ -51,11 +51,15 @@ fn internal(what: &str) -> ServiceError {
 }
 
 /// Addresses a dispatch may never be sent to unless the deployment allows it: private,
-/// loopback, link-local, carrier-grade NAT, unspecified, broadcast and multicast.
+/// loopback, link-local, carrier-grade NAT (100.64.0.0/10), IETF protocol assignments
+/// (192.0.0.0/24), benchmarking (198.18.0.0/15), reserved (240.0.0.0/4), unspecified,
+/// broadcast and multicast; in IPv6 also unique-local and link-local, and every form that
+/// embeds an IPv4 address a router may translate into one of those (IPv4-mapped and
+/// -compatible, NAT64 64:ff9b::/96, 6to4 2002::/16): those are refused outright.
 pub fn is_internal(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
-            let [a, b, ..] = v4.octets();
+            let [a, b, c, _] = v4.octets();
             v4.is_private()
                 || v4.is_loopback()
                 || v4.is_link_local()
@@ -63,17 +67,27 @@ pub fn is_internal(ip: IpAddr) -> bool {
                 || v4.is_broadcast()
                 || v4.is_multicast()
                 || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0 && c == 0)
+                || (a == 198 && (b == 18 || b == 19))
+                || a >= 240
+                || a == 0
         }
         IpAddr::V6(v6) => {
-            let first = v6.segments()[0];
+            let seg = v6.segments();
+            let first = seg[0];
+            let embeds_v4 = v6.to_ipv4_mapped().is_some()
+                // IPv4-compatible ::a.b.c.d (deprecated, still routed by some stacks)
+                || seg[..6].iter().all(|s| *s == 0)
+                // NAT64 well-known prefix 64:ff9b::/96 and local-use 64:ff9b:1::/48
+                || (first == 0x0064 && seg[1] == 0xff9b)
+                // 6to4
+                || first == 0x2002;
             v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
                 || (first & 0xfe00) == 0xfc00
                 || (first & 0xffc0) == 0xfe80
-                || v6
-                    .to_ipv4_mapped()
-                    .is_some_and(|v4| is_internal(IpAddr::V4(v4)))
+                || embeds_v4
         }
     }
 }
@@ -123,9 +137,11 @@ pub async fn resolve(url: &Url, settings: &Settings) -> Result<Vec<SocketAddr>, 
     if !settings.allow_private_endpoints
         && let Some(bad) = addrs.iter().find(|a| is_internal(a.ip()))
     {
+        // The resolved address is not echoed: that would map the internal network.
+        tracing::info!(%host, address = %bad.ip(), "dispatch endpoint refused: internal address");
         return Err(refuse(format!(
-            "{host} is an internal address ({}); this deployment does not send to those",
-            bad.ip()
+            "{host} resolves to an internal or reserved address; this deployment does not \
+             send to those"
         )));
     }
     Ok(addrs)
@@ -208,6 +224,9 @@ pub async fn post(
 /// messages of a delivery pass so that connections are too.
 pub fn client_for(url: &Url, addrs: &[SocketAddr]) -> Result<reqwest::Client, ServiceError> {
     let mut builder = reqwest::Client::builder()
+        // A proxy from the environment would see (and could redirect) every dispatch, and
+        // would connect to addresses we never checked.
+        .no_proxy()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(TIMEOUT)
         .user_agent(concat!("Openflex/", env!("CARGO_PKG_VERSION")));
@@ -241,7 +260,7 @@ pub async fn post_with(
     Ok(match result {
         Ok(response) => {
             let status = response.status().as_u16();
-            let text = response.text().await.unwrap_or_default();
+            let text = read_at_most(response, MAX_ANSWER_BYTES).await;
             Sent {
                 status: Some(status),
                 latency_ms: elapsed(),
@@ -256,6 +275,25 @@ pub async fn post_with(
             body_excerpt: None,
         },
     })
+}
+
+/// The most of an endpoint's answer that is read: the status decides delivery, the start
+/// of the body is kept for the health panel, and an endpoint cannot make us read more.
+pub const MAX_ANSWER_BYTES: usize = 4 * 1024;
+
+/// Up to `limit` bytes of a response body, as text; the rest is never read.
+async fn read_at_most(mut response: reqwest::Response, limit: usize) -> String {
+    let mut kept = Vec::new();
+    while kept.len() < limit {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                let room = limit - kept.len();
+                kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+            }
+            Ok(None) | Err(_) => break,
+        }
+    }
+    String::from_utf8_lossy(&kept).into_owned()
 }
 
 /// A transport error in words, with its causes (reqwest's own message is terse).
@@ -310,10 +348,27 @@ mod tests {
             "fd00::1",
             "::ffff:127.0.0.1",
             "0.0.0.0",
+            "64:ff9b::a00:1",
+            "64:ff9b::808:808",
+            "2002:7f00:1::1",
+            "::127.0.0.1",
+            "::808:808",
+            "100.127.255.254",
+            "192.0.0.8",
+            "198.18.0.1",
+            "198.19.255.1",
+            "240.0.0.1",
+            "255.255.255.254",
         ] {
             assert!(is_internal(ip.parse().expect("ip")), "{ip}");
         }
-        for ip in ["8.8.8.8", "2a00:1450:4009::200e", "100.128.0.1"] {
+        for ip in [
+            "8.8.8.8",
+            "2a00:1450:4009::200e",
+            "100.128.0.1",
+            "192.0.2.1",
+            "198.20.0.1",
+        ] {
             assert!(!is_internal(ip.parse().expect("ip")), "{ip}");
         }
     }

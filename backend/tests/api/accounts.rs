@@ -2,10 +2,10 @@
 
 use crate::helpers::{Engine, PASSWORD, TestApp, both_databases, link_token, test_now, totp_code};
 use axum::http::StatusCode;
-use backend::db::entities::{auth_tokens, sessions, users};
+use backend::db::entities::{audit_events, auth_tokens, sessions, users};
 use backend::testing::SmtpSink;
 use chrono::Duration;
-use sea_orm::EntityTrait;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use shared::Role;
 
@@ -47,17 +47,17 @@ async fn forgot(app: &TestApp, email: &str) -> (StatusCode, serde_json::Value) {
     (response.status, response.json())
 }
 
-/// The reset links the SMTP sink has received, in order.
-async fn mailed_links(smtp: &SmtpSink) -> Vec<String> {
+/// The reset links the SMTP sink has received, in order, once `count` e-mails came.
+async fn mailed_links(smtp: &SmtpSink, count: usize) -> Vec<String> {
     let mut links = Vec::new();
-    for mail in smtp.messages().await {
+    for mail in smtp.wait_for(count).await {
         let decoded = quoted_printable::decode(
             mail.replace('\n', "\r\n"),
             quoted_printable::ParseMode::Robust,
         )
         .expect("quoted-printable");
         let decoded = String::from_utf8_lossy(&decoded).into_owned();
-        if let Some(line) = decoded.lines().find(|l| l.contains("/activate?token=")) {
+        if let Some(line) = decoded.lines().find(|l| l.contains("/activate#token=")) {
             links.push(line.trim().to_owned());
         }
     }
@@ -100,7 +100,7 @@ async fn invitation_mail_leads_through_totp_enrolment_into_the_app(engine: Engin
     let decoded = String::from_utf8_lossy(&decoded);
     let link = decoded
         .lines()
-        .find(|l| l.starts_with("http://localhost:8080/activate?token="))
+        .find(|l| l.starts_with("http://localhost:8080/activate#token="))
         .unwrap_or_else(|| panic!("no activation link in the plain-text body:\n{decoded}"));
 
     let user = app.complete_sign_up("ann@twilight.example", link).await;
@@ -413,7 +413,7 @@ async fn forgot_password_answers_alike_and_mails_only_real_accounts(engine: Engi
     let unknown = forgot(&app, "ghost@example.com").await;
     assert_eq!(known.0, StatusCode::ACCEPTED);
     assert_eq!(known, unknown);
-    let mails = smtp.messages().await;
+    let mails = smtp.wait_for(before + 1).await;
     assert_eq!(mails.len(), before + 1);
     assert!(mails[before].contains("Subject: Reset your Openflex password"));
 }
@@ -422,7 +422,7 @@ async fn reset_link_sets_a_new_password_but_the_second_factor_stays(engine: Engi
     let (app, smtp) = app_with_mail(engine).await;
     let user = app.sign_up_participant("reset@example.com").await;
     forgot(&app, &user.email).await;
-    let link = mailed_links(&smtp).await.pop().expect("a reset link");
+    let link = mailed_links(&smtp, 2).await.pop().expect("a reset link");
     let set = app
         .post_json(
             "/auth/activate",
@@ -451,7 +451,7 @@ async fn reset_link_expires_after_an_hour(engine: Engine) {
     let (app, smtp) = app_with_mail(engine).await;
     let user = app.sign_up_participant("hour@example.com").await;
     forgot(&app, &user.email).await;
-    let link = mailed_links(&smtp).await.pop().expect("a reset link");
+    let link = mailed_links(&smtp, 2).await.pop().expect("a reset link");
     app.clock.advance(Duration::minutes(61));
     let late = app
         .post_json(
@@ -470,7 +470,28 @@ async fn reset_requests_are_limited_per_address(engine: Engine) {
     for _ in 0..5 {
         assert_eq!(forgot(&app, &user.email).await.0, StatusCode::ACCEPTED);
     }
-    assert_eq!(smtp.messages().await.len(), before + 3);
+    // Each request is handled after its answer: wait until all five were, then count.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let handled = audit_events::Entity::find()
+            .filter(
+                audit_events::Column::Event
+                    .is_in(["password_reset_requested", "password_reset_throttled"]),
+            )
+            .all(&app.db)
+            .await
+            .expect("audit")
+            .len();
+        if handled == 5 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{handled} of 5 handled"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(smtp.wait_for(before + 3).await.len(), before + 3);
 }
 
 async fn e_mail_preferences_start_opted_out_and_can_be_saved(engine: Engine) {
@@ -547,7 +568,7 @@ async fn operator_creates_an_fsp_user_who_is_invited_by_mail(engine: Engine) {
     let mails = smtp.messages().await;
     assert_eq!(mails.len(), before + 1);
     assert!(mails[before].contains("To: new@twilight.example"));
-    let link = mailed_links(&smtp).await.pop().expect("invitation link");
+    let link = mailed_links(&smtp, 1).await.pop().expect("invitation link");
     app.complete_sign_up("new@twilight.example", &link).await;
 }
 
@@ -710,7 +731,7 @@ async fn dev_mailbox_shows_kept_mail_to_operators_in_dev_mode_only(engine: Engin
     assert!(
         first["text"]
             .as_str()
-            .is_some_and(|t| t.contains("/activate?token="))
+            .is_some_and(|t| t.contains("/activate#token="))
     );
     let fsp = app.sign_up_participant("peek@example.com").await;
     let refused = app.graphql_as(&fsp.cookie, query, json!({})).await;
@@ -925,7 +946,7 @@ async fn user_create_command_prints_an_invitation_link(engine: Engine) {
     );
     let link = stdout
         .lines()
-        .find(|l| l.starts_with("https://flex.example.com/activate?token="))
+        .find(|l| l.starts_with("https://flex.example.com/activate#token="))
         .unwrap_or_else(|| panic!("no link in: {stdout}"));
     app.complete_sign_up("first-admin@example.com", link).await;
 

@@ -221,8 +221,23 @@ async fn test_messages_are_signed_sent_and_recorded(engine: Engine) {
 async fn endpoints_are_checked_before_anything_is_sent(engine: Engine) {
     let app = TestApp::spawn(engine, Some("participant:Twilight Flex Ltd")).await;
     for (url, reason) in [
-        ("http://127.0.0.1:9/fsp", "internal address"),
-        ("http://169.254.169.254/latest", "internal address"),
+        ("http://127.0.0.1:9/fsp", "internal or reserved address"),
+        (
+            "http://169.254.169.254/latest",
+            "internal or reserved address",
+        ),
+        (
+            "http://[64:ff9b::a00:1]/fsp",
+            "internal or reserved address",
+        ),
+        (
+            "http://[2002:7f00:1::1]/fsp",
+            "internal or reserved address",
+        ),
+        ("http://[::127.0.0.1]/fsp", "internal or reserved address"),
+        ("http://100.64.0.1/fsp", "internal or reserved address"),
+        ("http://198.18.0.1/fsp", "internal or reserved address"),
+        ("http://240.0.0.1/fsp", "internal or reserved address"),
         ("ftp://fsp.example/x", "https"),
         ("not a url", "absolute URL"),
     ] {
@@ -234,6 +249,17 @@ async fn endpoints_are_checked_before_anything_is_sent(engine: Engine) {
         );
         assert_eq!(refused["errors"][0]["extensions"]["field"], "endpointUrl");
         assert!(refused.to_string().contains(reason), "{url}: {refused}");
+    }
+    // A name that resolves inside: refused without telling the caller what it resolved to.
+    let named = app
+        .graphql(SETTINGS, json!({"u": "http://localhost:9/fsp", "d": "API"}))
+        .await;
+    assert!(
+        named.to_string().contains("internal or reserved address"),
+        "{named}"
+    );
+    for resolved in ["127.0.0.1", "::1"] {
+        assert!(!named.to_string().contains(resolved), "{named}");
     }
     let no_url = app.graphql(SETTINGS, json!({"u": null, "d": "API"})).await;
     assert_eq!(

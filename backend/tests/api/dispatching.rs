@@ -2,7 +2,9 @@
 //! retries with the same `webhook-id`; missed at the deadline; runtimes enforced.
 //! The clock starts on Wednesday 19 February 2025 at noon; next week locks at 23:59.
 
-use crate::helpers::{Engine, TestApp, TwilightIds, both_databases, error_code, twilight_ids};
+use crate::helpers::{
+    Engine, TestApp, TwilightIds, both_databases, error_code, frame, send, socket, twilight_ids,
+};
 use axum::Router;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
@@ -989,63 +991,6 @@ async fn fsps_list_their_dispatches_over_rest(engine: Engine) {
         )
         .await;
     assert_eq!(hidden.status, StatusCode::NOT_FOUND);
-}
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-/// Opens `/graphql/ws` on a served copy of the app in the graphql-transport-ws protocol.
-async fn socket(
-    addr: std::net::SocketAddr,
-    headers: &[(&str, &str)],
-) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    let mut request = format!("ws://{addr}/graphql/ws")
-        .into_client_request()
-        .expect("request");
-    request.headers_mut().insert(
-        "sec-websocket-protocol",
-        "graphql-transport-ws".parse().expect("header"),
-    );
-    for (name, value) in headers {
-        request.headers_mut().insert(
-            axum::http::HeaderName::from_bytes(name.as_bytes()).expect("name"),
-            value.parse().expect("value"),
-        );
-    }
-    tokio_tungstenite::connect_async(request)
-        .await
-        .map(|(socket, _)| socket)
-}
-
-async fn send(socket: &mut Socket, frame: Value) {
-    use futures_util::SinkExt;
-    socket
-        .send(tokio_tungstenite::tungstenite::Message::text(
-            frame.to_string(),
-        ))
-        .await
-        .expect("send");
-}
-
-/// The next frame from the server: a JSON message, or `{"close": code}`.
-async fn frame(socket: &mut Socket) -> Value {
-    use futures_util::StreamExt;
-    use tokio_tungstenite::tungstenite::Message;
-    loop {
-        let next = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
-            .await
-            .expect("a frame within 10 s");
-        match next {
-            Some(Ok(Message::Text(text))) => return serde_json::from_str(&text).expect("JSON"),
-            Some(Ok(Message::Close(close))) => {
-                return json!({"close": close.map(|c| u16::from(c.code))});
-            }
-            Some(Ok(_)) => continue,
-            Some(Err(e)) => return json!({"error": e.to_string()}),
-            None => return json!({"close": null}),
-        }
-    }
 }
 
 const STREAM: &str = "subscription { dispatchMessages(since: \"2025-02-20T00:00:00Z\") { messageId instruction dispatchId issuedAt body } }";

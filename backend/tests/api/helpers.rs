@@ -175,8 +175,12 @@ impl TestApp {
     }
 
     pub async fn request(&self, mut request: Request<Body>) -> TestResponse {
+        // Someone else signing up or in does not present this app's user's session (the
+        // server would end it: no session fixation).
+        let signing_in = ["/auth/login", "/auth/activate"].contains(&request.uri().path());
         if let Some(cookie) = &self.default_cookie
             && !request.headers().contains_key("cookie")
+            && !signing_in
         {
             request
                 .headers_mut()
@@ -442,5 +446,141 @@ pub async fn twilight_ids(app: &TestApp) -> TwilightIds {
         group,
         sustain: programme("SUSTAIN"),
         restore: programme("RESTORE"),
+    }
+}
+
+pub type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens `/graphql/ws` on a served copy of the app in the graphql-transport-ws protocol.
+pub async fn socket(
+    addr: std::net::SocketAddr,
+    headers: &[(&str, &str)],
+) -> Result<Socket, tokio_tungstenite::tungstenite::Error> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = format!("ws://{addr}/graphql/ws")
+        .into_client_request()
+        .expect("request");
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().expect("header"),
+    );
+    for (name, value) in headers {
+        request.headers_mut().insert(
+            axum::http::HeaderName::from_bytes(name.as_bytes()).expect("name"),
+            value.parse().expect("value"),
+        );
+    }
+    tokio_tungstenite::connect_async(request)
+        .await
+        .map(|(socket, _)| socket)
+}
+
+pub async fn send(socket: &mut Socket, frame: Value) {
+    use futures_util::SinkExt;
+    socket
+        .send(tokio_tungstenite::tungstenite::Message::text(
+            frame.to_string(),
+        ))
+        .await
+        .expect("send");
+}
+
+/// The next frame from the server: a JSON message, or `{"close": code}`.
+pub async fn frame(socket: &mut Socket) -> Value {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        let next = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
+            .await
+            .expect("a frame within 10 s");
+        match next {
+            Some(Ok(Message::Text(text))) => return serde_json::from_str(&text).expect("JSON"),
+            Some(Ok(Message::Close(close))) => {
+                return json!({"close": close.map(|c| u16::from(c.code))});
+            }
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => return json!({"error": e.to_string()}),
+            None => return json!({"close": null}),
+        }
+    }
+}
+
+impl TestApp {
+    /// Serves the app on a real port (WebSocket tests); the server lives as long as the test.
+    pub async fn serve(&self) -> std::net::SocketAddr {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let router = self.router.clone();
+        tokio::spawn(async move {
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+            )
+            .await
+            .ok()
+        });
+        addr
+    }
+
+    /// POSTs JSON as if from the client at `ip` (the TCP peer the server sees).
+    pub async fn post_json_from(
+        &self,
+        ip: [u8; 4],
+        uri: &str,
+        body: Value,
+        cookie: Option<&str>,
+    ) -> TestResponse {
+        let mut request = Request::builder()
+            .method(Method::POST)
+            .uri(uri)
+            .header("content-type", "application/json");
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        let mut request = request.body(Body::from(body.to_string())).expect("request");
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                ip, 40_000,
+            ))));
+        self.request(request).await
+    }
+
+    /// POSTs one GraphQL operation with an API token.
+    pub async fn graphql_bearer(&self, token: &str, query: &str, variables: Value) -> TestResponse {
+        self.request(
+            Request::post("/graphql")
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", "application/json")
+                .body(Body::from(
+                    json!({ "query": query, "variables": variables }).to_string(),
+                ))
+                .expect("request"),
+        )
+        .await
+    }
+
+    /// A new API token for Twilight Flex Ltd, made by a new signed-in user of it.
+    pub async fn twilight_token(&self) -> String {
+        let fsp = self
+            .sign_up_participant(&format!(
+                "{}@twilight.example",
+                uuid::Uuid::new_v4().simple()
+            ))
+            .await;
+        let created = self
+            .graphql_as(
+                &fsp.cookie,
+                "mutation { createApiToken { token } }",
+                json!({}),
+            )
+            .await;
+        created["data"]["createApiToken"]["token"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{created}"))
+            .to_owned()
     }
 }

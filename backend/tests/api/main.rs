@@ -21,5 +21,6 @@ mod idempotency;
 mod outbox;
 mod platform;
 mod readings;
+mod security;
 mod settlement;
 mod tokens;

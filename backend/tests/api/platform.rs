@@ -77,7 +77,9 @@ async fn openapi_document_is_3_1_and_lists_every_route(engine: Engine) {
             "/auth/passkey/finish",
             "/auth/passkey/register/begin",
             "/auth/passkey/register/finish",
+            "/auth/password",
             "/auth/password/forgot",
+            "/auth/step-up",
             "/auth/totp",
             "/auth/totp/setup",
         ]

@@ -136,8 +136,17 @@ pub fn VerifyPage() -> impl IntoView {
 
 #[component]
 pub fn ActivatePage() -> impl IntoView {
-    let token = use_query_map()
-        .with_untracked(|q| q.get("token"))
+    // The link carries its token in the fragment, which never reaches a server log or a
+    // Referer header; older links had it in the query string.
+    let from_fragment = web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .and_then(|hash| {
+            hash.trim_start_matches('#')
+                .split('&')
+                .find_map(|pair| pair.strip_prefix("token=").map(str::to_owned))
+        });
+    let token = from_fragment
+        .or_else(|| use_query_map().with_untracked(|q| q.get("token")))
         .unwrap_or_default();
     let password = RwSignal::new(String::new());
     let confirm = RwSignal::new(String::new());

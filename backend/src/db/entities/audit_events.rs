@@ -12,6 +12,7 @@ pub struct Model {
     pub operator_id: Option<i32>,
     pub company_id: Option<i32>,
     pub detail: String,
+    pub client_addr: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

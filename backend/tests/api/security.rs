@@ -1,0 +1,987 @@
+//! ASVS Level 2 controls: revocation on open sockets, throttling, headers, password change,
+//! second-factor integrity, mail retention, request shape limits, SSRF answers, machine
+//! credentials and operators' reach into shared FSP companies.
+
+use crate::helpers::{
+    Engine, PASSWORD, SSEN, TestApp, both_databases, error_code, frame, send, socket, test_now,
+    totp_code,
+};
+use axum::http::StatusCode;
+use backend::db::entities::{audit_events, outgoing_mail, passkeys, sessions, users};
+use backend::testing::SmtpSink;
+use chrono::Duration;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+use std::time::Instant;
+
+both_databases!(
+    a_token_socket_closes_within_two_seconds_of_its_token_being_replaced,
+    a_session_socket_stops_answering_after_logout,
+    wrong_passwords_are_throttled_per_account,
+    one_client_is_throttled_but_another_still_signs_in,
+    pages_and_apis_carry_csp_no_store_and_hsts_over_https,
+    users_change_their_password_with_a_fresh_second_factor,
+    parallel_wrong_codes_each_count,
+    the_enrolment_secret_belongs_to_the_session_that_asked,
+    sent_mail_keeps_no_links_and_operators_read_only_their_own_mail,
+    many_aliased_list_fields_are_refused_before_they_run,
+    api_tokens_cannot_change_dispatch_settings_secrets_or_tokens,
+    operators_manage_only_users_of_companies_they_registered,
+    a_shared_company_is_read_only_in_the_operators_own_zones,
+    signing_in_ends_the_presented_session,
+    a_second_factor_reset_also_removes_passkeys,
+    adding_a_passkey_needs_a_fresh_second_factor,
+    forgot_password_answers_before_the_mail_server_does,
+    audit_events_record_the_client_address,
+);
+
+/// Signs an enrolled user in again (password, then a code from a later step than any
+/// used so far); returns the session cookie.
+async fn sign_in(app: &TestApp, email: &str, secret: &str) -> String {
+    app.clock.advance(Duration::seconds(30));
+    let login = app
+        .post_json(
+            "/auth/login",
+            json!({"email": email, "password": PASSWORD}),
+            None,
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::OK, "{}", login.text());
+    let pending = login.session_cookie();
+    let done = app
+        .post_json(
+            "/auth/totp",
+            json!({"code": totp_code(secret, app.now())}),
+            Some(&pending),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text());
+    done.session_cookie()
+}
+
+const CREATE_TOKEN: &str = "mutation { createApiToken { token } }";
+
+/// Reads frames until the socket closes; the close code, or None if it stays open `within`.
+async fn closes_within(
+    socket: &mut crate::helpers::Socket,
+    within: std::time::Duration,
+) -> Option<Value> {
+    tokio::time::timeout(within, async {
+        loop {
+            let next = frame(socket).await;
+            if next.get("close").is_some() || next.get("error").is_some() {
+                return next;
+            }
+        }
+    })
+    .await
+    .ok()
+}
+
+async fn a_token_socket_closes_within_two_seconds_of_its_token_being_replaced(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let fsp = app.sign_up_participant("ws@twilight.example").await;
+    let created = app.graphql_as(&fsp.cookie, CREATE_TOKEN, json!({})).await;
+    let token = created["data"]["createApiToken"]["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let addr = app.serve().await;
+    let mut by_token = socket(addr, &[]).await.expect("socket");
+    send(
+        &mut by_token,
+        json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {token}")}}),
+    )
+    .await;
+    assert_eq!(frame(&mut by_token).await["type"], "connection_ack");
+    send(
+        &mut by_token,
+        json!({"id": "1", "type": "subscribe", "payload": {"query": "{ zones { id } }"}}),
+    )
+    .await;
+    let answer = frame(&mut by_token).await;
+    assert_eq!(answer["type"], "next", "{answer}");
+    assert!(answer["payload"]["data"]["zones"].is_array(), "{answer}");
+
+    app.graphql_as(&fsp.cookie, CREATE_TOKEN, json!({})).await;
+    let replaced = Instant::now();
+    let closed = closes_within(&mut by_token, std::time::Duration::from_secs(5))
+        .await
+        .expect("the socket closed");
+    assert_eq!(closed["close"], 4403, "{closed}");
+    assert!(
+        replaced.elapsed() < std::time::Duration::from_secs(2),
+        "closed only after {:?}",
+        replaced.elapsed()
+    );
+}
+
+async fn a_session_socket_stops_answering_after_logout(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let fsp = app.sign_up_participant("session-ws@twilight.example").await;
+    let addr = app.serve().await;
+    let mut by_session = socket(addr, &[("cookie", &fsp.cookie)])
+        .await
+        .expect("socket");
+    send(&mut by_session, json!({"type": "connection_init"})).await;
+    assert_eq!(frame(&mut by_session).await["type"], "connection_ack");
+    send(
+        &mut by_session,
+        json!({"id": "1", "type": "subscribe", "payload": {"query": "{ me { email } }"}}),
+    )
+    .await;
+    let answer = frame(&mut by_session).await;
+    assert_eq!(
+        answer["payload"]["data"]["me"]["email"], "session-ws@twilight.example",
+        "{answer}"
+    );
+    assert_eq!(frame(&mut by_session).await["type"], "complete");
+
+    let out = app
+        .post_json("/auth/logout", json!({}), Some(&fsp.cookie))
+        .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    // The next operation is refused, not answered, and the socket closes.
+    send(
+        &mut by_session,
+        json!({"id": "2", "type": "subscribe", "payload": {"query": "{ me { email } }"}}),
+    )
+    .await;
+    let mut seen = Vec::new();
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+        loop {
+            let next = frame(&mut by_session).await;
+            if next.get("close").is_some() {
+                return next;
+            }
+            seen.push(next);
+        }
+    })
+    .await
+    .expect("closed within 2 s of logout");
+    assert_eq!(closed["close"], 4403, "{closed}");
+    for message in &seen {
+        assert!(
+            message["payload"]["data"]["me"].is_null(),
+            "answered after logout: {message}"
+        );
+    }
+}
+
+async fn wrong_passwords_are_throttled_per_account(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let victim = app.sign_up_participant("victim@twilight.example").await;
+    let mut statuses = Vec::new();
+    for i in 0..40u8 {
+        // Spread over many addresses, as a botnet would.
+        let response = app
+            .post_json_from(
+                [203, 0, 113, i],
+                "/auth/login",
+                json!({"email": victim.email, "password": format!("wrong password {i}")}),
+                None,
+            )
+            .await;
+        if response.status == StatusCode::TOO_MANY_REQUESTS {
+            let wait: i64 = response.headers["retry-after"]
+                .to_str()
+                .expect("ascii")
+                .parse()
+                .expect("seconds");
+            assert!((1..=900).contains(&wait), "Retry-After {wait}");
+            assert_eq!(response.json()["code"], "RATE_LIMITED");
+        }
+        statuses.push(response.status);
+    }
+    assert!(
+        statuses[..10]
+            .iter()
+            .all(|s| *s == StatusCode::UNAUTHORIZED)
+    );
+    assert!(
+        statuses[10..]
+            .iter()
+            .all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    // Even the right password waits until the window ends: a soft lock, not a permanent one.
+    let right = json!({"email": victim.email, "password": PASSWORD});
+    let locked = app
+        .post_json_from([192, 0, 2, 1], "/auth/login", right.clone(), None)
+        .await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    app.clock.advance(Duration::minutes(15));
+    let later = app
+        .post_json_from([192, 0, 2, 1], "/auth/login", right, None)
+        .await;
+    assert_eq!(later.status, StatusCode::OK, "{}", later.text());
+}
+
+async fn one_client_is_throttled_but_another_still_signs_in(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let bystander = app.sign_up_participant("bystander@twilight.example").await;
+    // Credential stuffing from one address: many accounts, one wrong password each.
+    for i in 0..30 {
+        let response = app
+            .post_json_from(
+                [198, 51, 100, 7],
+                "/auth/login",
+                json!({"email": format!("guess{i}@example.com"), "password": "wrong password"}),
+                None,
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    let throttled = app
+        .post_json_from(
+            [198, 51, 100, 7],
+            "/auth/login",
+            json!({"email": bystander.email, "password": PASSWORD}),
+            None,
+        )
+        .await;
+    assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(throttled.headers.contains_key("retry-after"));
+    let elsewhere = app
+        .post_json_from(
+            [192, 0, 2, 44],
+            "/auth/login",
+            json!({"email": bystander.email, "password": PASSWORD}),
+            None,
+        )
+        .await;
+    assert_eq!(elsewhere.status, StatusCode::OK, "{}", elsewhere.text());
+}
+
+async fn pages_and_apis_carry_csp_no_store_and_hsts_over_https(engine: Engine) {
+    let dir = std::env::temp_dir().join(format!("openflex-csp-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let loader = "import init from '/frontend-0123456789abcdef.js';await init();";
+    std::fs::write(
+        dir.join("index.html"),
+        format!("<html><head><script type=\"module\">{loader}</script></head><body></body></html>"),
+    )
+    .expect("index");
+    let static_dir = dir.clone();
+    let app = TestApp::spawn_with(engine, move |s| s.static_dir = static_dir).await;
+    let page = app.get("/meterable-units").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let csp = page.headers["content-security-policy"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(loader));
+    for directive in [
+        "default-src 'self'",
+        &format!("script-src 'self' 'wasm-unsafe-eval' 'sha256-{hash}'"),
+        "object-src 'none'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(directive), "{directive} missing from {csp}");
+    }
+    assert!(!csp.contains("unsafe-inline"), "{csp}");
+    assert!(!page.headers.contains_key("strict-transport-security"));
+
+    let signed_in = TestApp::spawn(engine, Some(SSEN)).await;
+    let api = signed_in.get("/api/v2/zones").await;
+    let graphql = signed_in
+        .post_json("/graphql", json!({"query": "{ zones { id } }"}), None)
+        .await;
+    let auth = signed_in
+        .post_json(
+            "/auth/login",
+            json!({"email": "x@example.com", "password": "x"}),
+            None,
+        )
+        .await;
+    for (what, response) in [("api", &api), ("graphql", &graphql), ("auth", &auth)] {
+        assert_eq!(
+            response.headers["cache-control"], "no-store",
+            "{what}: {:?}",
+            response.headers
+        );
+        assert!(response.headers.contains_key("content-security-policy"));
+    }
+
+    let https = TestApp::spawn_with(engine, |s| {
+        s.public_url = "https://flex.example.com".to_owned();
+    })
+    .await;
+    let health = https.get("/healthz").await;
+    assert_eq!(
+        health.headers["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
+    std::fs::remove_dir_all(dir).ok();
+}
+
+async fn users_change_their_password_with_a_fresh_second_factor(engine: Engine) {
+    let smtp = SmtpSink::start().await.expect("SMTP listener");
+    let url = smtp.url();
+    let app = TestApp::spawn_with(engine, move |s| s.smtp_url = Some(url)).await;
+    let user = app.sign_up_participant("change@twilight.example").await;
+    let elsewhere = sign_in(&app, &user.email, &user.secret).await;
+    let change = |current: &str, new: &str, code: Option<String>| json!({"current_password": current, "new_password": new, "code": code});
+    const NEW: &str = "a brand new passphrase";
+
+    let wrong = app
+        .post_json(
+            "/auth/password",
+            change("not my password", NEW, None),
+            Some(&user.cookie),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(wrong.json()["errors"][0]["field"], "current_password");
+    let weak = app
+        .post_json(
+            "/auth/password",
+            change(PASSWORD, "short", None),
+            Some(&user.cookie),
+        )
+        .await;
+    assert_eq!(weak.json()["errors"][0]["field"], "new_password");
+    // Signed in more than five minutes ago: the authenticator must confirm.
+    app.clock.advance(Duration::minutes(6));
+    let stale = app
+        .post_json(
+            "/auth/password",
+            change(PASSWORD, NEW, None),
+            Some(&user.cookie),
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(stale.json()["errors"][0]["field"], "code");
+    let done = app
+        .post_json(
+            "/auth/password",
+            change(PASSWORD, NEW, Some(totp_code(&user.secret, app.now()))),
+            Some(&user.cookie),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::NO_CONTENT, "{}", done.text());
+
+    // This session goes on; every other one ended.
+    assert_eq!(
+        app.get_with("/api/v2/zones", &user.cookie).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.get_with("/api/v2/zones", &elsewhere).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let old = app
+        .post_json(
+            "/auth/login",
+            json!({"email": user.email, "password": PASSWORD}),
+            None,
+        )
+        .await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED);
+    let new = app
+        .post_json(
+            "/auth/login",
+            json!({"email": user.email, "password": NEW}),
+            None,
+        )
+        .await;
+    assert_eq!(new.status, StatusCode::OK);
+    let audited = audit_events::Entity::find()
+        .filter(audit_events::Column::Event.eq("password_changed"))
+        .all(&app.db)
+        .await
+        .expect("audit");
+    assert_eq!(audited.len(), 1);
+    let mails = smtp.messages().await;
+    assert!(
+        mails.iter().any(
+            |m| m.contains("Subject: Your Openflex password was changed")
+                && m.contains("To: change@twilight.example")
+        ),
+        "{mails:?}"
+    );
+}
+
+async fn parallel_wrong_codes_each_count(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let user = app.sign_up_participant("guesses@twilight.example").await;
+    app.clock.advance(Duration::seconds(30));
+    let login = app
+        .post_json(
+            "/auth/login",
+            json!({"email": user.email, "password": PASSWORD}),
+            None,
+        )
+        .await;
+    let pending = login.session_cookie();
+    let right = totp_code(&user.secret, app.now());
+    let wrong = if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    let guesses =
+        (0..20).map(|_| app.post_json("/auth/totp", json!({"code": wrong}), Some(&pending)));
+    let answers = futures_util::future::join_all(guesses).await;
+    let evaluated = answers
+        .iter()
+        .filter(|a| a.status == StatusCode::UNPROCESSABLE_ENTITY)
+        .count();
+    assert!(
+        answers
+            .iter()
+            .all(|a| a.status == StatusCode::UNPROCESSABLE_ENTITY
+                || a.status == StatusCode::TOO_MANY_REQUESTS),
+        "{:?}",
+        answers.iter().map(|a| a.status).collect::<Vec<_>>()
+    );
+    let stored = users::Entity::find()
+        .filter(users::Column::Email.eq(user.email.as_str()))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("user");
+    assert_eq!(
+        usize::try_from(stored.failed_second_factor).expect("count"),
+        evaluated,
+        "every guess that was checked is counted"
+    );
+    assert!(evaluated >= 5, "{evaluated}");
+    assert!(stored.second_factor_locked_until.is_some());
+    let next = app
+        .post_json("/auth/totp", json!({"code": right}), Some(&pending))
+        .await;
+    assert_eq!(next.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+async fn the_enrolment_secret_belongs_to_the_session_that_asked(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let email = "enrol@twilight.example";
+    let link = app
+        .invite(email, shared::Role::Participant, Some("Twilight Flex Ltd"))
+        .await;
+    let activated = app
+        .post_json(
+            "/auth/activate",
+            json!({"token": crate::helpers::link_token(&link), "password": PASSWORD}),
+            None,
+        )
+        .await;
+    assert_eq!(activated.status, StatusCode::NO_CONTENT);
+    let pending = || async {
+        app.post_json(
+            "/auth/login",
+            json!({"email": email, "password": PASSWORD}),
+            None,
+        )
+        .await
+        .session_cookie()
+    };
+    let (a, b) = (pending().await, pending().await);
+    let app = &app;
+    let secret = |cookie: String| async move {
+        let setup = app.get_with("/auth/totp/setup", &cookie).await;
+        assert_eq!(setup.status, StatusCode::OK, "{}", setup.text());
+        setup.json()["secret"].as_str().expect("secret").to_owned()
+    };
+    let secret_a = secret(a.clone()).await;
+    let secret_b = secret(b.clone()).await;
+    assert_ne!(
+        secret_a, secret_b,
+        "each pending sign-in enrols its own secret"
+    );
+    assert_eq!(
+        secret(a.clone()).await,
+        secret_a,
+        "shown again to its own session"
+    );
+    let stored = users::Entity::find()
+        .filter(users::Column::Email.eq(email))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("user");
+    assert!(
+        stored.totp_secret_enc.is_none(),
+        "nothing on the account yet"
+    );
+
+    // B cannot enrol with A's authenticator.
+    let code_a = totp_code(&secret_a, app.now());
+    let crossed = app
+        .post_json("/auth/totp/setup", json!({"code": code_a}), Some(&b))
+        .await;
+    assert_eq!(crossed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The same code twice at once: one enrolment.
+    let (first, second) = tokio::join!(
+        app.post_json("/auth/totp/setup", json!({"code": code_a}), Some(&a)),
+        app.post_json("/auth/totp/setup", json!({"code": code_a}), Some(&a)),
+    );
+    let ok = [&first, &second]
+        .iter()
+        .filter(|r| r.status == StatusCode::OK)
+        .count();
+    assert_eq!(ok, 1, "{} / {}", first.text(), second.text());
+    // Once enabled, the set-up secret is never shown again.
+    let again = app.get_with("/auth/totp/setup", &b).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text());
+}
+
+async fn sent_mail_keeps_no_links_and_operators_read_only_their_own_mail(engine: Engine) {
+    let smtp = SmtpSink::start().await.expect("SMTP listener");
+    let url = smtp.url();
+    let sending = TestApp::spawn_with(engine, move |s| s.smtp_url = Some(url)).await;
+    sending
+        .invite(
+            "kept@twilight.example",
+            shared::Role::Participant,
+            Some("Twilight Flex Ltd"),
+        )
+        .await;
+    assert!(smtp.messages().await[0].contains("token="));
+    let row = outgoing_mail::Entity::find()
+        .filter(outgoing_mail::Column::ToAddress.eq("kept@twilight.example"))
+        .one(&sending.db)
+        .await
+        .expect("query")
+        .expect("row");
+    assert!(row.sent_at.is_some());
+    assert_eq!((row.text_body.as_str(), row.html_body.as_str()), ("", ""));
+
+    // Without a mail server (dev mode) the mail is kept for the dev mailbox, and each
+    // operator reads only mail to its own people and its FSPs' users.
+    let app = TestApp::spawn(engine, None).await;
+    let ssen = app.sign_up_operator("ops@ssen.example", "SSEN").await;
+    let npg = app
+        .sign_up_operator("ops@npg.example", "Northern Powergrid")
+        .await;
+    app.invite(
+        "fsp@twilight.example",
+        shared::Role::Participant,
+        Some("Twilight Flex Ltd"),
+    )
+    .await;
+    let mailbox = |cookie: String| {
+        let app = &app;
+        async move {
+            let data = app
+                .graphql_as(&cookie, "{ devMailbox { to text } }", json!({}))
+                .await;
+            data["data"]["devMailbox"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{data}"))
+                .iter()
+                .map(|m| m["to"].as_str().unwrap_or_default().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let seen_by_ssen = mailbox(ssen.cookie.clone()).await;
+    assert!(seen_by_ssen.contains(&"fsp@twilight.example".to_owned()));
+    assert!(!seen_by_ssen.contains(&"ops@npg.example".to_owned()));
+    let seen_by_npg = mailbox(npg.cookie.clone()).await;
+    assert!(seen_by_npg.contains(&"ops@npg.example".to_owned()));
+    assert!(
+        !seen_by_npg.contains(&"fsp@twilight.example".to_owned()),
+        "{seen_by_npg:?}"
+    );
+    assert!(!seen_by_npg.contains(&"ops@ssen.example".to_owned()));
+}
+
+async fn many_aliased_list_fields_are_refused_before_they_run(engine: Engine) {
+    let app = TestApp::spawn(engine, Some(SSEN)).await;
+    let aliased = |n: usize| {
+        let fields: Vec<String> = (0..n)
+            .map(|i| format!("a{i}: zones {{ id name }}"))
+            .collect();
+        format!("{{ {} }}", fields.join(" "))
+    };
+    let plain = app.count_queries(async || {
+        app.graphql("{ me { email } }", json!({})).await;
+    });
+    let plain = plain.await;
+    let mut refused = Value::Null;
+    let big = app.count_queries(async || {
+        refused = app.graphql(&aliased(400), json!({})).await;
+    });
+    let big = big.await;
+    assert_eq!(error_code(&refused), Some("QUERY_TOO_LARGE"), "{refused}");
+    assert!(refused.get("data").is_none_or(Value::is_null), "{refused}");
+    assert!(
+        big <= plain,
+        "the refused request ran {big} statements ({plain} to sign in)"
+    );
+    let fits = app.graphql(&aliased(20), json!({})).await;
+    assert!(fits["errors"].is_null(), "{fits}");
+    assert!(fits["data"]["a19"].is_array());
+    // A page of readings costs by its size: many pages of 10,000 rows are refused.
+    let pages: Vec<String> = (0..10)
+        .map(|i| {
+            format!(
+                "p{i}: readings(meterableUnitId: \"x\", from: \"2025-01-01T00:00:00Z\", \
+                 to: \"2025-02-01T00:00:00Z\", first: 10000) {{ readings {{ meterableUnitId timestamp powerKw energyKwh }} nextCursor }}"
+            )
+        })
+        .collect();
+    let heavy = app
+        .graphql(&format!("{{ {} }}", pages.join(" ")), json!({}))
+        .await;
+    let message = heavy["errors"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("complex"), "{heavy}");
+}
+
+async fn api_tokens_cannot_change_dispatch_settings_secrets_or_tokens(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let token = app.twilight_token().await;
+    for mutation in [
+        "mutation { updateDispatchSettings(endpointUrl: \"https://fsp.example/openflex\", delivery: API) { delivery } }",
+        "mutation { rotateSigningSecret { secret } }",
+        "mutation { createApiToken { token } }",
+    ] {
+        let response = app.graphql_bearer(&token, mutation, json!({})).await;
+        assert_eq!(response.status, StatusCode::OK);
+        let body = response.json();
+        assert_eq!(error_code(&body), Some("FORBIDDEN"), "{mutation}: {body}");
+    }
+}
+
+async fn user_id_by_email(app: &TestApp, cookie: &str, email: &str) -> String {
+    let users = app
+        .graphql_as(cookie, "{ users { id email } }", json!({}))
+        .await;
+    users["data"]["users"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{users}"))
+        .iter()
+        .find(|u| u["email"] == email)
+        .and_then(|u| u["id"].as_str())
+        .unwrap_or_else(|| panic!("{email} not visible: {users}"))
+        .to_owned()
+}
+
+async fn operators_manage_only_users_of_companies_they_registered(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let ssen = app.sign_up_operator("ops@ssen.example", "SSEN").await;
+    let npg = app
+        .sign_up_operator("ops@npg.example", "Northern Powergrid")
+        .await;
+    let link = app
+        .invite(
+            "staff@other.example",
+            shared::Role::Participant,
+            Some("Other Flex Ltd"),
+        )
+        .await;
+    app.complete_sign_up("staff@other.example", &link).await;
+    // Northern Powergrid contracts Other Flex Ltd in Tyneside and sees its users...
+    let id = user_id_by_email(&app, &npg.cookie, "staff@other.example").await;
+    // ...but SSEN registered the company, so only SSEN manages them.
+    let invite = app
+        .graphql_as(
+            &npg.cookie,
+            "mutation($u: NewUserInput!) { createUser(input: $u) { id } }",
+            json!({"u": {"email": "new@other.example", "name": "New", "role": "PARTICIPANT", "organisation": "Other Flex Ltd"}}),
+        )
+        .await;
+    assert_eq!(
+        invite["errors"][0]["extensions"]["field"], "organisation",
+        "{invite}"
+    );
+    for mutation in [
+        "mutation($id: String!) { disableUser(id: $id) }",
+        "mutation($id: String!) { resetSecondFactor(id: $id) }",
+    ] {
+        let refused = app
+            .graphql_as(&npg.cookie, mutation, json!({"id": id}))
+            .await;
+        assert_eq!(error_code(&refused), Some("FORBIDDEN"), "{refused}");
+    }
+    let reset = app
+        .graphql_as(
+            &ssen.cookie,
+            "mutation($id: String!) { resetSecondFactor(id: $id) }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(reset["data"]["resetSecondFactor"], true, "{reset}");
+    let invited = app
+        .graphql_as(
+            &ssen.cookie,
+            "mutation($u: NewUserInput!) { createUser(input: $u) { id } }",
+            json!({"u": {"email": "new@other.example", "name": "New", "role": "PARTICIPANT", "organisation": "Other Flex Ltd"}}),
+        )
+        .await;
+    assert!(invited["errors"].is_null(), "{invited}");
+}
+
+async fn a_shared_company_is_read_only_in_the_operators_own_zones(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let npg = app
+        .sign_up_operator("ops@npg.example", "Northern Powergrid")
+        .await;
+    let zones = app
+        .graphql_as(&npg.cookie, "{ zones { id } }", json!({}))
+        .await;
+    let ids: Vec<&str> = zones["data"]["zones"]
+        .as_array()
+        .expect("zones")
+        .iter()
+        .filter_map(|z| z["id"].as_str())
+        .collect();
+    assert_eq!(ids, vec!["tyneside"], "{zones}");
+    for zone in ["isle-of-skye", "twilight-zone"] {
+        let groups = app
+            .graphql_as(
+                &npg.cookie,
+                "query($z: String!) { dispatchGroups(zoneId: $z, weekCommencing: \"2025-02-17\") { id } }",
+                json!({"z": zone}),
+            )
+            .await;
+        let none = groups["data"]["dispatchGroups"]
+            .as_array()
+            .is_none_or(Vec::is_empty);
+        assert!(none, "{zone}: {groups}");
+        let units = app
+            .get_with(
+                &format!("/api/v2/meterable-units?zone_id={zone}"),
+                &npg.cookie,
+            )
+            .await;
+        let empty = units.status == StatusCode::NOT_FOUND
+            || units.json().as_array().is_some_and(Vec::is_empty);
+        assert!(empty, "{zone}: {}", units.text());
+    }
+    let tyneside = app
+        .graphql_as(
+            &npg.cookie,
+            "{ dispatchGroups(zoneId: \"tyneside\", weekCommencing: \"2025-02-17\") { id } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        tyneside["data"]["dispatchGroups"]
+            .as_array()
+            .is_some_and(|g| !g.is_empty()),
+        "{tyneside}"
+    );
+}
+
+async fn signing_in_ends_the_presented_session(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let user = app.sign_up_participant("fixed@twilight.example").await;
+    let login = app
+        .post_json(
+            "/auth/login",
+            json!({"email": user.email, "password": PASSWORD}),
+            Some(&user.cookie),
+        )
+        .await;
+    assert_eq!(login.status, StatusCode::OK);
+    assert_ne!(login.session_cookie(), user.cookie);
+    assert_eq!(
+        app.get_with("/api/v2/zones", &user.cookie).await.status,
+        StatusCode::UNAUTHORIZED,
+        "the session presented at sign-in is over"
+    );
+}
+
+async fn a_second_factor_reset_also_removes_passkeys(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let ssen = app.sign_up_operator("ops@ssen.example", "SSEN").await;
+    let user = app.sign_up_participant("keys@twilight.example").await;
+    let row = users::Entity::find()
+        .filter(users::Column::Email.eq(user.email.as_str()))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("user");
+    use sea_orm::{ActiveModelTrait, Set};
+    passkeys::ActiveModel {
+        public_id: Set(backend::ids::new_public_id().to_string()),
+        user_id: Set(row.id),
+        credential_id: Set("cred".to_owned()),
+        name: Set("Laptop".to_owned()),
+        passkey_json: Set("{}".to_owned()),
+        created_at: Set(test_now()),
+        last_used_at: Set(None),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .expect("passkey");
+    let id = user_id_by_email(&app, &ssen.cookie, &user.email).await;
+    let reset = app
+        .graphql_as(
+            &ssen.cookie,
+            "mutation($id: String!) { resetSecondFactor(id: $id) }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(reset["data"]["resetSecondFactor"], true, "{reset}");
+    let left = passkeys::Entity::find()
+        .filter(passkeys::Column::UserId.eq(row.id))
+        .all(&app.db)
+        .await
+        .expect("query");
+    assert!(left.is_empty(), "{left:?}");
+}
+
+async fn adding_a_passkey_needs_a_fresh_second_factor(engine: Engine) {
+    let smtp = SmtpSink::start().await.expect("SMTP listener");
+    let url = smtp.url();
+    let app = TestApp::spawn_with(engine, move |s| s.smtp_url = Some(url)).await;
+    let user = app.sign_up_participant("fresh@twilight.example").await;
+    let begin = app
+        .post_json(
+            "/auth/passkey/register/begin",
+            json!({}),
+            Some(&user.cookie),
+        )
+        .await;
+    assert_eq!(
+        begin.status,
+        StatusCode::OK,
+        "just signed in: {}",
+        begin.text()
+    );
+    app.clock.advance(Duration::minutes(6));
+    let stale = app
+        .post_json(
+            "/auth/passkey/register/begin",
+            json!({}),
+            Some(&user.cookie),
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(stale.json()["errors"][0]["field"], "code");
+    let wrong = app
+        .post_json(
+            "/auth/step-up",
+            json!({"code": "000000"}),
+            Some(&user.cookie),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let stepped = app
+        .post_json(
+            "/auth/step-up",
+            json!({"code": totp_code(&user.secret, app.now())}),
+            Some(&user.cookie),
+        )
+        .await;
+    assert_eq!(stepped.status, StatusCode::NO_CONTENT, "{}", stepped.text());
+    let fresh = app
+        .post_json(
+            "/auth/passkey/register/begin",
+            json!({}),
+            Some(&user.cookie),
+        )
+        .await;
+    assert_eq!(fresh.status, StatusCode::OK, "{}", fresh.text());
+    let session = sessions::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("sessions")
+        .into_iter()
+        .find(|s| s.second_factor_at == Some(app.now()));
+    assert!(session.is_some(), "the step-up is recorded on the session");
+}
+
+async fn forgot_password_answers_before_the_mail_server_does(engine: Engine) {
+    // A mail server that accepts connections and never says a word.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            open.push(stream);
+        }
+    });
+    let app = TestApp::spawn_with(engine, move |s| {
+        s.smtp_url = Some(format!("smtp://127.0.0.1:{port}"));
+    })
+    .await;
+    // The account is made directly: its invitation would wait on the silent server too.
+    use sea_orm::{ActiveModelTrait, Set};
+    let company = backend::db::entities::fsp_companies::Entity::find()
+        .filter(backend::db::entities::fsp_companies::Column::Name.eq("Twilight Flex Ltd"))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("company");
+    let row = users::ActiveModel {
+        public_id: Set(backend::ids::new_public_id().to_string()),
+        email: Set("real@twilight.example".to_owned()),
+        name: Set("Real".to_owned()),
+        role: Set("participant".to_owned()),
+        company_id: Set(Some(company.id)),
+        password_hash: Set(Some("x".to_owned())),
+        totp_enabled: Set(false),
+        failed_second_factor: Set(0),
+        pref_monthly_invoices: Set(false),
+        pref_weekly_declarations: Set(false),
+        pref_daily_schedules: Set(false),
+        created_at: Set(test_now()),
+        ..Default::default()
+    }
+    .insert(&app.db)
+    .await
+    .expect("user");
+    for email in [row.email.as_str(), "nobody@twilight.example"] {
+        let started = Instant::now();
+        let answer = app
+            .post_json("/auth/password/forgot", json!({"email": email}), None)
+            .await;
+        assert_eq!(answer.status, StatusCode::ACCEPTED);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{email}: answered after {:?}",
+            started.elapsed()
+        );
+    }
+    held.abort();
+}
+
+async fn audit_events_record_the_client_address(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let refused = app
+        .post_json_from(
+            [203, 0, 113, 9],
+            "/auth/login",
+            json!({"email": "who@example.com", "password": "wrong password"}),
+            None,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    let event = audit_events::Entity::find()
+        .filter(audit_events::Column::Event.eq("login_failed"))
+        .one(&app.db)
+        .await
+        .expect("query")
+        .expect("event");
+    assert_eq!(event.client_addr.as_deref(), Some("203.0.113.9"));
+}
+
+#[tokio::test]
+async fn argon2_runs_at_most_one_computation_per_core() {
+    let slots = backend::crypto::argon2_slots();
+    let tasks: Vec<_> = (0..slots * 4)
+        .map(|_| {
+            tokio::spawn(backend::crypto::verify_password(
+                "a long enough passphrase".to_owned(),
+                None,
+            ))
+        })
+        .collect();
+    let mut most = 0;
+    while tasks.iter().any(|t| !t.is_finished()) {
+        most = most.max(backend::crypto::argon2_running());
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    assert!(most <= slots, "{most} at once on {slots} cores");
+    assert!(most >= 1);
+}

@@ -14,10 +14,10 @@ use crate::app::AppState;
 use crate::services::Actor;
 use axum::Router;
 use axum::extract::FromRequestParts;
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{Method, StatusCode};
 use axum::response::Json;
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, on};
 use problem::Problem;
 use utoipa::OpenApi;
 
@@ -85,57 +85,111 @@ pub use problem::ProblemDetails;
 )]
 pub struct ApiDoc;
 
+/// One REST route: method, path under its mount point, handler.
+pub type Route = (Method, &'static str, MethodRouter<AppState>);
+
+fn route<H, T>(method: Method, path: &'static str, handler: H) -> Route
+where
+    H: axum::handler::Handler<T, AppState>,
+    T: 'static,
+{
+    let filter = axum::routing::MethodFilter::try_from(method.clone())
+        .unwrap_or(axum::routing::MethodFilter::GET);
+    (method, path, on(filter, handler))
+}
+
 /// The sign-in endpoints, mounted at `/auth`.
-pub fn auth_router() -> Router<AppState> {
-    Router::new()
-        .route("/login", post(auth::login))
-        .route(
-            "/totp/setup",
-            get(auth::totp_setup).post(auth::totp_setup_finish),
-        )
-        .route("/totp", post(auth::totp))
-        .route("/activate", post(auth::activate))
-        .route("/logout", post(auth::logout))
-        .route("/password/forgot", post(auth::forgot_password))
-        .route("/password", post(auth::change_password))
-        .route("/step-up", post(auth::step_up))
-        .route(
+fn auth_routes() -> Vec<Route> {
+    vec![
+        route(Method::POST, "/login", auth::login),
+        route(Method::GET, "/totp/setup", auth::totp_setup),
+        route(Method::POST, "/totp/setup", auth::totp_setup_finish),
+        route(Method::POST, "/totp", auth::totp),
+        route(Method::POST, "/activate", auth::activate),
+        route(Method::POST, "/logout", auth::logout),
+        route(Method::POST, "/password/forgot", auth::forgot_password),
+        route(Method::POST, "/password", auth::change_password),
+        route(Method::POST, "/step-up", auth::step_up),
+        route(
+            Method::POST,
             "/passkey/register/begin",
-            post(auth::passkey_register_begin),
-        )
-        .route(
+            auth::passkey_register_begin,
+        ),
+        route(
+            Method::POST,
             "/passkey/register/finish",
-            post(auth::passkey_register_finish),
-        )
-        .route("/passkey/begin", post(auth::passkey_begin))
-        .route("/passkey/finish", post(auth::passkey_finish))
+            auth::passkey_register_finish,
+        ),
+        route(Method::POST, "/passkey/begin", auth::passkey_begin),
+        route(Method::POST, "/passkey/finish", auth::passkey_finish),
+    ]
+}
+
+/// The Participant API, mounted at `/api/v2`.
+fn participant_routes() -> Vec<Route> {
+    vec![
+        route(Method::GET, "/zones", assets::zones),
+        route(Method::GET, "/dispatch-groups", assets::dispatch_groups),
+        route(Method::GET, "/meterable-units", assets::meterable_units),
+        route(Method::GET, "/dispatch-groups/{id}", assets::dispatch_group),
+        route(Method::GET, "/meterable-units/{id}", assets::meterable_unit),
+        route(Method::POST, "/readings", readings::ingest),
+        route(Method::GET, "/readings", readings::export),
+        route(Method::GET, "/readings/latest", readings::latest),
+        route(Method::POST, "/readings/csv", readings::ingest_csv),
+        route(Method::GET, "/availability", availability::week),
+        route(
+            Method::GET,
+            "/accepted-availability",
+            availability::accepted,
+        ),
+        route(Method::GET, "/dispatches", dispatches::list),
+        route(Method::GET, "/dispatches/{id}", dispatches::one),
+        route(Method::GET, "/event-reports", reports::event_reports),
+        route(
+            Method::GET,
+            "/event-reports/zip",
+            reports::event_reports_zip,
+        ),
+        route(Method::GET, "/event-reports/{id}", reports::event_report),
+        route(Method::GET, "/statements", reports::statements_list),
+        route(Method::GET, "/statements/zip", reports::statements_zip),
+        route(Method::GET, "/sample-reports/{kind}", reports::sample),
+        route(Method::GET, "/statements/{id}", reports::statement),
+        route(Method::GET, "/openapi.json", openapi_json),
+    ]
+}
+
+fn build(routes: Vec<Route>) -> Router<AppState> {
+    routes
+        .into_iter()
+        .fold(Router::new(), |router, (_, path, handler)| {
+            router.route(path, handler)
+        })
+}
+
+/// Every REST route served, as method and full path. The routers are built from the same
+/// tables, so this is exactly what they serve (tests enumerate it).
+pub fn route_list() -> Vec<(Method, String)> {
+    let mounted = |prefix: &str, routes: Vec<Route>| {
+        routes
+            .into_iter()
+            .map(|(method, path, _)| (method, format!("{prefix}{path}")))
+            .collect::<Vec<_>>()
+    };
+    let mut all = mounted("/api/v2", participant_routes());
+    all.extend(mounted("/auth", auth_routes()));
+    all
+}
+
+pub fn auth_router() -> Router<AppState> {
+    build(auth_routes())
 }
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/zones", get(assets::zones))
-        .route("/dispatch-groups", get(assets::dispatch_groups))
-        .route("/meterable-units", get(assets::meterable_units))
-        .route("/dispatch-groups/{id}", get(assets::dispatch_group))
-        .route("/meterable-units/{id}", get(assets::meterable_unit))
-        .route("/readings", post(readings::ingest).get(readings::export))
-        .route("/readings/latest", get(readings::latest))
-        .route("/readings/csv", post(readings::ingest_csv))
-        .route("/availability", get(availability::week))
-        .route("/accepted-availability", get(availability::accepted))
-        .route("/dispatches", get(dispatches::list))
-        .route("/dispatches/{id}", get(dispatches::one))
-        .route("/event-reports", get(reports::event_reports))
-        .route("/event-reports/zip", get(reports::event_reports_zip))
-        .route("/event-reports/{id}", get(reports::event_report))
-        .route("/statements", get(reports::statements_list))
-        .route("/statements/zip", get(reports::statements_zip))
-        .route("/sample-reports/{kind}", get(reports::sample))
-        .route("/statements/{id}", get(reports::statement))
-        .route("/openapi.json", get(openapi_json))
-        .fallback(|| async {
-            Problem::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such API route")
-        })
+    build(participant_routes()).fallback(|| async {
+        Problem::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such API route")
+    })
 }
 
 /// This API's OpenAPI 3.1 document.

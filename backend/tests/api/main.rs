@@ -23,4 +23,5 @@ mod platform;
 mod readings;
 mod security;
 mod settlement;
+mod tenancy;
 mod tokens;

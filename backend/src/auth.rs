@@ -151,7 +151,7 @@ pub fn check_same_origin(state: &AppState, headers: &HeaderMap) -> Result<(), Pr
 
 /// Middleware on `/api/v2` and `/graphql`: counts each request against its credential
 /// (the API token or session, by digest) or, without one, its client address, and answers
-/// `429` with `Retry-After` past [`throttle::API_REQUESTS`] a minute.
+/// `429` with `Retry-After` past the configured requests a minute.
 pub async fn throttle_requests(
     axum::extract::State(state): axum::extract::State<AppState>,
     client: crate::client::ClientAddr,
@@ -167,8 +167,8 @@ pub async fn throttle_requests(
         }
         _ => format!("client:{}", client.as_str()),
     };
-    if let Err(e) = throttle::hit(&state.db, throttle::API_REQUESTS, &key, state.clock.now()).await
-    {
+    let limit = throttle::api_requests(state.settings.api_requests_per_minute);
+    if let Err(e) = throttle::hit(&state.db, limit, &key, state.clock.now()).await {
         return Problem::from(e).into_response();
     }
     next.run(request).await

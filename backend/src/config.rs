@@ -39,6 +39,9 @@ pub struct Settings {
     /// Comma-separated addresses or CIDR ranges of reverse proxies whose
     /// `X-Forwarded-For` is believed. Empty: the TCP peer is the client.
     pub trusted_proxies: String,
+    /// Requests per minute one API token or session (or, without either, one client
+    /// address) may send to `/api/v2` and `/graphql`.
+    pub api_requests_per_minute: u32,
 }
 
 /// Why the configuration could not be loaded.
@@ -72,6 +75,7 @@ impl Default for Settings {
             allow_private_endpoints: false,
             delivery_batch: 1_000,
             trusted_proxies: String::new(),
+            api_requests_per_minute: 6_000,
         }
     }
 }
@@ -118,6 +122,11 @@ impl Settings {
             ));
         }
         crate::client::parse_trusted(&self.trusted_proxies).map_err(ConfigError::Invalid)?;
+        if self.api_requests_per_minute == 0 {
+            return Err(ConfigError::Invalid(
+                "api_requests_per_minute must be at least 1".into(),
+            ));
+        }
         if self.dev_mode && !is_local_http(&self.public_url) {
             return Err(ConfigError::Invalid(
                 "dev_mode is only for http://localhost or http://127.0.0.1: it turns on demo \

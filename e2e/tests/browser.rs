@@ -746,6 +746,33 @@ async fn invited_user_signs_up_in_the_browser(engine: Engine) -> Result<()> {
             .await?;
         ensure!(name == "Nina New", "signed in with a passkey as {name:?}");
 
+        // The account page changes the password (the passkey sign-in just now is a fresh
+        // second factor); the new password is then the one that signs in.
+        client
+            .goto(&format!("http://localhost:{port}/account"))
+            .await?;
+        let changed = "a changed long passphrase";
+        fill(&client, "input[name='current-password']", password).await?;
+        fill(&client, "input[name='new-password']", changed).await?;
+        fill(&client, "input[name='confirm-password']", changed).await?;
+        click(&client, "#change-password-submit").await?;
+        wait_for(
+            &client,
+            Locator::XPath("//p[contains(., 'Password changed.')]"),
+        )
+        .await
+        .context("changing the password on the account page failed")?;
+        client.delete_all_cookies().await?;
+        client
+            .goto(&format!("http://localhost:{port}/login"))
+            .await?;
+        fill(&client, "input[name='email']", "nina@twilight.example").await?;
+        fill(&client, "input[name='password']", changed).await?;
+        click(&client, "button[type='submit']").await?;
+        wait_for(&client, Locator::Css("#use-passkey"))
+            .await
+            .context("the new password did not lead to the second factor")?;
+
         // The same link again is refused.
         client.goto(&link).await?;
         fill(&client, "input[name='password']", "another long passphrase").await?;

@@ -424,14 +424,7 @@ pub async fn activate(
     if consumed != 1 || user.disabled_at.is_some() {
         return Err(refused());
     }
-    let mut active: users::ActiveModel = user.clone().into();
-    active.password_hash = Set(Some(hash));
-    active.password_changed_at = Set(Some(now));
-    active.update(&txn).await?;
-    sessions::Entity::delete_many()
-        .filter(sessions::Column::UserId.eq(user.id))
-        .exec(&txn)
-        .await?;
+    set_password(&txn, &user, hash, None, now).await?;
     audit(
         &txn,
         now,
@@ -442,6 +435,27 @@ pub async fn activate(
     )
     .await?;
     txn.commit().await?;
+    Ok(())
+}
+
+/// Stores a new password hash and ends the user's sessions, but for `keep` (the session
+/// that changed it).
+async fn set_password(
+    txn: &sea_orm::DatabaseTransaction,
+    user: &users::Model,
+    hash: String,
+    keep: Option<i32>,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let mut active: users::ActiveModel = user.clone().into();
+    active.password_hash = Set(Some(hash));
+    active.password_changed_at = Set(Some(now));
+    active.update(txn).await?;
+    let mut ended = sessions::Entity::delete_many().filter(sessions::Column::UserId.eq(user.id));
+    if let Some(keep) = keep {
+        ended = ended.filter(sessions::Column::Id.ne(keep));
+    }
+    ended.exec(txn).await?;
     Ok(())
 }
 
@@ -904,15 +918,7 @@ pub async fn change_password(
         txn.rollback().await?;
         return Err(replayed(env, &user, now).await);
     }
-    let mut active: users::ActiveModel = user.clone().into();
-    active.password_hash = Set(Some(hash));
-    active.password_changed_at = Set(Some(now));
-    active.update(&txn).await?;
-    sessions::Entity::delete_many()
-        .filter(sessions::Column::UserId.eq(user.id))
-        .filter(sessions::Column::Id.ne(session.id))
-        .exec(&txn)
-        .await?;
+    set_password(&txn, &user, hash, Some(session.id), now).await?;
     audit(
         &txn,
         now,

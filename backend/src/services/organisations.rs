@@ -16,7 +16,7 @@ use shared::{
 
 /// `column` (a company id) names a company contracted by `operator_id`: it has a dispatch
 /// group in one of the operator's zones, or the operator registered it.
-pub fn contracted_by(column: impl ColumnTrait, operator_id: i32) -> Condition {
+pub fn contracted_by(column: impl ColumnTrait + Copy, operator_id: i32) -> Condition {
     Condition::any()
         .add(
             column.in_subquery(
@@ -35,15 +35,7 @@ pub fn contracted_by(column: impl ColumnTrait, operator_id: i32) -> Condition {
                     .to_owned(),
             ),
         )
-        .add(
-            column.in_subquery(
-                Query::select()
-                    .column(operator_companies::Column::CompanyId)
-                    .from(operator_companies::Entity)
-                    .and_where(operator_companies::Column::OperatorId.eq(operator_id))
-                    .to_owned(),
-            ),
-        )
+        .add(registered_by(column, operator_id))
 }
 
 /// `column` (a company id) names a company `operator_id` registered: only that operator

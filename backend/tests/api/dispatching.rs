@@ -878,26 +878,6 @@ async fn fsps_without_an_api_get_dispatches_by_e_mail(engine: Engine) {
 }
 
 /// An API token for a new Twilight FSP user.
-async fn fsp_token(app: &TestApp) -> String {
-    let fsp = app
-        .sign_up_participant(&format!(
-            "{}@twilight.example",
-            uuid::Uuid::new_v4().simple()
-        ))
-        .await;
-    let created = app
-        .graphql_as(
-            &fsp.cookie,
-            "mutation { createApiToken { token } }",
-            json!({}),
-        )
-        .await;
-    created["data"]["createApiToken"]["token"]
-        .as_str()
-        .unwrap_or_else(|| panic!("{created}"))
-        .to_owned()
-}
-
 async fn get_bearer(app: &TestApp, uri: &str, token: &str) -> crate::helpers::TestResponse {
     app.request(
         axum::http::Request::get(uri)
@@ -928,7 +908,7 @@ async fn fsps_list_their_dispatches_over_rest(engine: Engine) {
         .as_str()
         .unwrap_or_else(|| panic!("{created}"))
         .to_owned();
-    let token = fsp_token(&app).await;
+    let token = app.twilight_token().await;
 
     let listed = get_bearer(
         &app,
@@ -1001,7 +981,7 @@ async fn the_subscription_streams_each_message_as_it_becomes_due(engine: Engine)
     fsp_endpoint(&app, &url).await;
     let ids = twilight_ids(&app).await;
     let window = accepted_window(&mut app, &ids, "15:00", "19:00", 400.0).await;
-    let token = fsp_token(&app).await;
+    let token = app.twilight_token().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

@@ -33,6 +33,10 @@ both_databases!(
     adding_a_passkey_needs_a_fresh_second_factor,
     forgot_password_answers_before_the_mail_server_does,
     audit_events_record_the_client_address,
+    each_credential_has_its_own_request_budget,
+    sockets_refuse_oversized_messages_and_too_many_operations,
+    an_endpoint_cannot_make_us_read_more_than_4_kib,
+    csv_cells_that_a_spreadsheet_would_run_are_neutralised,
 );
 
 /// Signs an enrolled user in again (password, then a code from a later step than any
@@ -984,4 +988,185 @@ async fn argon2_runs_at_most_one_computation_per_core() {
     }
     assert!(most <= slots, "{most} at once on {slots} cores");
     assert!(most >= 1);
+}
+
+async fn each_credential_has_its_own_request_budget(engine: Engine) {
+    let app = TestApp::spawn_with(engine, |s| s.api_requests_per_minute = 5).await;
+    let token = app.twilight_token().await;
+    let bearer = |uri: &str| {
+        axum::http::Request::get(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .body(axum::body::Body::empty())
+            .expect("request")
+    };
+    for _ in 0..5 {
+        assert_eq!(
+            app.request(bearer("/api/v2/zones")).await.status,
+            StatusCode::OK
+        );
+    }
+    let over = app.request(bearer("/api/v2/zones")).await;
+    assert_eq!(over.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(over.json()["code"], "RATE_LIMITED");
+    let wait: i64 = over.headers["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&wait), "{wait}");
+    // GraphQL draws on the same budget.
+    let graphql = app
+        .graphql_bearer(&token, "{ zones { id } }", json!({}))
+        .await;
+    assert_eq!(graphql.status, StatusCode::TOO_MANY_REQUESTS);
+    // Another credential has its own.
+    let other = app
+        .sign_up_participant("other-budget@twilight.example")
+        .await;
+    assert_eq!(
+        app.get_with("/api/v2/zones", &other.cookie).await.status,
+        StatusCode::OK
+    );
+    app.clock.advance(Duration::minutes(1));
+    assert_eq!(
+        app.request(bearer("/api/v2/zones")).await.status,
+        StatusCode::OK
+    );
+}
+
+async fn sockets_refuse_oversized_messages_and_too_many_operations(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    let token = app.twilight_token().await;
+    let addr = app.serve().await;
+    let open = || async {
+        let mut ws = socket(addr, &[]).await.expect("socket");
+        send(
+            &mut ws,
+            json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {token}")}}),
+        )
+        .await;
+        assert_eq!(frame(&mut ws).await["type"], "connection_ack");
+        ws
+    };
+    // 70 KiB in one message: the socket is dropped, nothing is parsed.
+    let mut big = open().await;
+    let padding = "x".repeat(70 * 1024);
+    send(
+        &mut big,
+        json!({"id": "1", "type": "subscribe", "payload": {"query": format!("{{ zones {{ id }} }} # {padding}")}}),
+    )
+    .await;
+    let ended = frame(&mut big).await;
+    assert!(
+        ended.get("close").is_some() || ended.get("error").is_some(),
+        "{ended}"
+    );
+    // Sixteen running subscriptions are the most one socket may hold.
+    let mut ws = open().await;
+    let stream = "subscription { dispatchMessages { messageId } }";
+    for id in 0..16 {
+        send(
+            &mut ws,
+            json!({"id": id.to_string(), "type": "subscribe", "payload": {"query": stream}}),
+        )
+        .await;
+    }
+    send(
+        &mut ws,
+        json!({"id": "17th", "type": "subscribe", "payload": {"query": stream}}),
+    )
+    .await;
+    let refused = frame(&mut ws).await;
+    assert_eq!(refused["id"], "17th", "{refused}");
+    assert!(
+        refused.to_string().contains("at most 16 operations"),
+        "{refused}"
+    );
+}
+
+async fn an_endpoint_cannot_make_us_read_more_than_4_kib(engine: Engine) {
+    // A receiver that answers 200 and then streams its body without end.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let streaming = tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0u8; 8192];
+                let _ = stream.read(&mut request).await;
+                let head = "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ntransfer-encoding: chunked\r\n\r\n";
+                if stream.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let chunk = format!("1000\r\n{}\r\n", "y".repeat(4096));
+                // Bounded: at most 2,000 chunks (8 MiB) or until the client hangs up.
+                for _ in 0..2_000 {
+                    if stream.write_all(chunk.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                }
+            });
+        }
+    });
+    let app = TestApp::spawn_with(engine, |s| s.allow_private_endpoints = true).await;
+    let fsp = app.sign_up_participant("stream@twilight.example").await;
+    for mutation in [
+        format!(
+            "mutation {{ updateDispatchSettings(endpointUrl: \"http://127.0.0.1:{port}/fsp\", delivery: API) {{ delivery }} }}"
+        ),
+        "mutation { rotateSigningSecret { secret } }".to_owned(),
+    ] {
+        let done = app.graphql_as(&fsp.cookie, &mutation, json!({})).await;
+        assert!(done["errors"].is_null(), "{done}");
+    }
+    let started = Instant::now();
+    let sent = app
+        .graphql_as(
+            &fsp.cookie,
+            "mutation($m: TestDispatchInput!) { sendTestDispatch(message: $m) { success attempt { statusCode bodyExcerpt } } }",
+            json!({"m": {"dispatchId": "TEST-0001", "instruction": "START", "start": "2025-02-24T16:00:00Z",
+                         "end": "2025-02-24T17:00:00Z", "powerChangeKw": 10.0, "meterableUnitIds": backend::seed::API_TEST_UNIT_ID}}),
+        )
+        .await;
+    let result = &sent["data"]["sendTestDispatch"];
+    assert_eq!(result["success"], true, "{sent}");
+    assert_eq!(result["attempt"]["statusCode"], 200);
+    let excerpt = result["attempt"]["bodyExcerpt"].as_str().expect("excerpt");
+    assert!(excerpt.len() <= 4096, "{} bytes kept", excerpt.len());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "waited {:?} for an endless answer",
+        started.elapsed()
+    );
+    streaming.abort();
+}
+
+async fn csv_cells_that_a_spreadsheet_would_run_are_neutralised(engine: Engine) {
+    let mut app = TestApp::spawn(engine, Some(SSEN)).await;
+    let ids = crate::helpers::twilight_ids(&app).await;
+    let renamed = app
+        .graphql(
+            "mutation($id: String!, $g: DispatchGroupInput!) { updateDispatchGroup(id: $id, group: $g) { name } }",
+            json!({"id": ids.group, "g": {"name": "=HYPERLINK(\"http://evil.example\")", "powerChangeKw": 500.0,
+                   "direction": "TURN_DOWN", "minRuntimeMinutes": 30, "maxRuntimeMinutes": null,
+                   "weeklyRuntimeMinutes": null, "marketplaceUnits": []}}),
+        )
+        .await;
+    assert!(renamed["errors"].is_null(), "{renamed}");
+    crate::dispatching::accepted_window(&mut app, &ids, "15:00", "19:00", 400.0).await;
+    let csv = app
+        .get("/api/v2/accepted-availability?week_commencing=2025-02-24&format=csv")
+        .await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.text());
+    let text = csv.text();
+    assert!(text.contains("'=HYPERLINK"), "{text}");
+    assert!(
+        !text.lines().any(|l| l
+            .split(',')
+            .any(|cell| cell.trim_start_matches('"').starts_with('='))),
+        "{text}"
+    );
 }

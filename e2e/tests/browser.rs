@@ -727,6 +727,13 @@ async fn invited_user_signs_up_in_the_browser(engine: Engine) -> Result<()> {
         )
         .await
         .context("registering a passkey failed")?;
+        // Adding a second factor is news the user hears of by e-mail.
+        let told = smtp.wait_for(2).await;
+        ensure!(
+            told.iter().any(|m| m.contains("To: nina@twilight.example")
+                && m.contains("Subject: A passkey was added to your Openflex account")),
+            "no e-mail about the new passkey: {told:?}"
+        );
         client.delete_all_cookies().await?;
         client
             .goto(&format!("http://localhost:{port}/login"))

@@ -172,6 +172,11 @@ mod tests {
         assert_ne!(a, new_token().unwrap());
         assert_eq!(a.len(), 43);
         assert_eq!(digest(&a).len(), 64);
+        // SHA-256 of "abc" (FIPS 180-2, appendix B.1), lower-case hex.
+        assert_eq!(
+            digest("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
         assert_ne!(digest(&a), a);
     }
 

@@ -116,18 +116,10 @@ pub(crate) fn instant(field: &str, value: &str) -> async_graphql::Result<DateTim
 
 /// Maps a service error to a GraphQL error with a matchable `extensions.code`.
 pub(crate) fn gql_error(e: ServiceError) -> async_graphql::Error {
-    let code = match &e {
-        ServiceError::Unauthenticated => "UNAUTHENTICATED",
-        ServiceError::Forbidden(_) => "FORBIDDEN",
-        ServiceError::NotFound(_) => "NOT_FOUND",
-        ServiceError::Invalid(_) => "BAD_USER_INPUT",
-        ServiceError::Conflict(_) => "CONFLICT",
-        ServiceError::RateLimited { .. } => "RATE_LIMITED",
-        ServiceError::Internal(err) => {
-            tracing::error!(error = %err, "GraphQL resolver failed");
-            "INTERNAL"
-        }
-    };
+    let code = e.code();
+    if let ServiceError::Internal(err) = &e {
+        tracing::error!(error = %err, "GraphQL resolver failed");
+    }
     let message = match &e {
         ServiceError::Invalid(errors) => errors
             .iter()

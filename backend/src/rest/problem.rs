@@ -96,17 +96,18 @@ impl Problem {
 
 impl From<ServiceError> for Problem {
     fn from(e: ServiceError) -> Self {
+        let code = e.code();
         match e {
             ServiceError::Unauthenticated => Self::new(
                 StatusCode::UNAUTHORIZED,
-                "UNAUTHENTICATED",
+                code,
                 "sign in or send an API token",
             ),
-            ServiceError::Forbidden(why) => Self::new(StatusCode::FORBIDDEN, "FORBIDDEN", why),
+            ServiceError::Forbidden(why) => Self::new(StatusCode::FORBIDDEN, code, why),
             ServiceError::NotFound(what) => Self::not_found(what),
             ServiceError::Invalid(errors) => Self {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
-                code: "INVALID_INPUT",
+                code,
                 detail: errors
                     .iter()
                     .map(|e| match e.index {
@@ -118,14 +119,14 @@ impl From<ServiceError> for Problem {
                 errors,
                 retry_after: None,
             },
-            ServiceError::Conflict(why) => Self::new(StatusCode::CONFLICT, "CONFLICT", why),
+            ServiceError::Conflict(why) => Self::new(StatusCode::CONFLICT, code, why),
             ServiceError::RateLimited {
                 retry_after_seconds,
             } => Self {
                 retry_after: Some(retry_after_seconds),
                 ..Self::new(
                     StatusCode::TOO_MANY_REQUESTS,
-                    "RATE_LIMITED",
+                    code,
                     format!("too many attempts; try again in {retry_after_seconds} s"),
                 )
             },
@@ -133,7 +134,7 @@ impl From<ServiceError> for Problem {
                 // Logged with the correlation id in `into_response`; never shown.
                 let mut p = Self::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "INTERNAL",
+                    code,
                     "the server could not complete the request",
                 );
                 p.errors = vec![FieldError {

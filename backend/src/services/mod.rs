@@ -94,7 +94,24 @@ pub enum ServiceError {
     #[error("too many attempts; try again in {retry_after_seconds} s")]
     RateLimited { retry_after_seconds: i64 },
     #[error("internal error")]
-    Internal(#[from] sea_orm::DbErr),
+    Internal(sea_orm::DbErr),
+}
+
+impl From<sea_orm::DbErr> for ServiceError {
+    /// A unique-key violation is another request having written the same thing first (a
+    /// race the service's own checks cannot close): a conflict the caller may retry or
+    /// look up, never an internal error.
+    fn from(e: sea_orm::DbErr) -> Self {
+        match e.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(detail)) => {
+                tracing::info!(%detail, "unique constraint refused a write");
+                Self::Conflict(
+                    "this already exists (another request may have just created it)".to_owned(),
+                )
+            }
+            _ => Self::Internal(e),
+        }
+    }
 }
 
 impl FieldError {
@@ -109,6 +126,20 @@ impl FieldError {
 }
 
 impl ServiceError {
+    /// The stable machine-readable code, the same on every transport: REST's problem
+    /// `code` and GraphQL's `extensions.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden(_) => "FORBIDDEN",
+            Self::NotFound(_) => "NOT_FOUND",
+            Self::Invalid(_) => "INVALID_INPUT",
+            Self::Conflict(_) => "CONFLICT",
+            Self::RateLimited { .. } => "RATE_LIMITED",
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+
     pub fn invalid(field: impl Into<String>, reason: impl Into<String>) -> Self {
         Self::Invalid(vec![FieldError::new(field, reason)])
     }

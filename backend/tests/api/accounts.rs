@@ -586,7 +586,7 @@ async fn users_are_created_only_within_ones_own_tenancy(engine: Engine) {
         .await;
     assert_eq!(
         crate::helpers::error_code(&refused),
-        Some("BAD_USER_INPUT"),
+        Some("INVALID_INPUT"),
         "{refused}"
     );
     let other_operator = app
@@ -850,7 +850,7 @@ async fn company_fields_are_validated_with_every_bad_field_named(engine: Engine)
                 "vatNumber": "FR123", "billingAddress": "  "}}),
         )
         .await;
-    assert_eq!(crate::helpers::error_code(&refused), Some("BAD_USER_INPUT"));
+    assert_eq!(crate::helpers::error_code(&refused), Some("INVALID_INPUT"));
     let mut fields: Vec<&str> = refused["errors"][0]["extensions"]["fields"]
         .as_array()
         .expect("every refused field")
@@ -902,7 +902,7 @@ async fn only_platform_admins_register_operators(engine: Engine) {
     let again = app
         .graphql_as(&admin.cookie, mutation, json!({"n": "UKPN"}))
         .await;
-    assert_eq!(crate::helpers::error_code(&again), Some("BAD_USER_INPUT"));
+    assert_eq!(crate::helpers::error_code(&again), Some("INVALID_INPUT"));
     let invited = app
         .graphql_as(
             &admin.cookie,

@@ -388,7 +388,7 @@ async fn graphql_bad_week_is_a_user_input_error_naming_the_argument(engine: Engi
             json!({}),
         )
         .await;
-    assert_eq!(error_code(&response), Some("BAD_USER_INPUT"));
+    assert_eq!(error_code(&response), Some("INVALID_INPUT"));
     assert_eq!(
         response["errors"][0]["extensions"]["field"],
         "weekCommencing"
@@ -406,11 +406,13 @@ async fn listing_round_trips_do_not_grow_with_the_number_of_groups(engine: Engin
     let query = r#"query($z: String!) { dispatchGroups(zoneId: $z) {
         id marketplaceUnits meterableUnits { id } prices { programme { name } unitCeiling } } }"#;
     let mut counts = Vec::new();
-    for zone in ["small-zone", "large-zone"] {
+    for (zone, groups) in [("small-zone", 2), ("large-zone", 40)] {
         counts.push(
             app.count_queries(async || {
                 let response = app.graphql(query, json!({ "z": zone })).await;
                 assert!(response["errors"].is_null(), "{response}");
+                let listed = response["data"]["dispatchGroups"].as_array().map(Vec::len);
+                assert_eq!(listed, Some(groups), "{zone}");
             })
             .await,
         );
@@ -420,6 +422,11 @@ async fn listing_round_trips_do_not_grow_with_the_number_of_groups(engine: Engin
                     .get(&format!("/api/v2/dispatch-groups?zone_id={zone}"))
                     .await;
                 assert_eq!(response.status, StatusCode::OK);
+                assert_eq!(
+                    response.json()["dispatch_groups"].as_array().map(Vec::len),
+                    Some(groups),
+                    "{zone}"
+                );
             })
             .await,
         );

@@ -183,7 +183,7 @@ async fn accepted_and_rejected_windows_and_the_acceptance_csv(engine: Engine) {
     let early = app.graphql(DECIDE, json!({"ids": [keep], "a": true})).await;
     assert_eq!(
         error_code(&early),
-        Some("BAD_USER_INPUT"),
+        Some("INVALID_INPUT"),
         "not before the lock: {early}"
     );
 
@@ -291,7 +291,7 @@ async fn accepted_and_rejected_windows_and_the_acceptance_csv(engine: Engine) {
             json!({}),
         )
         .await;
-    assert_eq!(error_code(&bad_graphql), Some("BAD_USER_INPUT"));
+    assert_eq!(error_code(&bad_graphql), Some("INVALID_INPUT"));
 }
 
 async fn restore_windows_are_accepted_at_the_lock_without_anyone_acting(engine: Engine) {
@@ -413,7 +413,7 @@ async fn bad_windows_are_refused_with_the_field_and_reason(engine: Engine) {
         let refused = declare(&app, None, &ids, &ids.sustain, input.clone()).await;
         assert_eq!(
             error_code(&refused),
-            Some("BAD_USER_INPUT"),
+            Some("INVALID_INPUT"),
             "{input}: {refused}"
         );
         let error = &refused["errors"][0];

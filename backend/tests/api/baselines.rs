@@ -80,7 +80,7 @@ async fn a_template_is_checked_line_by_line_and_drives_the_series_across_clock_c
             json!({"u": API_TEST_UNIT_ID, "csv": lines.join("\n")}),
         )
         .await;
-    assert_eq!(error_code(&refused), Some("BAD_USER_INPUT"), "{refused}");
+    assert_eq!(error_code(&refused), Some("INVALID_INPUT"), "{refused}");
     let first = &refused["errors"][0]["extensions"]["errors"][0];
     assert_eq!(first["index"], 17, "{refused}");
     assert_eq!(first["field"], "day_of_week");

@@ -33,7 +33,7 @@ async fn a_price_above_the_unit_ceiling_is_refused(engine: Engine) {
     let refused = app
         .graphql(SET_PRICE, price(json!(95.55), json!(120.0), json!(100.0)))
         .await;
-    assert_eq!(error_code(&refused), Some("BAD_USER_INPUT"), "{refused}");
+    assert_eq!(error_code(&refused), Some("INVALID_INPUT"), "{refused}");
     assert_eq!(
         refused["errors"][0]["extensions"]["field"],
         "utilisationPrice"

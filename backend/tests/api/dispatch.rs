@@ -244,7 +244,7 @@ async fn endpoints_are_checked_before_anything_is_sent(engine: Engine) {
         let refused = app.graphql(SETTINGS, json!({"u": url, "d": "API"})).await;
         assert_eq!(
             error_code(&refused),
-            Some("BAD_USER_INPUT"),
+            Some("INVALID_INPUT"),
             "{url}: {refused}"
         );
         assert_eq!(refused["errors"][0]["extensions"]["field"], "endpointUrl");

@@ -322,9 +322,11 @@ async fn retries_keep_the_webhook_id_and_an_unreachable_endpoint_is_missed(engin
     let stop = &state["data"]["dispatch"]["messages"][1];
     assert_eq!(stop["status"], "MISSED", "{state}");
     let attempts = stop["attempts"].as_i64().expect("attempts");
-    assert!(
-        (15..=25).contains(&attempts),
-        "retried at 0, 2, 5, 15, 30 s then each minute: {attempts}"
+    // Due 18:00, missed at 18:15: tried 0, 2, 5, 15 and 30 s after it was due, then a
+    // minute after each try (90 s, 150 s, … 870 s: 14 more) until the deadline: 19.
+    assert_eq!(
+        attempts, 19,
+        "retried at 0, 2, 5, 15, 30 s then each minute until 18:15"
     );
 
     // The operator sees every attempt at the missed STOP.
@@ -468,7 +470,7 @@ async fn runtimes_and_accepted_capacity_are_enforced_with_the_reason(engine: Eng
             ),
         )
         .await;
-    assert_eq!(error_code(&weekly_breach), Some("BAD_USER_INPUT"));
+    assert_eq!(error_code(&weekly_breach), Some("INVALID_INPUT"));
     assert!(
         reason(&weekly_breach).contains(
             "weekly runtime of 150 minutes: 120 already dispatched this week, this adds 60"
@@ -1144,4 +1146,16 @@ async fn an_e_mail_dispatch_the_mail_server_refuses_is_retried(engine: Engine) {
             .is_some_and(|e| e.contains("control@twilight.example")),
         "{state}"
     );
+    // Retried like a failed POST: again two seconds later, and still not given up.
+    deliver(&app, "2025-02-24T15:45:01Z").await;
+    deliver(&app, "2025-02-24T15:45:02Z").await;
+    let state = app
+        .graphql(
+            "query($id: String!) { dispatch(id: $id) { messages { status attempts } } }",
+            json!({"id": id}),
+        )
+        .await;
+    let start = &state["data"]["dispatch"]["messages"][0];
+    assert_eq!(start["attempts"], 2, "{state}");
+    assert_eq!(start["status"], "PENDING", "{state}");
 }

@@ -157,6 +157,23 @@ async fn introspection_is_off_outside_dev_mode(engine: Engine) {
         serde_json::Value::Null,
         "{response}"
     );
+    // Empty because introspection is off, not for some other reason: the same query by
+    // the same kind of user on a dev-mode server answers with the schema.
+    let dev = TestApp::spawn(engine, None).await;
+    let dev_user = dev.sign_up_participant("intro@example.com").await;
+    let answered = dev
+        .graphql_as(
+            &dev_user.cookie,
+            "{ __schema { types { name } } }",
+            json!({}),
+        )
+        .await;
+    assert!(
+        answered["data"]["__schema"]["types"]
+            .as_array()
+            .is_some_and(|t| !t.is_empty()),
+        "{answered}"
+    );
     assert_eq!(
         app.get("/graphql").await.status,
         StatusCode::METHOD_NOT_ALLOWED

@@ -15,6 +15,7 @@ mod configuration;
 mod digests;
 mod dispatch;
 mod dispatching;
+mod errors;
 mod graphql;
 mod helpers;
 mod idempotency;

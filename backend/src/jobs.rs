@@ -3,7 +3,8 @@
 //! second instance neither loses nor repeats work: the next tick catches up.
 
 use crate::app::AppState;
-use crate::services::{availability, baselines, digests, schedules, statements, throttle};
+use crate::services::dispatch::schedules;
+use crate::services::{availability, baselines, digests, statements, throttle};
 use std::time::Duration;
 
 /// How often due work is looked for. Declaration locks are minute-precise; a tick a few

@@ -116,9 +116,16 @@ impl DispatchEventsQuery {
     ) -> Result<Allocation> {
         let (db, actor, _) = caller(ctx)?;
         let (start, end) = (instant("start", &start)?, instant("end", &end)?);
-        crate::services::allocation::propose(db, actor, &programme_id, start, end, requirement_kw)
-            .await
-            .map_err(gql_error)
+        crate::services::dispatch::allocation::propose(
+            db,
+            actor,
+            &programme_id,
+            start,
+            end,
+            requirement_kw,
+        )
+        .await
+        .map_err(gql_error)
     }
 
     /// Every attempt to deliver one message (time, HTTP status, latency, error), oldest

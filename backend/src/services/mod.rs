@@ -2,7 +2,6 @@
 //! jobs are thin adapters over these functions: each takes the caller and `now`.
 
 pub mod accounts;
-pub mod allocation;
 pub mod api_tokens;
 pub mod assets;
 pub mod availability;
@@ -18,7 +17,6 @@ pub mod passkeys;
 pub mod pdf;
 pub mod readings;
 pub mod report_files;
-pub mod schedules;
 pub mod settlement;
 pub mod statements;
 pub mod throttle;

@@ -641,7 +641,7 @@ async fn the_week_ahead_notice_goes_once_at_thursday_1700(engine: Engine) {
     let issue = |now: &'static str| {
         let db = app.db.clone();
         async move {
-            backend::services::schedules::issue_due(&db, at(now))
+            backend::services::dispatch::schedules::issue_due(&db, at(now))
                 .await
                 .expect("schedules")
         }

@@ -3,12 +3,12 @@
 //! next London day's, per programme policy. Each goes to every FSP company with dispatches
 //! in the period, once: the notice is recorded in the transaction that queues its messages.
 
-use super::availability::{london_instant, parse_clock, policy_of};
-use super::dispatch::insert_message;
-use super::{ServiceError, rfc3339};
+use super::insert_message;
 use crate::db::entities::{
     dispatch_events, dispatch_groups, meterable_units, programmes, schedule_notices, zones,
 };
+use crate::services::availability::{london_instant, parse_clock, policy_of};
+use crate::services::{ServiceError, rfc3339};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Europe::London;
 use sea_orm::{

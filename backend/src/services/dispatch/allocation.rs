@@ -3,8 +3,8 @@
 //! the largest share any group runs is as small as possible (minimax, by water-filling).
 //! The operator reviews the result and confirms each line as a dispatch.
 
-use super::{Actor, ServiceError};
 use crate::db::entities::{availability_windows, dispatch_groups, programmes, zones};
+use crate::services::{Actor, ServiceError};
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use shared::{Allocation, AllocationLine, DeclarationStatus, PublicId};

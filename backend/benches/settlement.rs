@@ -12,7 +12,7 @@
 use backend::db::entities::{
     dispatch_events, dispatch_groups, meterable_units, programmes, readings, zones,
 };
-use backend::services::statements;
+use backend::services::settlement::statements;
 use backend::testing::{Engine, TempDatabase};
 use backend::{db, seed};
 use chrono::{DateTime, Duration, Utc};

@@ -4,7 +4,8 @@
 
 use crate::app::AppState;
 use crate::services::dispatch::schedules;
-use crate::services::{availability, baselines, digests, statements, throttle};
+use crate::services::settlement::statements;
+use crate::services::{availability, baselines, digests, throttle};
 use std::time::Duration;
 
 /// How often due work is looked for. Declaration locks are minute-precise; a tick a few

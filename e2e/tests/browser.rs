@@ -1326,7 +1326,7 @@ async fn fsp_reads_reports(engine: Engine) -> Result<()> {
             .exec_without_returning(&db)
             .await?;
         ensure!(
-            backend::services::statements::finalise(&db, &zone, month, now).await?,
+            backend::services::settlement::statements::finalise(&db, &zone, month, now).await?,
             "the month was already final"
         );
 

@@ -2,7 +2,8 @@
 //! and their versions.
 
 use super::{caller, gql_error};
-use crate::services::{ServiceError, statements};
+use crate::services::ServiceError;
+use crate::services::settlement::statements;
 use async_graphql::{Context, Object, Result, SimpleObject};
 use shared::{EventReport, Month, Statement, StatementVersion};
 

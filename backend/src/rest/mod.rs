@@ -7,7 +7,7 @@ pub mod availability;
 pub mod dispatches;
 pub mod problem;
 pub mod readings;
-pub mod reports;
+pub mod settlement;
 
 use crate::app::AppState;
 
@@ -52,13 +52,13 @@ pub use problem::ProblemDetails;
         availability::accepted,
         dispatches::list,
         dispatches::one,
-        reports::event_reports,
-        reports::event_report,
-        reports::statements_list,
-        reports::statement,
-        reports::event_reports_zip,
-        reports::statements_zip,
-        reports::sample,
+        settlement::event_reports,
+        settlement::event_report,
+        settlement::statements_list,
+        settlement::statement,
+        settlement::event_reports_zip,
+        settlement::statements_zip,
+        settlement::sample,
         openapi_json,
         auth::login,
         auth::totp_setup,
@@ -145,17 +145,17 @@ fn participant_routes() -> Vec<Route> {
         ),
         route(Method::GET, "/dispatches", dispatches::list),
         route(Method::GET, "/dispatches/{id}", dispatches::one),
-        route(Method::GET, "/event-reports", reports::event_reports),
+        route(Method::GET, "/event-reports", settlement::event_reports),
         route(
             Method::GET,
             "/event-reports/zip",
-            reports::event_reports_zip,
+            settlement::event_reports_zip,
         ),
-        route(Method::GET, "/event-reports/{id}", reports::event_report),
-        route(Method::GET, "/statements", reports::statements_list),
-        route(Method::GET, "/statements/zip", reports::statements_zip),
-        route(Method::GET, "/sample-reports/{kind}", reports::sample),
-        route(Method::GET, "/statements/{id}", reports::statement),
+        route(Method::GET, "/event-reports/{id}", settlement::event_report),
+        route(Method::GET, "/statements", settlement::statements_list),
+        route(Method::GET, "/statements/zip", settlement::statements_zip),
+        route(Method::GET, "/sample-reports/{kind}", settlement::sample),
+        route(Method::GET, "/statements/{id}", settlement::statement),
         route(Method::GET, "/openapi.json", openapi_json),
     ]
 }

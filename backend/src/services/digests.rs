@@ -7,7 +7,8 @@
 //! again. Contents come from the same services the pages use, as that user sees them.
 
 use super::availability::london_instant;
-use super::{Actor, ServiceError, accounts, dispatch, statements};
+use super::settlement::statements;
+use super::{Actor, ServiceError, accounts, dispatch};
 use crate::db::entities::{scheduled_emails, users};
 use crate::mail::{Email, Mailer, html_escape};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};

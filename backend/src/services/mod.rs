@@ -14,11 +14,8 @@ pub mod idempotency;
 pub mod notifications;
 pub mod organisations;
 pub mod passkeys;
-pub mod pdf;
 pub mod readings;
-pub mod report_files;
 pub mod settlement;
-pub mod statements;
 pub mod throttle;
 pub mod webhooks;
 

@@ -210,7 +210,7 @@ async fn an_event_is_reported_and_its_month_frozen_on_the_fifteenth(engine: Engi
     }
     let fifteenth = at("2025-03-15T00:00:00Z");
     assert!(
-        backend::services::statements::finalise_due(&app.db, fifteenth)
+        backend::services::settlement::statements::finalise_due(&app.db, fifteenth)
             .await
             .is_err()
     );
@@ -239,13 +239,13 @@ async fn an_event_is_reported_and_its_month_frozen_on_the_fifteenth(engine: Engi
 
     // Midnight on the 15th (London is on GMT in March): final, once.
     assert!(
-        backend::services::statements::finalise_due(&app.db, fifteenth)
+        backend::services::settlement::statements::finalise_due(&app.db, fifteenth)
             .await
             .expect("finalise")
             > 0
     );
     assert_eq!(
-        backend::services::statements::finalise_due(&app.db, fifteenth)
+        backend::services::settlement::statements::finalise_due(&app.db, fifteenth)
             .await
             .expect("again"),
         0

@@ -2,7 +2,8 @@
 //! fixed (kWh to 3 places, % to 1, £ to 2) so the same figures always give the same bytes
 //! and every total can be checked against the rows above it.
 
-use super::{ServiceError, corrupt, pdf};
+use super::pdf;
+use crate::services::{ServiceError, corrupt};
 use shared::{EventReport, Statement};
 
 fn kwh(v: f64) -> String {
@@ -67,8 +68,8 @@ fn earnings_row(r: &EventReport) -> Vec<String> {
         r.company.clone(),
         r.dispatch_group_id.to_string(),
         r.dispatch_group.clone(),
-        super::rfc3339(r.start),
-        super::rfc3339(r.end),
+        crate::services::rfc3339(r.start),
+        crate::services::rfc3339(r.end),
         r.power_change_kw.to_string(),
         kwh(r.instructed_kwh),
         kwh(r.delivered_kwh),
@@ -92,12 +93,13 @@ pub fn earnings_csv(reports: &[EventReport]) -> Result<String, ServiceError> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<&str> = EARNINGS_HEADER.to_vec();
     header.push("total_gbp");
-    w.write_record(super::csv_record(&header))
+    w.write_record(crate::services::csv_record(&header))
         .map_err(csv_error)?;
     for r in reports {
         let mut row = earnings_row(r);
         row.push(gbp(r.earnings.total_gbp));
-        w.write_record(super::csv_record(&row)).map_err(csv_error)?;
+        w.write_record(crate::services::csv_record(&row))
+            .map_err(csv_error)?;
     }
     finish(w)
 }
@@ -106,7 +108,7 @@ pub fn earnings_csv(reports: &[EventReport]) -> Result<String, ServiceError> {
 /// and delivered in the reading's unit (kW per minute, kWh per half-hour).
 pub fn performance_csv(report: &EventReport) -> Result<String, ServiceError> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(super::csv_record([
+    w.write_record(crate::services::csv_record([
         "dispatch_id",
         "meterable_unit_id",
         "meterable_unit",
@@ -121,12 +123,12 @@ pub fn performance_csv(report: &EventReport) -> Result<String, ServiceError> {
     .map_err(csv_error)?;
     for unit in &report.units {
         for i in &unit.intervals {
-            w.write_record(super::csv_record([
+            w.write_record(crate::services::csv_record([
                 report.id.to_string(),
                 unit.meterable_unit_id.to_string(),
                 unit.meterable_unit.clone(),
                 unit.metering_granularity.as_str().to_owned(),
-                super::rfc3339(i.start),
+                crate::services::rfc3339(i.start),
                 unit.instructed_kw.to_string(),
                 kwh(i.baseline),
                 i.reading.map(kwh).unwrap_or_default(),
@@ -149,7 +151,7 @@ fn counts(s: &Statement) -> (i32, i32, f64) {
 /// Statements, one row per line and a total row per statement.
 pub fn statements_csv(statements: &[Statement]) -> Result<String, ServiceError> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(super::csv_record([
+    w.write_record(crate::services::csv_record([
         "statement_id",
         "month",
         "status",
@@ -191,7 +193,8 @@ pub fn statements_csv(statements: &[Statement]) -> Result<String, ServiceError> 
                 gbp(l.utilisation_gbp),
                 gbp(l.total_gbp),
             ]);
-            w.write_record(super::csv_record(&row)).map_err(csv_error)?;
+            w.write_record(crate::services::csv_record(&row))
+                .map_err(csv_error)?;
         }
         let mut total = head.to_vec();
         let (events, windows, mwh) = counts(s);
@@ -206,7 +209,7 @@ pub fn statements_csv(statements: &[Statement]) -> Result<String, ServiceError> 
             gbp(s.utilisation_gbp),
             gbp(s.total_gbp),
         ]);
-        w.write_record(super::csv_record(&total))
+        w.write_record(crate::services::csv_record(&total))
             .map_err(csv_error)?;
     }
     finish(w)
@@ -239,8 +242,8 @@ fn event_lines(r: &EventReport) -> Vec<String> {
         format!("{} · {} · {}", r.company, r.zone, r.programme),
         format!(
             "{} to {} (UTC) · instruction {} kW",
-            super::rfc3339(r.start),
-            super::rfc3339(r.end),
+            crate::services::rfc3339(r.start),
+            crate::services::rfc3339(r.end),
             r.power_change_kw
         ),
         format!(
@@ -281,7 +284,7 @@ pub fn performance_pdf(r: &EventReport) -> Vec<u8> {
                 .iter()
                 .map(|i| {
                     vec![
-                        super::rfc3339(i.start),
+                        crate::services::rfc3339(i.start),
                         kwh(i.baseline),
                         i.reading.map(kwh).unwrap_or_else(|| "missing".to_owned()),
                         kwh(i.response),
@@ -355,7 +358,7 @@ pub fn statement_pdf(s: &Statement) -> Vec<u8> {
         lines.push(format!("Re-issued: {reason}"));
     }
     if let Some(at) = s.issued_at {
-        lines.push(format!("Issued {}", super::rfc3339(at)));
+        lines.push(format!("Issued {}", crate::services::rfc3339(at)));
     }
     let mut rows: Vec<Vec<String>> = s
         .lines

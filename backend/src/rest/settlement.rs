@@ -5,7 +5,7 @@
 use super::Caller;
 use super::problem::{Problem, ProblemDetails};
 use crate::app::AppState;
-use crate::services::{report_files, statements};
+use crate::services::settlement::{files as report_files, statements};
 use axum::extract::{Path, Query, State, rejection::QueryRejection};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Json, Response};

@@ -3,13 +3,13 @@
 //! transaction per zone, as version 1. An operator may re-issue a statement with a reason,
 //! which freezes the current figures as the next version; earlier versions are kept.
 
-use super::availability::policy_of;
-use super::settlement::{self, month_bounds, pennies};
-use super::{Actor, ServiceError, assets, corrupt};
+use super::{self as settlement, month_bounds, pennies};
 use crate::db::entities::{
     availability_windows, dispatch_groups, event_report_versions, fsp_companies, operators, prices,
     programmes, settlement_months, statement_versions, zones,
 };
+use crate::services::availability::policy_of;
+use crate::services::{Actor, ServiceError, assets, corrupt};
 use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::Europe::London;
 use sea_orm::sea_query::Query;
@@ -749,7 +749,7 @@ pub async fn reissue(
             .report(&txn, event_id, company_id, event_version, report)
             .await?;
     }
-    super::audit_change(
+    crate::services::audit_change(
         &txn,
         now,
         actor.user_id(),

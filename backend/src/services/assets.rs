@@ -398,7 +398,7 @@ fn meterable_unit(
 
 pub(crate) fn programme(p: &programmes::Model) -> Result<Programme, ServiceError> {
     Ok(Programme {
-        policy: super::availability::policy_of(p)?,
+        policy: super::calendar::policy_of(p)?,
         id: public_id(&p.public_id)?,
         kind: ProgrammeKind::parse(&p.kind).ok_or_else(|| corrupt("programme kind"))?,
         name: p.name.clone(),

@@ -243,7 +243,7 @@ pub fn parse_template(
                 format!("{:?} is not MONDAY, TUESDAY, … or SUNDAY", &record[0]),
             );
         }
-        let minute = super::availability::parse_clock(&record[1], false);
+        let minute = super::calendar::parse_clock(&record[1], false);
         match minute {
             None => refuse(
                 line,
@@ -525,7 +525,7 @@ async fn store_profile(
 fn month_start(now: DateTime<Utc>) -> Option<(NaiveDate, DateTime<Utc>)> {
     let local = now.with_timezone(&London).date_naive();
     let first = local.with_day(1)?;
-    Some((first, super::availability::london_instant(first, 0)?))
+    Some((first, super::calendar::london_instant(first, 0)?))
 }
 
 /// The scheduled job: computes the automatic profile of every automatic-method unit that

@@ -6,7 +6,7 @@
 //! with the queued mail, records it, so neither a restart nor a second instance sends it
 //! again. Contents come from the same services the pages use, as that user sees them.
 
-use super::availability::london_instant;
+use super::calendar::london_instant;
 use super::settlement::statements;
 use super::{Actor, ServiceError, accounts, dispatch};
 use crate::db::entities::{scheduled_emails, users};

@@ -6,6 +6,7 @@ pub mod api_tokens;
 pub mod assets;
 pub mod availability;
 pub mod baselines;
+pub mod calendar;
 pub mod configuration;
 pub mod digests;
 pub mod dispatch;

@@ -16,9 +16,9 @@ pub(super) async fn weekly_minutes(
     at: DateTime<Utc>,
 ) -> Result<i64, ServiceError> {
     let week = WeekCommencing::containing(at.with_timezone(&London).date_naive());
-    let from = crate::services::availability::london_instant(week.date(), 0)
-        .ok_or_else(|| corrupt("week"))?;
-    let to = crate::services::availability::london_instant(week.next().date(), 0)
+    let from =
+        crate::services::calendar::london_instant(week.date(), 0).ok_or_else(|| corrupt("week"))?;
+    let to = crate::services::calendar::london_instant(week.next().date(), 0)
         .ok_or_else(|| corrupt("week"))?;
     Ok(dispatch_events::Entity::find()
         .filter(dispatch_events::Column::DispatchGroupId.eq(group_id))

@@ -12,7 +12,7 @@ use crate::db::entities::{
 };
 use crate::ids::new_public_id;
 use crate::mail::{Email, Mailer, html_escape};
-use crate::services::availability::policy_of;
+use crate::services::calendar::policy_of;
 use crate::services::{
     Actor, FieldError, ServiceError, accounts, assets, corrupt, rfc3339, webhooks,
 };

@@ -7,7 +7,7 @@ use super::insert_message;
 use crate::db::entities::{
     dispatch_events, dispatch_groups, meterable_units, programmes, schedule_notices, zones,
 };
-use crate::services::availability::{london_instant, parse_clock, policy_of};
+use crate::services::calendar::{london_instant, parse_clock, policy_of};
 use crate::services::{ServiceError, rfc3339};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Europe::London;

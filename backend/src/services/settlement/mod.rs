@@ -20,8 +20,8 @@ use crate::db::entities::{
     availability_windows, dispatch_events, dispatch_groups, fsp_companies, meterable_units, prices,
     programmes, readings, zones,
 };
-use crate::services::availability::{london_instant, policy_of};
 use crate::services::baselines::{self, Source};
+use crate::services::calendar::{london_instant, policy_of};
 use crate::services::{Actor, ServiceError, assets, corrupt};
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Europe::London;

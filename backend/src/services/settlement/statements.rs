@@ -8,7 +8,7 @@ use crate::db::entities::{
     availability_windows, dispatch_groups, event_report_versions, fsp_companies, operators, prices,
     programmes, settlement_months, statement_versions, zones,
 };
-use crate::services::availability::policy_of;
+use crate::services::calendar::policy_of;
 use crate::services::{Actor, ServiceError, assets, corrupt};
 use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::Europe::London;
@@ -23,20 +23,15 @@ use shared::{
 };
 use std::collections::{BTreeMap, HashMap};
 
-/// The month whose statements become final at `now`: at 00:00 London on the 15th, the
-/// previous month.
-pub fn finalisable(now: DateTime<Utc>) -> Month {
-    let local = now.with_timezone(&London).date_naive();
-    let month = Month::of(local).previous();
-    if local.day() >= 15 {
-        month
-    } else {
-        month.previous()
-    }
-}
+mod finalisation;
+pub use finalisation::*;
 
 /// A statement's stable id: `{month}.{zone slug}.{company public id}`.
-fn statement_id(month: Month, zone: &zones::Model, company: &fsp_companies::Model) -> String {
+pub(super) fn statement_id(
+    month: Month,
+    zone: &zones::Model,
+    company: &fsp_companies::Model,
+) -> String {
     format!("{month}.{}.{}", zone.slug, company.public_id)
 }
 
@@ -248,172 +243,8 @@ pub async fn compute_zone(
     Ok((statements, reports))
 }
 
-async fn is_final(
-    db: &impl ConnectionTrait,
-    zone_id: i32,
-    month: Month,
-) -> Result<bool, ServiceError> {
-    Ok(settlement_months::Entity::find()
-        .filter(settlement_months::Column::ZoneId.eq(zone_id))
-        .filter(settlement_months::Column::Month.eq(month.to_string()))
-        .one(db)
-        .await?
-        .is_some())
-}
-
-fn frozen<T: serde::Serialize>(value: &T) -> Result<String, ServiceError> {
-    serde_json::to_string(value).map_err(|e| corrupt(&format!("report body: {e}")))
-}
-
-fn thawed<T: serde::de::DeserializeOwned>(body: &str) -> Result<T, ServiceError> {
-    serde_json::from_str(body).map_err(|e| corrupt(&format!("stored report: {e}")))
-}
-
-/// Makes `month` final for `zone` unless it already is: every statement and event report
-/// frozen as version 1, all in one transaction, so a crash part-way leaves the month
-/// provisional and the next run starts again. Returns whether this call finalised it.
-pub async fn finalise(
-    db: &DatabaseConnection,
-    zone: &zones::Model,
-    month: Month,
-    now: DateTime<Utc>,
-) -> Result<bool, ServiceError> {
-    if is_final(db, zone.id, month).await? {
-        return Ok(false);
-    }
-    let (statements, reports) = compute_zone(db, zone, None, month, now, true).await?;
-    let txn = db.begin().await?;
-    // First, so that a second instance finalising at the same moment waits here and then
-    // fails on the unique key rather than writing a second version 1.
-    let claimed = settlement_months::ActiveModel {
-        zone_id: Set(zone.id),
-        month: Set(month.to_string()),
-        finalised_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await;
-    if claimed.is_err() && is_final(db, zone.id, month).await? {
-        return Ok(false);
-    }
-    claimed?;
-    let frozen_at = Frozen {
-        zone_id: zone.id,
-        month,
-        now,
-    };
-    for (event_id, company_id, report) in reports {
-        frozen_at
-            .report(&txn, event_id, company_id, 1, report)
-            .await?;
-    }
-    for statement in statements {
-        let company = company_by_public_id(&txn, statement.company_id.as_str()).await?;
-        frozen_at
-            .statement(&txn, company.id, 1, None, None, statement)
-            .await?;
-    }
-    txn.commit().await?;
-    Ok(true)
-}
-
-/// Where and when reports are frozen.
-struct Frozen {
-    zone_id: i32,
-    month: Month,
-    now: DateTime<Utc>,
-}
-
-impl Frozen {
-    /// Stores `report` as final version `version` of its event.
-    async fn report(
-        &self,
-        db: &impl ConnectionTrait,
-        event_id: i32,
-        company_id: i32,
-        version: i32,
-        mut report: EventReport,
-    ) -> Result<(), ServiceError> {
-        report.status = ReportStatus::Final;
-        report.version = version;
-        event_report_versions::ActiveModel {
-            dispatch_event_id: Set(event_id),
-            company_id: Set(company_id),
-            zone_id: Set(self.zone_id),
-            month: Set(self.month.to_string()),
-            version: Set(version),
-            issued_at: Set(self.now),
-            body: Set(frozen(&report)?),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
-        Ok(())
-    }
-
-    /// Stores `statement` as final version `version` (re-issues carry who and why).
-    async fn statement(
-        &self,
-        db: &impl ConnectionTrait,
-        company_id: i32,
-        version: i32,
-        by: Option<i32>,
-        reason: Option<&str>,
-        mut statement: Statement,
-    ) -> Result<Statement, ServiceError> {
-        statement.status = ReportStatus::Final;
-        statement.version = version;
-        statement.reason = reason.map(str::to_owned);
-        statement.issued_at = Some(self.now);
-        statement_versions::ActiveModel {
-            company_id: Set(company_id),
-            zone_id: Set(self.zone_id),
-            month: Set(self.month.to_string()),
-            version: Set(version),
-            reason: Set(statement.reason.clone()),
-            issued_at: Set(self.now),
-            issued_by_user_id: Set(by),
-            body: Set(frozen(&statement)?),
-            ..Default::default()
-        }
-        .insert(db)
-        .await?;
-        Ok(statement)
-    }
-}
-
-async fn company_by_public_id(
-    db: &impl ConnectionTrait,
-    id: &str,
-) -> Result<fsp_companies::Model, ServiceError> {
-    fsp_companies::Entity::find()
-        .filter(fsp_companies::Column::PublicId.eq(id))
-        .one(db)
-        .await?
-        .ok_or(ServiceError::NotFound("company"))
-}
-
-/// The scheduler's job: finalises, in every zone, the month due at `now` (and the one
-/// before, should the server have been down on the 15th). Returns how many zone-months it
-/// finalised; running it again changes nothing.
-pub async fn finalise_due(
-    db: &DatabaseConnection,
-    now: DateTime<Utc>,
-) -> Result<usize, ServiceError> {
-    let month = finalisable(now);
-    let mut done = 0;
-    for zone in zones::Entity::find().all(db).await? {
-        for month in [month.previous(), month] {
-            if finalise(db, &zone, month, now).await? {
-                done += 1;
-            }
-        }
-    }
-    Ok(done)
-}
-
 /// The zones the caller may see reports in, narrowed to `slug` when given.
-async fn zones_in_scope(
+pub(super) async fn zones_in_scope(
     db: &impl ConnectionTrait,
     actor: &Actor,
     slug: Option<&str>,
@@ -447,7 +278,7 @@ async fn zones_in_scope(
     Ok(query.all(db).await?)
 }
 
-fn company_of(actor: &Actor) -> Option<i32> {
+pub(super) fn company_of(actor: &Actor) -> Option<i32> {
     match actor {
         Actor::Participant { company_id, .. } => Some(*company_id),
         _ => None,
@@ -509,7 +340,7 @@ pub async fn event_report(
 }
 
 /// The latest frozen version of each of the zone's statements for `month`.
-async fn latest_versions(
+pub(super) async fn latest_versions(
     db: &impl ConnectionTrait,
     zone_id: i32,
     month: Month,
@@ -576,7 +407,7 @@ pub async fn final_statements(
 }
 
 /// Splits a statement id into its month, zone and company, if the caller may see them.
-async fn resolve(
+pub(super) async fn resolve(
     db: &impl ConnectionTrait,
     actor: &Actor,
     id: &str,
@@ -783,7 +614,7 @@ pub async fn final_event_reports(
 }
 
 /// The latest frozen version of each of the zone's event reports for `month`.
-async fn latest_reports(
+pub(super) async fn latest_reports(
     db: &impl ConnectionTrait,
     zone_id: i32,
     month: Month,

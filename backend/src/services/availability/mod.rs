@@ -3,11 +3,10 @@
 //! or rejects them; auto-accept programmes (Restore) are accepted at the lock by
 //! [`auto_accept_due`], which the scheduler runs. Every local time is Europe/London.
 
-use super::{Actor, FieldError, ServiceError, assets, corrupt};
 use crate::db::entities::{availability_windows, dispatch_groups, programmes, zones};
 use crate::ids::new_public_id;
-use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
-use chrono_tz::Europe::London;
+use crate::services::{Actor, FieldError, ServiceError, assets, corrupt};
+use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
@@ -15,93 +14,18 @@ use sea_orm::{
 };
 use shared::{
     AcceptanceRow, AvailabilityDay, AvailabilityWeek, AvailabilityWindow, DeclarationStatus,
-    ProgrammeKind, ProgrammePolicy, PublicId, WeekCommencing, WindowInput, long_date,
+    ProgrammePolicy, PublicId, WeekCommencing, WindowInput, long_date,
 };
 use std::collections::HashMap;
+
+mod acceptance;
+pub use acceptance::*;
+
+use crate::services::calendar::{instant_label, lock_at, london_instant, parse_clock, policy_of};
 
 /// What participants are told about declarations (guide §3.4).
 pub const MANAGED_BY_OPERATOR: &str =
     "Availability declarations for this programme are managed by the Operator";
-
-/// A programme's policy: its stored one, or the defaults of its kind.
-pub fn policy_of(programme: &programmes::Model) -> Result<ProgrammePolicy, ServiceError> {
-    match programme.policy.as_deref() {
-        Some(json) => {
-            serde_json::from_str(json).map_err(|e| corrupt(&format!("programme policy: {e}")))
-        }
-        None => {
-            let kind =
-                ProgrammeKind::parse(&programme.kind).ok_or_else(|| corrupt("programme kind"))?;
-            Ok(ProgrammePolicy::defaults(kind))
-        }
-    }
-}
-
-/// `HH:MM` as minutes after midnight; `24:00` only where `end_of_day` allows it.
-pub fn parse_clock(text: &str, end_of_day: bool) -> Option<u32> {
-    let (h, m) = text.split_once(':')?;
-    if h.len() != 2 || m.len() != 2 {
-        return None;
-    }
-    let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
-    match (h, m) {
-        (24, 0) if end_of_day => Some(24 * 60),
-        (0..=23, 0..=59) => Some(h * 60 + m),
-        _ => None,
-    }
-}
-
-/// The instant of a London local date and `HH:MM` (`24:00` is the next midnight). None
-/// for a time the spring clock change skips; the earlier of the two in the autumn.
-pub fn london_instant(date: NaiveDate, minutes: u32) -> Option<DateTime<Utc>> {
-    let (date, minutes) = if minutes == 24 * 60 {
-        (date.succ_opt()?, 0)
-    } else {
-        (date, minutes)
-    };
-    let time = NaiveTime::from_hms_opt(minutes / 60, minutes % 60, 0)?;
-    London
-        .from_local_datetime(&date.and_time(time))
-        .earliest()
-        .map(|t| t.with_timezone(&Utc))
-}
-
-/// When declarations for `week` lock under `policy`.
-pub fn lock_at(
-    policy: &ProgrammePolicy,
-    week: WeekCommencing,
-) -> Result<DateTime<Utc>, ServiceError> {
-    weekly_instant(
-        week,
-        policy.declaration_lock_day.offset(),
-        &policy.declaration_lock_time,
-    )
-}
-
-/// A day and time of the week before `week`, as an instant.
-fn weekly_instant(
-    week: WeekCommencing,
-    offset: u32,
-    time: &str,
-) -> Result<DateTime<Utc>, ServiceError> {
-    let day = week.previous().date() + chrono::Days::new(u64::from(offset));
-    let minutes = parse_clock(time, false).ok_or_else(|| corrupt("policy time"))?;
-    london_instant(day, minutes)
-        // A policy time inside the spring gap happens at the first minute after it.
-        .or_else(|| london_instant(day, minutes + 60))
-        .ok_or_else(|| corrupt("policy time"))
-}
-
-/// "23:59 on Wednesday 12th February 2025".
-fn instant_label(at: DateTime<Utc>) -> String {
-    let local = at.with_timezone(&London);
-    format!(
-        "{} on {} {}",
-        local.format("%H:%M"),
-        local.format("%A"),
-        long_date(local.date_naive())
-    )
-}
 
 fn require_operator(actor: &Actor) -> Result<(), ServiceError> {
     match actor {
@@ -186,7 +110,8 @@ pub async fn week(
         london_instant(week.date(), 0).ok_or_else(|| corrupt("week start"))?,
         london_instant(week.next().date(), 0).ok_or_else(|| corrupt("week end"))?,
     );
-    let baseline = super::baselines::group_half_hours(db, group.id, week_start, week_end).await?;
+    let baseline =
+        crate::services::baselines::group_half_hours(db, group.id, week_start, week_end).await?;
     Ok(AvailabilityWeek {
         week_commencing: week.to_string(),
         programme_id: public_id(&programme.public_id)?,
@@ -380,7 +305,7 @@ pub async fn declare(
     }
     .insert(&txn)
     .await?;
-    super::audit_change(
+    crate::services::audit_change(
         &txn,
         now,
         actor.user_id(),
@@ -472,7 +397,7 @@ pub async fn update(
     active.declared_kw = Set(input.kw);
     active.updated_at = Set(now);
     let row = active.update(&txn).await?;
-    super::audit_change(
+    crate::services::audit_change(
         &txn,
         now,
         actor.user_id(),
@@ -507,7 +432,7 @@ pub async fn remove(
     availability_windows::Entity::delete_by_id(row.id)
         .exec(&txn)
         .await?;
-    super::audit_change(
+    crate::services::audit_change(
         &txn,
         now,
         actor.user_id(),
@@ -576,7 +501,7 @@ pub async fn decide(
             group.name, row.day, row.start_local, row.end_local, row.declared_kw
         );
         let row = set_decision(&txn, row, accept, actor.user_id(), now).await?;
-        super::audit_change(
+        crate::services::audit_change(
             &txn,
             now,
             actor.user_id(),
@@ -706,7 +631,7 @@ pub async fn auto_accept_due(
                 group.name, row.day, row.start_local, row.end_local, row.declared_kw
             );
             set_decision(&txn, row, true, None, now).await?;
-            super::audit_change(
+            crate::services::audit_change(
                 &txn,
                 now,
                 None,
@@ -723,166 +648,9 @@ pub async fn auto_accept_due(
     Ok(accepted)
 }
 
-/// Every declaration of a week across the programmes and zones the caller may see, for
-/// Availability › Acceptance Decisions and its CSV.
-pub async fn acceptance(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    week: WeekCommencing,
-) -> Result<Vec<AcceptanceRow>, ServiceError> {
-    let rows = availability_windows::Entity::find()
-        .filter(availability_windows::Column::WeekCommencing.eq(week.date()))
-        .filter(
-            availability_windows::Column::DispatchGroupId
-                .in_subquery(assets::visible_group_ids(actor)),
-        )
-        .all(db)
-        .await?;
-    let group_ids: Vec<i32> = rows.iter().map(|r| r.dispatch_group_id).collect();
-    let groups: HashMap<i32, dispatch_groups::Model> = dispatch_groups::Entity::find()
-        .filter(dispatch_groups::Column::Id.is_in(group_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|g| (g.id, g))
-        .collect();
-    let zone_ids: Vec<i32> = groups.values().map(|g| g.zone_id).collect();
-    let zones: HashMap<i32, zones::Model> = zones::Entity::find()
-        .filter(zones::Column::Id.is_in(zone_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|z| (z.id, z))
-        .collect();
-    let programme_ids: Vec<i32> = rows.iter().map(|r| r.programme_id).collect();
-    let programmes: HashMap<i32, programmes::Model> = programmes::Entity::find()
-        .filter(programmes::Column::Id.is_in(programme_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
-    let mut out = Vec::with_capacity(rows.len());
-    for r in rows {
-        let group = groups
-            .get(&r.dispatch_group_id)
-            .ok_or_else(|| corrupt("window group"))?;
-        let zone = zones
-            .get(&group.zone_id)
-            .ok_or_else(|| corrupt("group zone"))?;
-        let programme = programmes
-            .get(&r.programme_id)
-            .ok_or_else(|| corrupt("window programme"))?;
-        out.push(AcceptanceRow {
-            zone: zone.slug.clone(),
-            programme: programme.name.clone(),
-            dispatch_group_id: public_id(&group.public_id)?,
-            dispatch_group: group.name.clone(),
-            date: r.day.format("%Y-%m-%d").to_string(),
-            window_start: r.start_local.clone(),
-            window_end: r.end_local.clone(),
-            declared_kw: r.declared_kw,
-            status: DeclarationStatus::parse(&r.status).ok_or_else(|| corrupt("window status"))?,
-            acceptance_start: r.acceptance_start,
-            acceptance_end: r.acceptance_end,
-            accepted_kw: r.accepted_kw,
-        });
-    }
-    out.sort_by(|a, b| {
-        (
-            &a.zone,
-            &a.programme,
-            &a.dispatch_group,
-            &a.date,
-            &a.window_start,
-        )
-            .cmp(&(
-                &b.zone,
-                &b.programme,
-                &b.dispatch_group,
-                &b.date,
-                &b.window_start,
-            ))
-    });
-    Ok(out)
-}
-
-/// The acceptance download (guide §3.6): acceptance columns filled for accepted rows only.
-pub fn acceptance_csv(rows: &[AcceptanceRow]) -> Result<String, ServiceError> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let fail = |e: csv::Error| corrupt(&format!("CSV: {e}"));
-    writer
-        .write_record(shared::ACCEPTANCE_CSV_HEADER.split(','))
-        .map_err(fail)?;
-    let instant = |t: Option<DateTime<Utc>>| t.map(super::rfc3339).unwrap_or_default();
-    for r in rows {
-        writer
-            .write_record(super::csv_record([
-                r.zone.clone(),
-                r.programme.clone(),
-                r.dispatch_group_id.to_string(),
-                r.dispatch_group.clone(),
-                r.date.clone(),
-                r.window_start.clone(),
-                r.window_end.clone(),
-                r.declared_kw.to_string(),
-                r.status.as_str().to_owned(),
-                instant(r.acceptance_start),
-                instant(r.acceptance_end),
-                r.accepted_kw.map(|k| k.to_string()).unwrap_or_default(),
-            ]))
-            .map_err(fail)?;
-    }
-    let bytes = writer
-        .into_inner()
-        .map_err(|e| corrupt(&format!("CSV: {e}")))?;
-    String::from_utf8(bytes).map_err(|e| corrupt(&format!("CSV: {e}")))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn date(s: &str) -> NaiveDate {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
-    }
-
-    #[test]
-    fn the_default_lock_is_wednesday_2359_of_the_week_before() {
-        let policy = ProgrammePolicy::defaults(ProgrammeKind::Dynamic);
-        let week = WeekCommencing::parse("2025-02-17").expect("week");
-        let lock = lock_at(&policy, week).expect("lock");
-        assert_eq!(lock.to_rfc3339(), "2025-02-12T23:59:00+00:00");
-        assert_eq!(instant_label(lock), "23:59 on Wednesday 12th February 2025");
-        // In summer London is an hour ahead of UTC.
-        let summer = WeekCommencing::parse("2025-07-14").expect("week");
-        assert_eq!(
-            lock_at(&policy, summer).expect("lock").to_rfc3339(),
-            "2025-07-09T22:59:00+00:00"
-        );
-    }
-
-    #[test]
-    fn local_times_follow_the_clock_changes() {
-        // 29 March 2026: 01:00 London does not exist; 02:00 is 01:00 UTC.
-        assert_eq!(london_instant(date("2026-03-29"), 60), None);
-        assert_eq!(
-            london_instant(date("2026-03-29"), 120).map(|t| t.to_rfc3339()),
-            Some("2026-03-29T01:00:00+00:00".to_owned())
-        );
-        // 25 October 2026: 01:30 happens twice; a window starts at the first.
-        assert_eq!(
-            london_instant(date("2026-10-25"), 90).map(|t| t.to_rfc3339()),
-            Some("2026-10-25T00:30:00+00:00".to_owned())
-        );
-        assert_eq!(
-            london_instant(date("2026-10-25"), 24 * 60).map(|t| t.to_rfc3339()),
-            Some("2026-10-26T00:00:00+00:00".to_owned())
-        );
-        assert_eq!(parse_clock("24:00", false), None);
-        assert_eq!(parse_clock("7:30", false), None);
-        assert_eq!(parse_clock("23:59", false), Some(1439));
-    }
 
     #[test]
     fn a_window_is_checked_field_by_field() {

@@ -2,13 +2,13 @@
 //! groups, meterable units and marketplace units. Operators change only their own zones;
 //! FSPs read the result on the Meterable Units page. Every change is audited.
 
-use super::availability::parse_clock;
-use super::{Actor, FieldError, ServiceError, assets};
 use crate::db::entities::{
     dispatch_groups, fsp_companies, marketplace_units, meterable_units, prices, programmes,
     readings, zones,
 };
 use crate::ids::new_public_id;
+use crate::services::calendar::parse_clock;
+use crate::services::{Actor, FieldError, ServiceError, assets};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -20,9 +20,12 @@ use shared::{
     PriceInput, Programme, ProgrammePolicy, ZoneSlug,
 };
 
+mod network;
+pub use network::*;
+
 /// The operator a configuration change acts for; FSPs and platform admins configure
 /// nothing (operators own their networks' settings).
-fn operator_of(actor: &Actor) -> Result<i32, ServiceError> {
+pub(super) fn operator_of(actor: &Actor) -> Result<i32, ServiceError> {
     match actor {
         Actor::Operator { operator_id, .. } => Ok(*operator_id),
         _ => Err(ServiceError::Forbidden(
@@ -33,7 +36,7 @@ fn operator_of(actor: &Actor) -> Result<i32, ServiceError> {
 }
 
 /// A programme of one of the operator's zones.
-async fn own_programme(
+pub(super) async fn own_programme(
     db: &DatabaseConnection,
     operator_id: i32,
     programme_id: &str,
@@ -106,7 +109,7 @@ pub async fn update_policy(
     let mut active: programmes::ActiveModel = programme.into();
     active.policy = Set(Some(json));
     let updated = active.update(&txn).await?;
-    super::audit_change(
+    crate::services::audit_change(
         &txn,
         now,
         actor.user_id(),
@@ -121,7 +124,7 @@ pub async fn update_policy(
 }
 
 /// Pounds to whole pence; refuses negative, non-finite and sub-penny amounts.
-fn pence(name: &str, value: Option<f64>, errors: &mut Vec<FieldError>) -> Option<i64> {
+pub(super) fn pence(name: &str, value: Option<f64>, errors: &mut Vec<FieldError>) -> Option<i64> {
     let v = value?;
     let p = (v * 100.0).round();
     if !v.is_finite() || v < 0.0 {
@@ -135,11 +138,11 @@ fn pence(name: &str, value: Option<f64>, errors: &mut Vec<FieldError>) -> Option
     }
 }
 
-fn runtime(minutes: Option<i32>) -> String {
+pub(super) fn runtime(minutes: Option<i32>) -> String {
     minutes.map_or_else(|| "none".to_owned(), |m| m.to_string())
 }
 
-fn money(pence: Option<i64>) -> String {
+pub(super) fn money(pence: Option<i64>) -> String {
     pence.map_or_else(
         || "none".to_owned(),
         |p| format!("£{:.2}", p as f64 / 100.0),
@@ -213,7 +216,7 @@ pub async fn set_price(
     )
     .exec_without_returning(&txn)
     .await?;
-    super::audit_change(
+    crate::services::audit_change(
         &txn,
         now,
         actor.user_id(),
@@ -234,7 +237,7 @@ pub async fn set_price(
     assets::get_dispatch_group(db, actor, now, group_id).await
 }
 
-fn check_group(input: &DispatchGroupInput) -> Vec<FieldError> {
+pub(super) fn check_group(input: &DispatchGroupInput) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
@@ -277,7 +280,7 @@ fn check_group(input: &DispatchGroupInput) -> Vec<FieldError> {
     errors
 }
 
-async fn name_taken(
+pub(super) async fn name_taken(
     db: &impl ConnectionTrait,
     zone_id: i32,
     name: &str,
@@ -292,7 +295,7 @@ async fn name_taken(
     Ok(query.count(db).await? > 0)
 }
 
-async fn replace_marketplace_units(
+pub(super) async fn replace_marketplace_units(
     db: &impl ConnectionTrait,
     group: i32,
     references: &[String],
@@ -342,7 +345,7 @@ pub async fn create_dispatch_group(
     let mut errors = check_group(&input);
     let company_row = fsp_companies::Entity::find()
         .filter(fsp_companies::Column::Name.eq(company))
-        .filter(super::organisations::contracted_by(
+        .filter(crate::services::organisations::contracted_by(
             fsp_companies::Column::Id,
             operator_id,
         ))
@@ -378,7 +381,7 @@ pub async fn create_dispatch_group(
     .insert(&txn)
     .await?;
     replace_marketplace_units(&txn, group.id, &input.marketplace_units, now).await?;
-    super::audit_change(
+    crate::services::audit_change(
         &txn,
         now,
         actor.user_id(),
@@ -434,7 +437,7 @@ pub async fn update_dispatch_group(
     active.weekly_runtime_minutes = Set(input.weekly_runtime_minutes);
     active.update(&txn).await?;
     replace_marketplace_units(&txn, id, &input.marketplace_units, now).await?;
-    super::audit_change(
+    crate::services::audit_change(
         &txn,
         now,
         actor.user_id(),
@@ -475,7 +478,7 @@ pub async fn retire_dispatch_group(
     let mut active: dispatch_groups::ActiveModel = group.into();
     active.retired_at = Set(Some(now));
     active.update(&txn).await?;
-    super::audit_change(
+    crate::services::audit_change(
         &txn,
         now,
         actor.user_id(),
@@ -489,7 +492,7 @@ pub async fn retire_dispatch_group(
     Ok(())
 }
 
-fn check_unit(input: &MeterableUnitInput) -> Result<(), ServiceError> {
+pub(super) fn check_unit(input: &MeterableUnitInput) -> Result<(), ServiceError> {
     let name = input.name.trim();
     if name.is_empty() || name.chars().count() > 100 {
         return Err(ServiceError::invalid("name", "must be 1 to 100 characters"));
@@ -528,7 +531,7 @@ pub async fn create_meterable_unit(
     }
     .insert(&txn)
     .await?;
-    super::audit_change(
+    crate::services::audit_change(
         &txn,
         now,
         actor.user_id(),
@@ -576,7 +579,7 @@ pub async fn update_meterable_unit(
     active.name = Set(input.name.trim().to_owned());
     active.metering_granularity = Set(input.metering_granularity.as_str().to_owned());
     active.update(&txn).await?;
-    super::audit_change(
+    crate::services::audit_change(
         &txn,
         now,
         actor.user_id(),
@@ -607,7 +610,7 @@ pub async fn retire_meterable_unit(
     let mut active: meterable_units::ActiveModel = unit.into();
     active.retired_at = Set(Some(now));
     active.update(&txn).await?;
-    super::audit_change(
+    crate::services::audit_change(
         &txn,
         now,
         actor.user_id(),
@@ -619,206 +622,4 @@ pub async fn retire_meterable_unit(
     .await?;
     txn.commit().await?;
     Ok(())
-}
-
-/// The programmes a new zone starts with, each with its kind's default policy.
-pub const STANDARD_PROGRAMMES: &[(shared::ProgrammeKind, bool)] = &[
-    (shared::ProgrammeKind::Sustain, false),
-    (shared::ProgrammeKind::Secure, false),
-    (shared::ProgrammeKind::Dynamic, false),
-    (shared::ProgrammeKind::Restore, false),
-    (shared::ProgrammeKind::EmergencyFlex, false),
-];
-
-/// Creates one of the operator's zones (a sandbox zone for integration testing when
-/// `sandbox`), with the standard programmes.
-pub async fn create_zone(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    now: DateTime<Utc>,
-    slug: &str,
-    name: &str,
-    sandbox: bool,
-) -> Result<shared::Zone, ServiceError> {
-    let operator_id = operator_of(actor)?;
-    let mut errors = Vec::new();
-    let slug_ok = ZoneSlug::parse(slug).ok();
-    if slug_ok.is_none() {
-        errors.push(FieldError::new(
-            "id",
-            "must be lower-case letters, digits and hyphens, e.g. isle-of-skye",
-        ));
-    } else if zones::Entity::find()
-        .filter(zones::Column::Slug.eq(slug))
-        .count(db)
-        .await?
-        > 0
-    {
-        errors.push(FieldError::new("id", "is already used"));
-    }
-    if name.trim().is_empty() || name.trim().chars().count() > 100 {
-        errors.push(FieldError::new("name", "must be 1 to 100 characters"));
-    }
-    if !errors.is_empty() {
-        return Err(ServiceError::Invalid(errors));
-    }
-    let txn = db.begin().await?;
-    let zone = zones::ActiveModel {
-        slug: Set(slug.to_owned()),
-        operator_id: Set(operator_id),
-        name: Set(name.trim().to_owned()),
-        sandbox: Set(sandbox),
-        created_at: Set(now),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    for (kind, auction) in STANDARD_PROGRAMMES {
-        programmes::ActiveModel {
-            public_id: Set(new_public_id().to_string()),
-            zone_id: Set(zone.id),
-            kind: Set(kind.as_str().to_owned()),
-            auction: Set(*auction),
-            name: Set(kind.label().to_owned()),
-            product_code: Set(kind.product_code().map(|c| c.as_str().to_owned())),
-            created_at: Set(now),
-            policy: Set(None),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-    }
-    super::audit_change(
-        &txn,
-        now,
-        actor.user_id(),
-        operator_id,
-        None,
-        "zone_created",
-        format!(
-            "{slug} ({}){}",
-            zone.name,
-            if sandbox { ", sandbox" } else { "" }
-        ),
-    )
-    .await?;
-    txn.commit().await?;
-    let zone_slug = slug_ok.ok_or(ServiceError::NotFound("zone"))?;
-    assets::list_zones(db, actor, now)
-        .await?
-        .into_iter()
-        .find(|z| z.id == zone_slug)
-        .ok_or(ServiceError::NotFound("zone"))
-}
-
-/// Renames one of the operator's zones or changes whether it is a sandbox.
-pub async fn update_zone(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    now: DateTime<Utc>,
-    slug: &ZoneSlug,
-    name: &str,
-    sandbox: bool,
-) -> Result<shared::Zone, ServiceError> {
-    let operator_id = operator_of(actor)?;
-    let zone = zones::Entity::find()
-        .filter(zones::Column::Slug.eq(slug.as_str()))
-        .filter(zones::Column::OperatorId.eq(operator_id))
-        .one(db)
-        .await?
-        .ok_or(ServiceError::NotFound("zone"))?;
-    if name.trim().is_empty() || name.trim().chars().count() > 100 {
-        return Err(ServiceError::invalid("name", "must be 1 to 100 characters"));
-    }
-    let txn = db.begin().await?;
-    let detail = format!(
-        "{}: {} → {}, sandbox {} → {sandbox}",
-        zone.slug,
-        zone.name,
-        name.trim(),
-        zone.sandbox
-    );
-    let mut active: zones::ActiveModel = zone.into();
-    active.name = Set(name.trim().to_owned());
-    active.sandbox = Set(sandbox);
-    active.update(&txn).await?;
-    super::audit_change(
-        &txn,
-        now,
-        actor.user_id(),
-        operator_id,
-        None,
-        "zone_changed",
-        detail,
-    )
-    .await?;
-    txn.commit().await?;
-    assets::list_zones(db, actor, now)
-        .await?
-        .into_iter()
-        .find(|z| &z.id == slug)
-        .ok_or(ServiceError::NotFound("zone"))
-}
-
-/// Adds a programme to one of the operator's zones, e.g. the auction variant of a product,
-/// with its kind's default policy.
-pub async fn create_programme(
-    db: &DatabaseConnection,
-    actor: &Actor,
-    now: DateTime<Utc>,
-    zone: &ZoneSlug,
-    kind: shared::ProgrammeKind,
-    auction: bool,
-) -> Result<Programme, ServiceError> {
-    let operator_id = operator_of(actor)?;
-    let zone_row = zones::Entity::find()
-        .filter(zones::Column::Slug.eq(zone.as_str()))
-        .filter(zones::Column::OperatorId.eq(operator_id))
-        .one(db)
-        .await?
-        .ok_or(ServiceError::NotFound("zone"))?;
-    let exists = programmes::Entity::find()
-        .filter(programmes::Column::ZoneId.eq(zone_row.id))
-        .filter(programmes::Column::Kind.eq(kind.as_str()))
-        .filter(programmes::Column::Auction.eq(auction))
-        .count(db)
-        .await?
-        > 0;
-    if exists {
-        return Err(ServiceError::invalid(
-            "kind",
-            "the zone already runs this programme",
-        ));
-    }
-    let name = if auction {
-        format!("{} (auction)", kind.label())
-    } else {
-        kind.label().to_owned()
-    };
-    let txn = db.begin().await?;
-    let row = programmes::ActiveModel {
-        public_id: Set(new_public_id().to_string()),
-        zone_id: Set(zone_row.id),
-        kind: Set(kind.as_str().to_owned()),
-        auction: Set(auction),
-        name: Set(name.clone()),
-        product_code: Set(kind.product_code().map(|c| c.as_str().to_owned())),
-        created_at: Set(now),
-        policy: Set(None),
-        ..Default::default()
-    }
-    .insert(&txn)
-    .await?;
-    super::audit_change(
-        &txn,
-        now,
-        actor.user_id(),
-        operator_id,
-        None,
-        "programme_created",
-        format!("{} in {}", name, zone_row.slug),
-    )
-    .await?;
-    txn.commit().await?;
-    assets::programme(&row)
 }

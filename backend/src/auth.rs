@@ -1,9 +1,9 @@
 //! Who is calling: the one place adapters learn the caller's identity, and the session
 //! cookie that carries it.
 
-use crate::app::AppState;
-use crate::rest::problem::Problem;
+use crate::problem::Problem;
 use crate::services::{Actor, ServiceError, accounts, api_tokens};
+use crate::state::AppState;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 
 /// `__Host-` pins the cookie to this origin; browsers accept the prefix only with Secure,

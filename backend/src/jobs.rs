@@ -2,10 +2,10 @@
 //! what is due from the database and `now`, and is idempotent, so a restart, downtime or a
 //! second instance neither loses nor repeats work: the next tick catches up.
 
-use crate::app::AppState;
 use crate::services::dispatch::schedules;
 use crate::services::settlement::statements;
 use crate::services::{availability, baselines, digests, throttle};
+use crate::state::AppState;
 use std::time::Duration;
 
 /// How often due work is looked for. Declaration locks are minute-precise; a tick a few

@@ -1,8 +1,8 @@
 //! Serves the browser app: hashed assets are cached for a year, everything else is
 //! revalidated, and client-side routes fall back to `index.html`.
 
-use crate::app::AppState;
 use crate::config::Settings;
+use crate::state::AppState;
 use axum::Router;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};

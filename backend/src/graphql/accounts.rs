@@ -1,10 +1,10 @@
 //! The signed-in user.
 
 use super::{caller, gql_error};
-use crate::app::AppState;
 use crate::services::accounts;
 use crate::services::accounts::{Creator, NewUser};
 use crate::services::organisations;
+use crate::state::AppState;
 use async_graphql::{Context, Object, Result};
 use shared::{
     ApiTokenInfo, AuditEntry, Company, EmailPreferences, MailboxMessage, NewApiToken,

@@ -2,9 +2,9 @@
 //! stream of dispatch messages.
 
 use super::{caller, gql_error, instant};
-use crate::app::{AppState, Clock};
 use crate::auth::Credential;
 use crate::services::{Actor, ServiceError, dispatch, dispatch_settings};
+use crate::state::{AppState, Clock};
 use async_graphql::{Context, Object, Result, Subscription};
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;

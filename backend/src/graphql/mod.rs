@@ -13,10 +13,10 @@ pub mod readings;
 pub mod settlement;
 pub mod socket;
 
-use crate::app::{AppState, Clock};
 use crate::auth;
-use crate::rest::problem::Problem;
+use crate::problem::Problem;
 use crate::services::{Actor, ServiceError};
+use crate::state::{AppState, Clock};
 use async_graphql::{ErrorExtensions, MergedObject, Schema};
 use axum::Router;
 use axum::body::Bytes;
@@ -79,7 +79,13 @@ pub fn build_schema(db: DatabaseConnection, clock: Arc<dyn Clock>, dev_mode: boo
     }
 }
 
+/// The GraphQL routes, with the schema built once for them (the state knows no schema).
 pub fn router(state: &AppState) -> Router<AppState> {
+    let schema = build_schema(
+        state.db.clone(),
+        state.clock.clone(),
+        state.settings.dev_mode,
+    );
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql_post))
         .route("/graphql/ws", get(socket::graphql_ws))
@@ -88,6 +94,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/graphql/assets",
             ServeDir::new(state.settings.static_dir.join("graphiql")),
         )
+        .layer(axum::Extension(schema))
 }
 
 /// What a resolver needs from its context: the database, the caller and `now`.
@@ -167,7 +174,12 @@ pub(crate) fn gql_error(e: ServiceError) -> async_graphql::Error {
 }
 
 /// `POST /graphql`: one JSON-encoded operation.
-async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn graphql_post(
+    State(state): State<AppState>,
+    axum::Extension(schema): axum::Extension<AppSchema>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if let Err(p) = auth::check_same_origin(&state, &headers) {
         return p.into_response();
     }
@@ -220,7 +232,7 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
         Ok(actor) => request.data(actor).data(state.clone()),
         Err(e) => return Problem::from(e).into_response(),
     };
-    let response = state.schema.execute(request).await;
+    let response = schema.execute(request).await;
     axum::Json(response).into_response()
 }
 
@@ -252,10 +264,10 @@ async fn graphql_get(State(state): State<AppState>, RawQuery(query): RawQuery) -
 }
 
 /// The schema in SDL, for integrators' code generators.
-async fn schema_sdl(State(state): State<AppState>) -> impl IntoResponse {
+async fn schema_sdl(axum::Extension(schema): axum::Extension<AppSchema>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-        state.schema.sdl(),
+        schema.sdl(),
     )
 }
 

@@ -6,10 +6,10 @@
 //! 64 KiB and a socket runs at most 16 operations at once.
 
 use super::AppSchema;
-use crate::app::AppState;
 use crate::auth::{self, Credential};
-use crate::rest::problem::Problem;
+use crate::problem::Problem;
 use crate::services::Actor;
+use crate::state::AppState;
 use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
 use async_graphql::{Data, Executor, Request, Response, ServerError};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
@@ -166,6 +166,7 @@ impl Executor for CheckedExecutor {
 /// `{"Authorization": "Bearer oflx_…"}` in the `connection_init` payload.
 pub async fn graphql_ws(
     State(state): State<AppState>,
+    axum::Extension(schema): axum::Extension<AppSchema>,
     protocol: GraphQLProtocol,
     upgrade: WebSocketUpgrade,
     headers: HeaderMap,
@@ -198,19 +199,19 @@ pub async fn graphql_ws(
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| serve(socket, state, protocol, data, watch, upgraded_as_someone))
+        .on_upgrade(move |socket| serve(socket, schema, protocol, data, watch, upgraded_as_someone))
 }
 
 async fn serve(
     socket: WebSocket,
-    state: AppState,
+    schema: AppSchema,
     protocol: GraphQLProtocol,
     data: Data,
     watch: Arc<Watch>,
     upgraded_as_someone: bool,
 ) {
     let executor = CheckedExecutor {
-        schema: state.schema.clone(),
+        schema,
         watch: watch.clone(),
     };
     let (mut sink, stream) = socket.split();

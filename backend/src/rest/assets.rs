@@ -1,9 +1,9 @@
 //! Zones, dispatch groups and meterable units.
 
 use super::Caller;
-use super::problem::{Problem, ProblemDetails};
-use crate::app::AppState;
+use crate::problem::{Problem, ProblemDetails};
 use crate::services::assets;
+use crate::state::AppState;
 use axum::extract::{Path, Query, State, rejection::QueryRejection};
 use axum::response::Json;
 use serde::Deserialize;

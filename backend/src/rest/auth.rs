@@ -1,11 +1,11 @@
 //! Sign-in endpoints (`/auth/...`). Plain REST, never GraphQL: aliases would let one
 //! GraphQL request try many codes.
 
-use super::problem::{Problem, ProblemDetails};
-use crate::app::AppState;
 use crate::auth::{check_same_origin, session_cookie, session_token};
 use crate::client::ClientAddr;
+use crate::problem::{Problem, ProblemDetails};
 use crate::services::{ServiceError, accounts, passkeys, throttle};
+use crate::state::AppState;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderMap, StatusCode, header};

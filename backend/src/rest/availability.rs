@@ -2,9 +2,9 @@
 //! read; the operator enters and decides declarations on their behalf (GraphQL).
 
 use super::Caller;
-use super::problem::{Problem, ProblemDetails};
-use crate::app::AppState;
+use crate::problem::{Problem, ProblemDetails};
 use crate::services::availability;
+use crate::state::AppState;
 use axum::extract::{Query, State, rejection::QueryRejection};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Json, Response};

@@ -2,9 +2,9 @@
 //! each message's delivery state. The webhook is the signal; this is for reconciling.
 
 use super::Caller;
-use super::problem::{Problem, ProblemDetails};
-use crate::app::AppState;
+use crate::problem::{Problem, ProblemDetails};
 use crate::services::dispatch;
+use crate::state::AppState;
 use axum::extract::{Path, Query, State, rejection::QueryRejection};
 use axum::response::Json;
 use chrono::{DateTime, Utc};

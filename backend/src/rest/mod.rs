@@ -5,12 +5,13 @@ pub mod assets;
 pub mod auth;
 pub mod availability;
 pub mod dispatches;
-pub mod problem;
+
 pub mod readings;
 pub mod settlement;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
+use crate::problem::Problem;
 use crate::services::Actor;
 use axum::Router;
 use axum::extract::FromRequestParts;
@@ -18,10 +19,9 @@ use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
 use axum::response::Json;
 use axum::routing::{MethodRouter, on};
-use problem::Problem;
 use utoipa::OpenApi;
 
-pub use problem::ProblemDetails;
+pub use crate::problem::ProblemDetails;
 
 #[derive(OpenApi)]
 #[openapi(

@@ -1,11 +1,11 @@
 //! Meter readings from FSP systems (guide §3.1, "Data from Participant to Flexible Power").
 
 use super::Caller;
-use super::problem::{Problem, ProblemDetails};
-use crate::app::AppState;
+use crate::problem::{Problem, ProblemDetails};
 use crate::services::ServiceError;
 use crate::services::idempotency::{self, Outcome};
 use crate::services::readings::{self, ExportQuery};
+use crate::state::AppState;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};

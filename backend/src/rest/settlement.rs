@@ -3,9 +3,9 @@
 //! (or `format=pdf`), and zips of the final ones.
 
 use super::Caller;
-use super::problem::{Problem, ProblemDetails};
-use crate::app::AppState;
+use crate::problem::{Problem, ProblemDetails};
 use crate::services::settlement::{files as report_files, statements};
+use crate::state::AppState;
 use axum::extract::{Path, Query, State, rejection::QueryRejection};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Json, Response};

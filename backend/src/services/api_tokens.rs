@@ -2,7 +2,7 @@
 //! `oflx_` followed by 256 random bits, stored only as its SHA-256 digest. Creating a new
 //! token revokes the old one in the same transaction.
 
-use super::accounts::audit;
+use super::audit::user_event as audit;
 use super::{Actor, ServiceError};
 use crate::crypto;
 use crate::db::entities::{api_tokens, fsp_companies, users};

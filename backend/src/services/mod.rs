@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod api_tokens;
 pub mod assets;
+pub mod audit;
 pub mod availability;
 pub mod baselines;
 pub mod calendar;
@@ -21,6 +22,8 @@ pub mod throttle;
 pub mod webhooks;
 
 use shared::Role;
+
+pub(crate) use audit::network_change as audit_change;
 
 /// The authenticated caller of a service function.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,45 +176,6 @@ pub(crate) fn corrupt(what: &str) -> ServiceError {
 /// A UTC instant as the APIs and messages write it: RFC 3339 to the second, with `Z`.
 pub(crate) fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-/// Records a configuration or operational change in the audit log against the operator
-/// whose network it concerns and, where there is one, the FSP company it affects.
-pub(crate) async fn audit_change(
-    db: &impl sea_orm::ConnectionTrait,
-    now: chrono::DateTime<chrono::Utc>,
-    by: Option<i32>,
-    operator_id: i32,
-    company_id: Option<i32>,
-    event: &str,
-    detail: String,
-) -> Result<(), ServiceError> {
-    use sea_orm::Set;
-    record_audit(
-        db,
-        crate::db::entities::audit_events::ActiveModel {
-            at: Set(now),
-            event: Set(event.to_owned()),
-            actor_user_id: Set(by),
-            subject_user_id: Set(None),
-            operator_id: Set(Some(operator_id)),
-            company_id: Set(company_id),
-            detail: Set(detail),
-            ..Default::default()
-        },
-    )
-    .await
-}
-
-/// Writes an audit event with the client address of the request being served, if any.
-pub(crate) async fn record_audit(
-    db: &impl sea_orm::ConnectionTrait,
-    mut event: crate::db::entities::audit_events::ActiveModel,
-) -> Result<(), ServiceError> {
-    use sea_orm::{ActiveModelTrait, Set};
-    event.client_addr = Set(crate::client::current());
-    event.insert(db).await?;
-    Ok(())
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Network operators and the FSP companies they contract (guide §2.2).
 
-use super::accounts::audit;
+use super::audit::user_event as audit;
 use super::{Actor, ServiceError};
 use crate::db::entities::{dispatch_groups, fsp_companies, operator_companies, operators, zones};
 use crate::ids::new_public_id;

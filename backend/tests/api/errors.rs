@@ -63,6 +63,6 @@ async fn a_unique_key_race_is_a_conflict(engine: Engine) {
     .expect_err("the slug is unique");
     let refusal = ServiceError::from(duplicate);
     assert_eq!(refusal.code(), "CONFLICT", "{refusal:?}");
-    let problem = backend::rest::problem::Problem::from(refusal);
+    let problem = backend::problem::Problem::from(refusal);
     assert_eq!(problem.status, StatusCode::CONFLICT);
 }

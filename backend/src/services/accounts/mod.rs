@@ -22,6 +22,8 @@ use shared::{
 };
 use totp_rs::{Algorithm, Totp};
 
+pub(crate) use crate::services::audit::user_event as audit;
+
 mod sessions;
 mod sign_in;
 mod users;
@@ -98,30 +100,6 @@ pub(crate) fn check_password(password: &str, email: &str) -> Result<(), ServiceE
         ));
     }
     Ok(())
-}
-
-pub(crate) async fn audit(
-    db: &impl ConnectionTrait,
-    now: DateTime<Utc>,
-    event: &str,
-    actor: Option<i32>,
-    subject: Option<&user_rows::Model>,
-    detail: impl Into<String>,
-) -> Result<(), ServiceError> {
-    crate::services::record_audit(
-        db,
-        audit_events::ActiveModel {
-            at: Set(now),
-            event: Set(event.to_owned()),
-            actor_user_id: Set(actor),
-            subject_user_id: Set(subject.map(|u| u.id)),
-            operator_id: Set(subject.and_then(|u| u.operator_id)),
-            company_id: Set(subject.and_then(|u| u.company_id)),
-            detail: Set(detail.into()),
-            ..Default::default()
-        },
-    )
-    .await
 }
 
 /// Commits `txn` with `email` recorded in it, then sends the e-mail: a message is never

@@ -1,4 +1,6 @@
-//! RFC 9457 problem details: the only error body the REST API sends.
+//! RFC 9457 problem details: the error body of every HTTP answer that is not GraphQL data
+//! (the REST API, sign-in, and the HTTP layer of `/graphql`). Codes come from
+//! `ServiceError::code`, the same on every transport.
 
 use crate::services::{FieldError, ServiceError};
 use axum::http::{HeaderValue, StatusCode, header};

@@ -1433,6 +1433,32 @@ async fn fsp_reads_reports(engine: Engine) -> Result<()> {
         wait_for(&client, Locator::Css("svg.event-chart rect.delivered"))
             .await
             .context("the sample chart did not render")?;
+
+        // The operator re-issues the final statement with a reason; the page names the new
+        // version.
+        client.delete_all_cookies().await?;
+        client
+            .goto(&format!("http://localhost:{port}/login"))
+            .await?;
+        sign_in_as_demo(&client, shared::Role::Operator).await?;
+        client
+            .goto(&format!(
+                "http://localhost:{port}/reports/statements?month={month}&zone=twilight-zone"
+            ))
+            .await?;
+        wait_for(&client, Locator::Css("#statements tbody tr button.reissue"))
+            .await
+            .context("no re-issue button for the operator")?
+            .click()
+            .await?;
+        client.send_alert_text("late readings counted").await?;
+        client.accept_alert().await?;
+        wait_for(
+            &client,
+            Locator::XPath("//*[contains(., 'Statement re-issued as version 2.')]"),
+        )
+        .await
+        .context("the re-issue did not report version 2")?;
         drop(db);
         anyhow::Ok(())
     }

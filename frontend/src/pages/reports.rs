@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::json;
 use shared::{Direction, EventReport, Month, ReportStatus, Statement, StatementVersion};
 
 #[derive(Deserialize, Clone)]
@@ -94,6 +94,17 @@ fn filters() -> (Memo<Month>, Memo<Option<String>>) {
     });
     let zone = Memo::new(move |_| query.with(|q| q.get("zone")).filter(|z| !z.is_empty()));
     (month, zone)
+}
+
+/// The answer to `reissueStatement`: the new version's number.
+#[derive(serde::Deserialize)]
+struct Reissued {
+    reissue_statement: ReissuedVersion,
+}
+
+#[derive(serde::Deserialize)]
+struct ReissuedVersion {
+    version: i32,
 }
 
 #[component]
@@ -481,15 +492,15 @@ fn StatementRow(
             };
             let id = id.clone();
             spawn_local(async move {
-                let result = graphql::<Value>(
+                let result = graphql::<Reissued>(
                     "mutation($id: String!, $r: String!) { reissueStatement(id: $id, reason: $r) { version } }",
                     json!({ "id": id, "r": reason }),
                 )
                 .await;
-                message.set(Some(result.map(|v| {
+                message.set(Some(result.map(|r| {
                     format!(
                         "Statement re-issued as version {}.",
-                        v["reissueStatement"]["version"]
+                        r.reissue_statement.version
                     )
                 })));
                 reload();

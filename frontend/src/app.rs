@@ -3,13 +3,15 @@
 use crate::api::{SIGNED_OUT, go, graphql, rest};
 use crate::pages::availability::{AcceptanceDecisionsPage, CalendarPage};
 use crate::pages::configuration::ConfigurationPage;
-use crate::pages::dispatch::{DispatchSettingsPage, DispatchTestingPage};
-use crate::pages::dispatches::DispatchesPage;
+use crate::pages::dispatch::DispatchesPage;
+use crate::pages::dispatch_settings::{DispatchSettingsPage, DispatchTestingPage};
 use crate::pages::docs::{DocumentationPage, GraphqlDocsPage, ParticipantApiPage};
 use crate::pages::meterable_units::MeterableUnitsPage;
 use crate::pages::organisations::OrganisationsPage;
 use crate::pages::readings::ReadingsPage;
-use crate::pages::reports::{EventReportPage, EventReportsPage, SampleReportsPage, StatementsPage};
+use crate::pages::settlement::{
+    EventReportPage, EventReportsPage, SampleReportsPage, StatementsPage,
+};
 use crate::pages::sign_in::{
     ActivatePage, ForgotPasswordPage, LoginPage, TotpSetupPage, VerifyPage,
 };

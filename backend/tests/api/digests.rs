@@ -1,7 +1,7 @@
 //! Scheduled e-mails (guide §4.0): only opted-in users get each one, once per period, at
 //! its London time, through a real SMTP server on 127.0.0.1.
 
-use crate::dispatching::{DISPATCH, accepted_window, at, dispatch_input};
+use crate::dispatch::{DISPATCH, accepted_window, at, dispatch_input};
 use crate::helpers::{Engine, TestApp, both_databases, twilight_ids};
 use backend::services::digests;
 use serde_json::json;

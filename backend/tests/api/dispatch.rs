@@ -1,34 +1,50 @@
-//! Dispatch Settings and Dispatch V2 Testing: endpoints checked, messages signed so that a
-//! Standard Webhooks verifier accepts them, every attempt recorded.
+//! Dispatch events and their messages: START at start − 15 min and STOP at the end, signed;
+//! retries with the same `webhook-id`; missed at the deadline; runtimes enforced.
+//! The clock starts on Wednesday 19 February 2025 at noon; next week locks at 23:59.
 
-use crate::helpers::{Engine, SSEN, TestApp, both_databases, error_code};
+use crate::helpers::{
+    Engine, TestApp, TwilightIds, both_databases, error_code, frame, send, socket, twilight_ids,
+};
 use axum::Router;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
-use backend::seed::API_TEST_UNIT_ID;
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 both_databases!(
-    test_messages_are_signed_sent_and_recorded,
-    endpoints_are_checked_before_anything_is_sent,
+    a_dispatch_sends_a_signed_start_at_1545_and_stop_at_1800,
+    retries_keep_the_webhook_id_and_an_unreachable_endpoint_is_missed,
+    runtimes_and_accepted_capacity_are_enforced_with_the_reason,
+    cancelling_and_stopping_withdraw_and_notify,
+    the_week_ahead_notice_goes_once_at_thursday_1700,
+    a_requirement_is_shared_minimax_across_accepted_groups,
+    fsps_without_an_api_get_dispatches_by_e_mail,
+    an_e_mail_dispatch_the_mail_server_refuses_is_retried,
+    fsps_list_their_dispatches_over_rest,
+    the_subscription_streams_each_message_as_it_becomes_due,
 );
 
 type Received = Arc<Mutex<Vec<(HeaderMap, Bytes)>>>;
 
-/// A receiver on 127.0.0.1 answering `status` to `POST /fsp/dispatch`; returns its base
-/// URL (`…/fsp`).
-async fn receiver(status: StatusCode) -> (String, Received) {
+/// A receiver that fails the first `failures` requests with 503; returns its base URL.
+async fn receiver(failures: usize) -> (String, Received) {
     let received: Received = Arc::new(Mutex::new(Vec::new()));
     let store = received.clone();
+    let seen = Arc::new(AtomicUsize::new(0));
     let app = Router::new().route(
         "/fsp/dispatch",
         post(move |headers: HeaderMap, body: Bytes| {
-            let store = store.clone();
+            let (store, seen) = (store.clone(), seen.clone());
             async move {
                 store.lock().expect("lock").push((headers, body));
-                (status, "received")
+                if seen.fetch_add(1, Ordering::SeqCst) < failures {
+                    StatusCode::SERVICE_UNAVAILABLE
+                } else {
+                    StatusCode::OK
+                }
             }
         }),
     );
@@ -40,246 +56,1106 @@ async fn receiver(status: StatusCode) -> (String, Received) {
     (format!("http://{addr}/fsp"), received)
 }
 
-const SETTINGS: &str = "mutation($u: String, $d: DeliveryChannel!) { updateDispatchSettings(endpointUrl: $u, delivery: $d) { endpointUrl delivery secretHint } }";
-const ROTATE: &str = "mutation { rotateSigningSecret { secret settings { secretHint } } }";
-const SEND: &str = "mutation($m: TestDispatchInput!) { sendTestDispatch(message: $m) { url parameters success outcome attempt { messageId statusCode } } }";
-
-fn message(instruction: &str, units: &str) -> Value {
-    json!({"m": {"dispatchId": "TEST-0001", "instruction": instruction, "start": "2025-02-17T16:00:00Z",
-                 "end": "2025-02-17T18:00:00Z", "powerChangeKw": 250.0, "meterableUnitIds": units}})
+pub(crate) fn at(s: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(s)
+        .expect("time")
+        .with_timezone(&Utc)
 }
 
-async fn fsp_app(engine: Engine) -> TestApp {
-    let mut app = TestApp::spawn_with(engine, |s| s.allow_private_endpoints = true).await;
-    // Receivers check the signature's timestamp against their own clock.
-    app.clock.set_to_real_time();
-    app.default_cookie = Some(app.sign_up_participant("fsp@twilight.example").await.cookie);
+/// Sets Twilight's endpoint and secret; returns the secret.
+async fn fsp_endpoint(app: &TestApp, url: &str) -> String {
+    let fsp = app
+        .sign_up_participant(&format!(
+            "{}@twilight.example",
+            uuid::Uuid::new_v4().simple()
+        ))
+        .await;
+    let set = app
+        .graphql_as(&fsp.cookie, "mutation($u: String) { updateDispatchSettings(endpointUrl: $u, delivery: API) { endpointUrl } }", json!({"u": url}))
+        .await;
+    assert!(set["errors"].is_null(), "{set}");
+    let rotated = app
+        .graphql_as(
+            &fsp.cookie,
+            "mutation { rotateSigningSecret { secret } }",
+            json!({}),
+        )
+        .await;
+    rotated["data"]["rotateSigningSecret"]["secret"]
+        .as_str()
+        .expect("secret")
+        .to_owned()
+}
+
+/// Declares Monday 24 February `start`–`end` in Sustain for API Test, passes the lock with a
+/// fresh operator session, accepts it, and returns the window id.
+pub(crate) async fn accepted_window(
+    app: &mut TestApp,
+    ids: &TwilightIds,
+    start: &str,
+    end: &str,
+    kw: f64,
+) -> String {
+    let declared = app
+        .graphql(
+            "mutation($g: String!, $p: String!, $w: WindowInput!) { declareAvailability(dispatchGroupId: $g, programmeId: $p, window: $w) { id } }",
+            json!({"g": ids.group, "p": ids.sustain, "w": {"date": "2025-02-24", "start": start, "end": end, "kw": kw}}),
+        )
+        .await;
+    let id = declared["data"]["declareAvailability"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{declared}"))
+        .to_owned();
+    app.clock.advance(chrono::Duration::hours(12));
+    let email = format!("{}@ssen.example", uuid::Uuid::new_v4().simple());
+    app.default_cookie = Some(app.sign_up_operator(&email, "SSEN").await.cookie);
+    let accepted = app
+        .graphql("mutation($ids: [String!]!) { decideAvailability(windowIds: $ids, accept: true) { status } }", json!({"ids": [id]}))
+        .await;
+    assert_eq!(
+        accepted["data"]["decideAvailability"][0]["status"], "ACCEPTED",
+        "{accepted}"
+    );
+    id
+}
+
+pub(crate) const DISPATCH: &str = "mutation($d: DispatchInput!) { createDispatch(dispatch: $d) { id status messages { messageId instruction dueAt deadline status attempts } } }";
+
+pub(crate) fn dispatch_input(
+    ids: &TwilightIds,
+    window: Option<&str>,
+    start: &str,
+    end: &str,
+    kw: f64,
+) -> Value {
+    json!({"d": {"dispatchGroupId": ids.group, "programmeId": ids.sustain, "start": start, "end": end,
+                 "powerChangeKw": kw, "availabilityWindowId": window}})
+}
+
+async fn deliver(app: &TestApp, now: &str) {
+    backend::services::dispatch::deliver_due(
+        &app.db,
+        &app.state.settings,
+        &app.state.secrets,
+        &app.state.mailer,
+        "test-worker",
+        at(now),
+    )
+    .await
+    .expect("delivery pass");
+}
+
+/// Checks a received message's signature exactly as a Standard Webhooks verifier does
+/// (the test clock is in 2025, so only the timestamp window is left out).
+fn verify(secret: &str, headers: &HeaderMap, body: &[u8]) {
+    let id = headers["webhook-id"].to_str().expect("id");
+    let timestamp: i64 = headers["webhook-timestamp"]
+        .to_str()
+        .expect("ts")
+        .parse()
+        .expect("ts");
+    let expected = standardwebhooks::Webhook::new(secret)
+        .expect("secret")
+        .sign(id, timestamp, body)
+        .expect("sign");
+    assert_eq!(
+        headers["webhook-signature"].to_str().ok(),
+        Some(expected.as_str())
+    );
+}
+
+async fn fresh_app(engine: Engine) -> TestApp {
+    TestApp::spawn_with(engine, |s| s.allow_private_endpoints = true).await
+}
+
+pub(crate) async fn signed_in_operator(engine: Engine) -> TestApp {
+    let mut app = fresh_app(engine).await;
+    let email = format!("{}@ssen.example", uuid::Uuid::new_v4().simple());
+    app.default_cookie = Some(app.sign_up_operator(&email, "SSEN").await.cookie);
     app
 }
 
-async fn test_messages_are_signed_sent_and_recorded(engine: Engine) {
-    let app = fsp_app(engine).await;
-    let (base, received) = receiver(StatusCode::OK).await;
-    let set = app
-        .graphql(SETTINGS, json!({"u": format!("{base}/"), "d": "API"}))
+async fn a_dispatch_sends_a_signed_start_at_1545_and_stop_at_1800(engine: Engine) {
+    let mut app = signed_in_operator(engine).await;
+    let (url, received) = receiver(0).await;
+    let secret = fsp_endpoint(&app, &url).await;
+    let ids = twilight_ids(&app).await;
+    let window = accepted_window(&mut app, &ids, "15:00", "19:00", 400.0).await;
+    let created = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T16:00:00Z",
+                "2025-02-24T18:00:00Z",
+                300.0,
+            ),
+        )
         .await;
-    assert_eq!(
-        set["data"]["updateDispatchSettings"]["endpointUrl"], base,
-        "{set}"
-    );
-    let missing = app.graphql(SEND, message("START", API_TEST_UNIT_ID)).await;
-    assert_eq!(
-        missing["errors"][0]["extensions"]["field"], "signingSecret",
-        "{missing}"
-    );
+    let messages = &created["data"]["createDispatch"]["messages"];
+    assert_eq!(messages[0]["instruction"], "START", "{created}");
+    assert_eq!(messages[0]["dueAt"], "2025-02-24T15:45:00+00:00");
+    assert_eq!(messages[0]["deadline"], "2025-02-24T16:00:00+00:00");
+    assert_eq!(messages[1]["instruction"], "STOP");
+    assert_eq!(messages[1]["dueAt"], "2025-02-24T18:00:00+00:00");
 
-    let rotated = app.graphql(ROTATE, json!({})).await;
-    let secret = rotated["data"]["rotateSigningSecret"]["secret"]
-        .as_str()
-        .expect("secret")
-        .to_owned();
-    assert!(secret.starts_with("whsec_"), "{rotated}");
-    let hint = rotated["data"]["rotateSigningSecret"]["settings"]["secretHint"]
-        .as_str()
-        .expect("hint");
-    assert!(hint.ends_with(&secret[secret.len() - 4..]) && !hint.contains(&secret[6..20]));
-
-    let sent = app.graphql(SEND, message("START", API_TEST_UNIT_ID)).await;
-    let result = &sent["data"]["sendTestDispatch"];
-    assert_eq!(result["success"], true, "{sent}");
-    assert_eq!(result["url"], format!("{base}/dispatch"));
+    deliver(&app, "2025-02-24T15:44:59Z").await;
     assert!(
-        result["outcome"]
-            .as_str()
-            .is_some_and(|o| o.starts_with("Success: HTTP 200 in ")),
-        "{sent}"
+        received.lock().expect("lock").is_empty(),
+        "nothing before 15:45"
     );
-    assert!(
-        result["parameters"]
-            .as_str()
-            .is_some_and(|p| p.contains("TEST-0001")
-                && p.contains("START")
-                && p.contains(API_TEST_UNIT_ID))
-    );
-
-    let (headers, body) = received.lock().expect("lock")[0].clone();
-    standardwebhooks::Webhook::new(&secret)
-        .expect("secret")
-        .verify(&body, &headers)
-        .expect("a Standard Webhooks verifier accepts the message");
-    let payload: Value = serde_json::from_slice(&body).expect("JSON");
+    deliver(&app, "2025-02-24T15:45:00Z").await;
+    deliver(&app, "2025-02-24T17:59:59Z").await;
     assert_eq!(
-        headers["webhook-id"].to_str().ok(),
-        payload["message_id"].as_str()
+        received.lock().expect("lock").len(),
+        1,
+        "only the START by 17:59:59"
     );
-    assert_eq!(result["attempt"]["messageId"], payload["message_id"]);
-    for (field, value) in [
-        ("api_version", json!("2")),
-        ("instruction", json!("START")),
-        ("dispatch_id", json!("TEST-0001")),
-        ("start", json!("2025-02-17T16:00:00Z")),
-        ("end", json!("2025-02-17T18:00:00Z")),
-        ("power_change_kw", json!(250.0)),
-        ("meterable_unit_ids", json!([API_TEST_UNIT_ID])),
-        ("test", json!(true)),
-    ] {
-        assert_eq!(payload[field], value, "{field} in {payload}");
+    deliver(&app, "2025-02-24T18:00:00Z").await;
+    let got = received.lock().expect("lock").clone();
+    assert_eq!(got.len(), 2);
+    for (headers, body) in &got {
+        verify(&secret, headers, body);
     }
-    assert_eq!(payload["zone"]["id"], "twilight-zone");
-    assert_eq!(payload["dispatch_group"]["name"], "API Test");
-
-    let schedule = app
-        .graphql(SEND, message("SCHEDULE", API_TEST_UNIT_ID))
-        .await;
+    let start: Value = serde_json::from_slice(&got[0].1).expect("JSON");
+    assert_eq!(start["instruction"], "START");
+    assert_eq!(start["sent_at"], "2025-02-24T15:45:00Z");
+    assert_eq!(start["start"], "2025-02-24T16:00:00Z");
+    assert_eq!(start["power_change_kw"], 300.0);
+    assert_eq!(start["programme"], "Sustain");
     assert_eq!(
-        schedule["data"]["sendTestDispatch"]["success"], true,
-        "{schedule}"
+        start["meterable_unit_ids"],
+        json!([backend::seed::API_TEST_UNIT_ID])
     );
-    let (_, body) = received.lock().expect("lock")[1].clone();
-    let payload: Value = serde_json::from_slice(&body).expect("JSON");
     assert_eq!(
-        payload["period"],
-        json!({"start": "2025-02-17T16:00:00Z", "end": "2025-02-17T18:00:00Z"})
+        got[0].0["webhook-id"].to_str().ok(),
+        start["message_id"].as_str()
     );
-    assert_eq!(payload["dispatches"][0]["dispatch_id"], "TEST-0001");
+    let stop: Value = serde_json::from_slice(&got[1].1).expect("JSON");
+    assert_eq!(stop["instruction"], "STOP");
+    assert_eq!(stop["dispatch_id"], start["dispatch_id"]);
 
-    // A failing receiver and a closed port are reported, and recorded for the health panel.
-    let (failing, _) = receiver(StatusCode::INTERNAL_SERVER_ERROR).await;
-    app.graphql(SETTINGS, json!({"u": failing, "d": "API"}))
-        .await;
-    let failed = app.graphql(SEND, message("STOP", API_TEST_UNIT_ID)).await;
-    assert_eq!(failed["data"]["sendTestDispatch"]["success"], false);
-    assert!(
-        failed["data"]["sendTestDispatch"]["outcome"]
-            .as_str()
-            .is_some_and(|o| o.starts_with("Failed: HTTP 500")),
-        "{failed}"
-    );
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.local_addr().expect("addr").port()
-    };
-    app.graphql(
-        SETTINGS,
-        json!({"u": format!("http://127.0.0.1:{closed}"), "d": "API"}),
-    )
-    .await;
-    let refused = app.graphql(SEND, message("CANCEL", API_TEST_UNIT_ID)).await;
-    let outcome = refused["data"]["sendTestDispatch"]["outcome"]
+    let id = created["data"]["createDispatch"]["id"]
         .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    assert!(outcome.contains("could not connect"), "{refused}");
-    let health = app
+        .expect("id");
+    let state = app
         .graphql(
-            "{ dispatchSettings { recentAttempts { instruction test statusCode error } } }",
-            json!({}),
-        )
-        .await;
-    let attempts = health["data"]["dispatchSettings"]["recentAttempts"]
-        .as_array()
-        .expect("attempts")
-        .clone();
-    assert_eq!(attempts.len(), 4, "{health}");
-    assert_eq!(attempts[0]["instruction"], "CANCEL");
-    assert!(attempts[0]["error"].is_string() && attempts[0]["statusCode"].is_null());
-    assert_eq!(attempts[1]["statusCode"], 500);
-    assert!(attempts.iter().all(|a| a["test"] == true));
-
-    // Only the company's own units.
-    let link = app
-        .invite(
-            "ops@other.example",
-            shared::Role::Participant,
-            Some("Other Flex Ltd"),
-        )
-        .await;
-    let other = app.complete_sign_up("ops@other.example", &link).await;
-    let units = app
-        .graphql_as(
-            &other.cookie,
-            "{ meterableUnits(zoneId: \"isle-of-skye\") { id } }",
-            json!({}),
-        )
-        .await;
-    let theirs = units["data"]["meterableUnits"][0]["id"]
-        .as_str()
-        .expect("a unit")
-        .to_owned();
-    let foreign = app
-        .graphql(
-            SEND,
-            message("START", &format!("{API_TEST_UNIT_ID}, {theirs}")),
+            "query($id: String!) { dispatch(id: $id) { messages { status attempts } } }",
+            json!({"id": id}),
         )
         .await;
     assert_eq!(
-        foreign["errors"][0]["extensions"]["field"], "meterableUnitIds",
-        "{foreign}"
+        state["data"]["dispatch"]["messages"],
+        json!([{"status": "DELIVERED", "attempts": 1}, {"status": "DELIVERED", "attempts": 1}]),
+        "{state}"
     );
 }
 
-async fn endpoints_are_checked_before_anything_is_sent(engine: Engine) {
-    let app = TestApp::spawn(engine, Some("participant:Twilight Flex Ltd")).await;
-    for (url, reason) in [
-        ("http://127.0.0.1:9/fsp", "internal or reserved address"),
-        (
-            "http://169.254.169.254/latest",
-            "internal or reserved address",
-        ),
-        (
-            "http://[64:ff9b::a00:1]/fsp",
-            "internal or reserved address",
-        ),
-        (
-            "http://[2002:7f00:1::1]/fsp",
-            "internal or reserved address",
-        ),
-        ("http://[::127.0.0.1]/fsp", "internal or reserved address"),
-        ("http://100.64.0.1/fsp", "internal or reserved address"),
-        ("http://198.18.0.1/fsp", "internal or reserved address"),
-        ("http://240.0.0.1/fsp", "internal or reserved address"),
-        ("ftp://fsp.example/x", "https"),
-        ("not a url", "absolute URL"),
+async fn retries_keep_the_webhook_id_and_an_unreachable_endpoint_is_missed(engine: Engine) {
+    let mut app = signed_in_operator(engine).await;
+    let (url, received) = receiver(3).await;
+    fsp_endpoint(&app, &url).await;
+    let ids = twilight_ids(&app).await;
+    let window = accepted_window(&mut app, &ids, "15:00", "19:00", 400.0).await;
+    let created = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T16:00:00Z",
+                "2025-02-24T18:00:00Z",
+                300.0,
+            ),
+        )
+        .await;
+    let id = created["data"]["createDispatch"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    // Attempts at 15:45:00, :02, :07 fail; the fourth, at :22, succeeds.
+    for now in [
+        "2025-02-24T15:45:00Z",
+        "2025-02-24T15:45:01Z",
+        "2025-02-24T15:45:02Z",
+        "2025-02-24T15:45:07Z",
+        "2025-02-24T15:45:21Z",
+        "2025-02-24T15:45:22Z",
     ] {
-        let refused = app.graphql(SETTINGS, json!({"u": url, "d": "API"})).await;
-        assert_eq!(
-            error_code(&refused),
-            Some("INVALID_INPUT"),
-            "{url}: {refused}"
-        );
-        assert_eq!(refused["errors"][0]["extensions"]["field"], "endpointUrl");
-        assert!(refused.to_string().contains(reason), "{url}: {refused}");
+        deliver(&app, now).await;
     }
-    // A name that resolves inside: refused without telling the caller what it resolved to.
-    let named = app
-        .graphql(SETTINGS, json!({"u": "http://localhost:9/fsp", "d": "API"}))
+    let got = received.lock().expect("lock").clone();
+    assert_eq!(got.len(), 4, "three failures and the delivery");
+    let ids_seen: Vec<&str> = got
+        .iter()
+        .map(|(h, _)| h["webhook-id"].to_str().expect("id"))
+        .collect();
+    assert!(ids_seen.iter().all(|i| *i == ids_seen[0]), "{ids_seen:?}");
+    let state = app
+        .graphql(
+            "query($id: String!) { dispatch(id: $id) { messages { status attempts } } }",
+            json!({"id": id}),
+        )
+        .await;
+    assert_eq!(
+        state["data"]["dispatch"]["messages"][0],
+        json!({"status": "DELIVERED", "attempts": 4}),
+        "{state}"
+    );
+
+    // The endpoint goes away: the STOP is retried until 18:15 and then missed.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    fsp_endpoint(&app, &format!("http://127.0.0.1:{closed}")).await;
+    let mut now = at("2025-02-24T18:00:00Z");
+    while now <= at("2025-02-24T18:16:00Z") {
+        deliver(&app, &now.to_rfc3339()).await;
+        now += chrono::Duration::seconds(1);
+    }
+    let state = app
+        .graphql("query($id: String!) { dispatch(id: $id) { messages { messageId instruction status attempts } } }", json!({"id": id}))
+        .await;
+    let stop = &state["data"]["dispatch"]["messages"][1];
+    assert_eq!(stop["status"], "MISSED", "{state}");
+    let attempts = stop["attempts"].as_i64().expect("attempts");
+    // Due 18:00, missed at 18:15: tried 0, 2, 5, 15 and 30 s after it was due, then a
+    // minute after each try (90 s, 150 s, … 870 s: 14 more) until the deadline: 19.
+    assert_eq!(
+        attempts, 19,
+        "retried at 0, 2, 5, 15, 30 s then each minute until 18:15"
+    );
+
+    // The operator sees every attempt at the missed STOP.
+    let history = app
+        .graphql(
+            "query($m: String!) { dispatchMessageAttempts(messageId: $m) { attemptedAt statusCode error } }",
+            json!({"m": state["data"]["dispatch"]["messages"][1]["messageId"]}),
+        )
+        .await;
+    let tries = history["data"]["dispatchMessageAttempts"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{history}"));
+    assert_eq!(tries.len() as i64, attempts, "{history}");
+    assert_eq!(tries[0]["attemptedAt"], "2025-02-24T18:00:00+00:00");
+    assert!(tries[0]["statusCode"].is_null());
+    assert!(
+        tries[0]["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{history}"
+    );
+
+    // The FSP's endpoint is back: the operator sends the missed STOP again, same id.
+    fsp_endpoint(&app, &url).await;
+    let stop_id = state["data"]["dispatch"]["messages"][1]["messageId"].clone();
+    const RESEND: &str = "mutation($m: String!) { resendDispatchMessage(messageId: $m) { messages { messageId status attempts deadline } } }";
+    let now = backend::app::Clock::now(&*app.clock);
+    let resent = app.graphql(RESEND, json!({"m": stop_id})).await;
+    let again = &resent["data"]["resendDispatchMessage"]["messages"][1];
+    assert_eq!(again["status"], "PENDING", "{resent}");
+    assert_eq!(again["attempts"], 0);
+    assert_eq!(
+        again["deadline"].as_str().map(at),
+        Some(now + chrono::Duration::minutes(15))
+    );
+    let before = received.lock().expect("lock").len();
+    deliver(&app, &now.to_rfc3339()).await;
+    let got = received.lock().expect("lock").clone();
+    assert_eq!(got.len(), before + 1);
+    assert_eq!(
+        got.last().map(|(h, _)| h["webhook-id"].to_str().ok()),
+        Some(stop_id.as_str())
+    );
+    let twice = app.graphql(RESEND, json!({"m": stop_id})).await;
+    assert!(
+        twice["errors"].is_null(),
+        "a delivered message may be sent again: {twice}"
+    );
+    let busy = app.graphql(RESEND, json!({"m": stop_id})).await;
+    assert_eq!(error_code(&busy), Some("CONFLICT"), "{busy}");
+    let unknown = app.graphql(RESEND, json!({"m": "msg_nonexistent"})).await;
+    assert_eq!(error_code(&unknown), Some("NOT_FOUND"), "{unknown}");
+}
+
+async fn runtimes_and_accepted_capacity_are_enforced_with_the_reason(engine: Engine) {
+    let mut app = signed_in_operator(engine).await;
+    let ids = twilight_ids(&app).await;
+    // API Test: minimum runtime 30 minutes; give it a weekly limit of 150.
+    let weekly = app
+        .graphql(
+            "mutation($id: String!) { updateDispatchGroup(id: $id, group: {name: \"API Test\", powerChangeKw: 500, direction: TURN_DOWN, minRuntimeMinutes: 30, maxRuntimeMinutes: null, weeklyRuntimeMinutes: 150, marketplaceUnits: []}) { name } }",
+            json!({"id": ids.group}),
+        )
+        .await;
+    assert!(weekly["errors"].is_null(), "{weekly}");
+    let window = accepted_window(&mut app, &ids, "08:00", "20:00", 400.0).await;
+    let reason = |v: &Value| {
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let short = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T10:00:00Z",
+                "2025-02-24T10:15:00Z",
+                100.0,
+            ),
+        )
         .await;
     assert!(
-        named.to_string().contains("internal or reserved address"),
-        "{named}"
+        reason(&short).contains("minimum runtime is 30 minutes"),
+        "{short}"
     );
-    for resolved in ["127.0.0.1", "::1"] {
-        assert!(!named.to_string().contains(resolved), "{named}");
-    }
-    let no_url = app.graphql(SETTINGS, json!({"u": null, "d": "API"})).await;
-    assert_eq!(
-        no_url["errors"][0]["extensions"]["field"], "endpointUrl",
-        "{no_url}"
-    );
-    let email = app
+    let big = app
         .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T10:00:00Z",
+                "2025-02-24T11:00:00Z",
+                450.0,
+            ),
+        )
+        .await;
+    assert!(
+        reason(&big).contains("exceeds the accepted 400 kW"),
+        "{big}"
+    );
+    let outside = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T07:00:00Z",
+                "2025-02-24T09:00:00Z",
+                100.0,
+            ),
+        )
+        .await;
+    assert!(
+        reason(&outside).contains("within the accepted window"),
+        "{outside}"
+    );
+    let ok = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T16:00:00Z",
+                "2025-02-24T18:00:00Z",
+                300.0,
+            ),
+        )
+        .await;
+    assert_eq!(ok["data"]["createDispatch"]["status"], "ACTIVE", "{ok}");
+    let weekly_breach = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T10:00:00Z",
+                "2025-02-24T11:00:00Z",
+                100.0,
+            ),
+        )
+        .await;
+    assert_eq!(error_code(&weekly_breach), Some("INVALID_INPUT"));
+    assert!(
+        reason(&weekly_breach).contains(
+            "weekly runtime of 150 minutes: 120 already dispatched this week, this adds 60"
+        ),
+        "{weekly_breach}"
+    );
+    let overlap = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T17:00:00Z",
+                "2025-02-24T17:30:00Z",
+                100.0,
+            ),
+        )
+        .await;
+    assert!(reason(&overlap).contains("overlaps dispatch"), "{overlap}");
+    let ad_hoc = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                None,
+                "2025-02-25T10:00:00Z",
+                "2025-02-25T11:00:00Z",
+                100.0,
+            ),
+        )
+        .await;
+    assert!(
+        reason(&ad_hoc).contains("only Restore and Emergency Flex"),
+        "{ad_hoc}"
+    );
+    let fsp = app.sign_up_participant("fsp@twilight.example").await;
+    let forbidden = app
+        .graphql_as(
+            &fsp.cookie,
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T12:00:00Z",
+                "2025-02-24T13:00:00Z",
+                100.0,
+            ),
+        )
+        .await;
+    assert_eq!(error_code(&forbidden), Some("FORBIDDEN"));
+}
+
+async fn cancelling_and_stopping_withdraw_and_notify(engine: Engine) {
+    let mut app = signed_in_operator(engine).await;
+    let (url, received) = receiver(0).await;
+    fsp_endpoint(&app, &url).await;
+    let ids = twilight_ids(&app).await;
+    let window = accepted_window(&mut app, &ids, "08:00", "20:00", 400.0).await;
+    let first = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T10:00:00Z",
+                "2025-02-24T11:00:00Z",
+                100.0,
+            ),
+        )
+        .await;
+    let first_id = first["data"]["createDispatch"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    // Cancelled before anything was sent: START and STOP are withdrawn, nothing goes out.
+    let cancelled = app
+        .graphql("mutation($id: String!) { cancelDispatch(id: $id) { status messages { instruction status } } }", json!({"id": first_id}))
+        .await;
+    assert_eq!(
+        cancelled["data"]["cancelDispatch"]["status"], "CANCELLED",
+        "{cancelled}"
+    );
+    assert!(
+        cancelled["data"]["cancelDispatch"]["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .all(|m| m["status"] == "CANCELLED")
+    );
+    deliver(&app, "2025-02-24T11:00:00Z").await;
+    assert!(received.lock().expect("lock").is_empty());
+
+    let second = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T16:00:00Z",
+                "2025-02-24T18:00:00Z",
+                100.0,
+            ),
+        )
+        .await;
+    let second_id = second["data"]["createDispatch"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    deliver(&app, "2025-02-24T15:45:00Z").await;
+    // 16:30: stopped in an emergency. The STOP is withdrawn; EMERGENCY_STOP goes at once.
+    app.clock.advance(at("2025-02-24T16:30:00Z") - app.now());
+    let email = format!("{}@ssen.example", uuid::Uuid::new_v4().simple());
+    app.default_cookie = Some(app.sign_up_operator(&email, "SSEN").await.cookie);
+    let stopped = app
+        .graphql(
+            "mutation($id: String!) { emergencyStop(id: $id) { status stoppedAt messages { instruction status } } }",
+            json!({"id": second_id}),
+        )
+        .await;
+    let stopped = &stopped["data"]["emergencyStop"];
+    assert_eq!(stopped["status"], "EMERGENCY_STOPPED", "{stopped}");
+    assert_eq!(stopped["stoppedAt"], "2025-02-24T16:30:00+00:00");
+    assert_eq!(
+        stopped["messages"],
+        json!([{"instruction": "START", "status": "DELIVERED"}, {"instruction": "EMERGENCY_STOP", "status": "PENDING"}, {"instruction": "STOP", "status": "CANCELLED"}])
+    );
+    deliver(&app, "2025-02-24T16:30:00Z").await;
+    deliver(&app, "2025-02-24T18:00:00Z").await;
+    let instructions: Vec<String> = received
+        .lock()
+        .expect("lock")
+        .iter()
+        .map(|(_, body)| {
+            serde_json::from_slice::<Value>(body).expect("JSON")["instruction"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(instructions, ["START", "EMERGENCY_STOP"]);
+    let again = app
+        .graphql(
+            "mutation($id: String!) { cancelDispatch(id: $id) { status } }",
+            json!({"id": second_id}),
+        )
+        .await;
+    assert_eq!(error_code(&again), Some("CONFLICT"), "{again}");
+}
+
+async fn the_week_ahead_notice_goes_once_at_thursday_1700(engine: Engine) {
+    let mut app = signed_in_operator(engine).await;
+    let (url, received) = receiver(0).await;
+    let secret = fsp_endpoint(&app, &url).await;
+    let ids = twilight_ids(&app).await;
+    let window = accepted_window(&mut app, &ids, "08:00", "20:00", 400.0).await;
+    for (start, end) in [
+        ("2025-02-24T10:00:00Z", "2025-02-24T11:00:00Z"),
+        ("2025-02-24T16:00:00Z", "2025-02-24T18:00:00Z"),
+    ] {
+        let created = app
+            .graphql(
+                DISPATCH,
+                dispatch_input(&ids, Some(&window), start, end, 200.0),
+            )
+            .await;
+        assert!(created["errors"].is_null(), "{created}");
+    }
+    let issue = |now: &'static str| {
+        let db = app.db.clone();
+        async move {
+            backend::services::dispatch::schedules::issue_due(&db, at(now))
+                .await
+                .expect("schedules")
+        }
+    };
+    assert_eq!(
+        issue("2025-02-20T16:59:59Z").await,
+        0,
+        "not before Thursday 17:00"
+    );
+    assert_eq!(
+        issue("2025-02-20T17:00:00Z").await,
+        1,
+        "one notice for Twilight"
+    );
+    assert_eq!(issue("2025-02-20T17:00:15Z").await, 0, "and only once");
+    deliver(&app, "2025-02-20T17:00:15Z").await;
+    let got = received.lock().expect("lock").clone();
+    assert_eq!(got.len(), 1);
+    verify(&secret, &got[0].0, &got[0].1);
+    let notice: Value = serde_json::from_slice(&got[0].1).expect("JSON");
+    assert_eq!(notice["instruction"], "SCHEDULE");
+    assert_eq!(notice["programme"], "Sustain");
+    assert_eq!(
+        notice["period"],
+        json!({"start": "2025-02-24T00:00:00Z", "end": "2025-03-03T00:00:00Z"})
+    );
+    let starts: Vec<&str> = notice["dispatches"]
+        .as_array()
+        .expect("dispatches")
+        .iter()
+        .filter_map(|d| d["start"].as_str())
+        .collect();
+    assert_eq!(starts, ["2025-02-24T10:00:00Z", "2025-02-24T16:00:00Z"]);
+    assert_eq!(
+        notice["dispatches"][0]["dispatch_group"]["name"],
+        "API Test"
+    );
+}
+
+async fn a_requirement_is_shared_minimax_across_accepted_groups(engine: Engine) {
+    let mut app = signed_in_operator(engine).await;
+    let ids = twilight_ids(&app).await;
+    let groups = app
+        .graphql(
+            "{ dispatchGroups(zoneId: \"twilight-zone\") { id name } }",
+            json!({}),
+        )
+        .await;
+    let other = groups["data"]["dispatchGroups"]
+        .as_array()
+        .expect("groups")
+        .iter()
+        .find(|g| g["name"] == "ATestDV")
+        .and_then(|g| g["id"].as_str())
+        .expect("ATestDV")
+        .to_owned();
+    // ATestDV offers 200 kW 15:00–19:00 (declared before the lock, accepted after it).
+    let declared = app
+        .graphql(
+            "mutation($g: String!, $p: String!, $w: WindowInput!) { declareAvailability(dispatchGroupId: $g, programmeId: $p, window: $w) { id } }",
+            json!({"g": other, "p": ids.sustain, "w": {"date": "2025-02-24", "start": "15:00", "end": "19:00", "kw": 200.0}}),
+        )
+        .await;
+    let other_window = declared["data"]["declareAvailability"]["id"]
+        .as_str()
+        .expect("window")
+        .to_owned();
+    // API Test offers 400 kW; the helper passes the lock and accepts it.
+    accepted_window(&mut app, &ids, "15:00", "19:00", 400.0).await;
+    app.graphql("mutation($ids: [String!]!) { decideAvailability(windowIds: $ids, accept: true) { status } }", json!({"ids": [other_window]}))
+        .await;
+    const PROPOSE: &str = "query($p: String!, $kw: Float!) { allocation(programmeId: $p, start: \"2025-02-24T16:00:00Z\", end: \"2025-02-24T18:00:00Z\", requirementKw: $kw) { allocatedKw shortfallKw lines { dispatchGroup acceptedKw allocatedKw } } }";
+    let even = app
+        .graphql(PROPOSE, json!({"p": ids.sustain, "kw": 300.0}))
+        .await;
+    assert_eq!(
+        even["data"]["allocation"],
+        json!({"allocatedKw": 300.0, "shortfallKw": 0.0, "lines": [
+            {"dispatchGroup": "API Test", "acceptedKw": 400.0, "allocatedKw": 150.0},
+            {"dispatchGroup": "ATestDV", "acceptedKw": 200.0, "allocatedKw": 150.0}]}),
+        "{even}"
+    );
+    let capped = app
+        .graphql(PROPOSE, json!({"p": ids.sustain, "kw": 500.0}))
+        .await;
+    let lines = &capped["data"]["allocation"]["lines"];
+    assert_eq!(
+        (
+            lines[0]["allocatedKw"].clone(),
+            lines[1]["allocatedKw"].clone()
+        ),
+        (json!(300.0), json!(200.0)),
+        "{capped}"
+    );
+    let short = app
+        .graphql(PROPOSE, json!({"p": ids.sustain, "kw": 700.0}))
+        .await;
+    assert_eq!(short["data"]["allocation"]["shortfallKw"], 100.0, "{short}");
+
+    // Confirming is all or none: a bad line (ATestDV asked for more than it offered) keeps
+    // the good one from being dispatched too.
+    const CONFIRM: &str = "mutation($d: [DispatchInput!]!) { createDispatches(dispatches: $d) { dispatchGroup powerChangeKw } }";
+    let plan = app
+        .graphql(
+            "query($p: String!) { allocation(programmeId: $p, start: \"2025-02-24T16:00:00Z\", end: \"2025-02-24T18:00:00Z\", requirementKw: 300) { lines { dispatchGroupId availabilityWindowId allocatedKw } } }",
+            json!({"p": ids.sustain}),
+        )
+        .await;
+    let lines: Vec<Value> = plan["data"]["allocation"]["lines"]
+        .as_array()
+        .expect("lines")
+        .iter()
+        .map(|l| {
+            json!({"dispatchGroupId": l["dispatchGroupId"], "programmeId": ids.sustain,
+                   "start": "2025-02-24T16:00:00Z", "end": "2025-02-24T18:00:00Z",
+                   "powerChangeKw": l["allocatedKw"], "availabilityWindowId": l["availabilityWindowId"]})
+        })
+        .collect();
+    let mut too_much = lines.clone();
+    too_much[1]["powerChangeKw"] = json!(250.0);
+    let refused = app.graphql(CONFIRM, json!({"d": too_much})).await;
+    let refusal = &refused["errors"][0]["extensions"]["errors"][0];
+    assert_eq!(
+        (refusal["index"].clone(), refusal["field"].clone()),
+        (json!(1), json!("powerChangeKw")),
+        "{refused}"
+    );
+    let listed = app
+        .graphql(
+            "{ dispatches(from: \"2025-02-24T00:00:00Z\", to: \"2025-02-25T00:00:00Z\") { id } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        listed["data"]["dispatches"],
+        json!([]),
+        "nothing was dispatched"
+    );
+    let confirmed = app.graphql(CONFIRM, json!({"d": lines})).await;
+    assert_eq!(
+        confirmed["data"]["createDispatches"],
+        json!([{"dispatchGroup": "API Test", "powerChangeKw": 150.0},
+               {"dispatchGroup": "ATestDV", "powerChangeKw": 150.0}]),
+        "{confirmed}"
+    );
+}
+
+async fn fsps_without_an_api_get_dispatches_by_e_mail(engine: Engine) {
+    let smtp = backend::testing::SmtpSink::start()
+        .await
+        .expect("SMTP listener");
+    let smtp_url = smtp.url();
+    let mut app = TestApp::spawn_with(engine, move |s| s.smtp_url = Some(smtp_url)).await;
+    let email = format!("{}@ssen.example", uuid::Uuid::new_v4().simple());
+    app.default_cookie = Some(app.sign_up_operator(&email, "SSEN").await.cookie);
+    let fsp = app.sign_up_participant("fsp@twilight.example").await;
+    const SET: &str = "mutation($c: [String!]!) { updateDispatchSettings(endpointUrl: null, delivery: EMAIL, emailContacts: $c) { delivery emailContacts } }";
+    let bad = app
+        .graphql_as(
+            &fsp.cookie,
+            SET,
+            json!({"c": ["control-room", "ok@twilight.example"]}),
+        )
+        .await;
+    assert_eq!(
+        bad["errors"][0]["extensions"]["field"], "emailContacts",
+        "{bad}"
+    );
+    let none = app.graphql_as(&fsp.cookie, SET, json!({"c": []})).await;
+    assert_eq!(
+        none["errors"][0]["extensions"]["field"], "emailContacts",
+        "{none}"
+    );
+    let set = app
+        .graphql_as(&fsp.cookie, SET, json!({"c": ["Control@Twilight.example"]}))
+        .await;
+    assert_eq!(
+        set["data"]["updateDispatchSettings"],
+        json!({"delivery": "EMAIL", "emailContacts": ["control@twilight.example"]}),
+        "{set}"
+    );
+
+    let ids = twilight_ids(&app).await;
+    let window = accepted_window(&mut app, &ids, "15:00", "19:00", 400.0).await;
+    let created = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T16:00:00Z",
+                "2025-02-24T18:00:00Z",
+                300.0,
+            ),
+        )
+        .await;
+    let dispatch_id = created["data"]["createDispatch"]["id"]
+        .as_str()
+        .expect("dispatch")
+        .to_owned();
+    deliver(&app, "2025-02-24T15:45:00Z").await;
+    let mails: Vec<String> = smtp
+        .messages()
+        .await
+        .into_iter()
+        .map(|m| {
+            String::from_utf8_lossy(
+                &quoted_printable::decode(
+                    m.replace('\n', "\r\n"),
+                    quoted_printable::ParseMode::Robust,
+                )
+                .expect("qp"),
+            )
+            .into_owned()
+        })
+        .filter(|m| m.contains("Openflex dispatch"))
+        .collect();
+    assert_eq!(mails.len(), 1, "one START e-mail");
+    let mail = &mails[0];
+    assert!(mail.contains("control@twilight.example"), "{mail}");
+    assert!(mail.contains("Openflex dispatch START: API Test"), "{mail}");
+    assert!(
+        mail.contains(&format!("Dispatch {dispatch_id}")) && mail.contains("power change 300 kW"),
+        "{mail}"
+    );
+    let state = app
+        .graphql(
+            "query($id: String!) { dispatch(id: $id) { messages { status } } }",
+            json!({"id": dispatch_id}),
+        )
+        .await;
+    assert_eq!(
+        state["data"]["dispatch"]["messages"][0]["status"], "DELIVERED",
+        "{state}"
+    );
+}
+
+/// An API token for a new Twilight FSP user.
+async fn get_bearer(app: &TestApp, uri: &str, token: &str) -> crate::helpers::TestResponse {
+    app.request(
+        axum::http::Request::get(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .body(axum::body::Body::empty())
+            .expect("request"),
+    )
+    .await
+}
+
+async fn fsps_list_their_dispatches_over_rest(engine: Engine) {
+    let mut app = signed_in_operator(engine).await;
+    let ids = twilight_ids(&app).await;
+    let window = accepted_window(&mut app, &ids, "15:00", "19:00", 400.0).await;
+    let created = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T16:00:00Z",
+                "2025-02-24T18:00:00Z",
+                300.0,
+            ),
+        )
+        .await;
+    let id = created["data"]["createDispatch"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"))
+        .to_owned();
+    let token = app.twilight_token().await;
+
+    let listed = get_bearer(
+        &app,
+        "/api/v2/dispatches?from=2025-02-24T00:00:00Z&to=2025-02-25T00:00:00Z",
+        &token,
+    )
+    .await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.text());
+    let list = listed.json();
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+    assert_eq!(list[0]["id"], id.as_str());
+    assert_eq!(list[0]["power_change_kw"], 300.0);
+    assert_eq!(list[0]["messages"][0]["instruction"], "START");
+    assert_eq!(list[0]["messages"][0]["status"], "PENDING");
+    assert_eq!(list[0]["messages"][1]["instruction"], "STOP");
+    // The week before has none.
+    let before = get_bearer(
+        &app,
+        "/api/v2/dispatches?from=2025-02-17T00:00:00Z&to=2025-02-24T00:00:00Z",
+        &token,
+    )
+    .await;
+    assert_eq!(before.json(), json!([]));
+
+    let one = get_bearer(&app, &format!("/api/v2/dispatches/{id}"), &token).await;
+    assert_eq!(one.status, StatusCode::OK);
+    assert_eq!(one.json()["dispatch_group"], "API Test");
+
+    for (query, field) in [
+        ("to=2025-02-25T00:00:00Z", "from"),
+        ("from=24/02/2025&to=2025-02-25T00:00:00Z", "from"),
+        ("from=2025-02-24T00:00:00Z&to=2025-02-23T00:00:00Z", "to"),
+        ("from=2025-01-01T00:00:00Z&to=2025-06-01T00:00:00Z", "to"),
+    ] {
+        let refused = get_bearer(&app, &format!("/api/v2/dispatches?{query}"), &token).await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(refused.json()["errors"][0]["field"], field, "{query}");
+    }
+
+    // Another company sees none of it.
+    let email = format!("{}@other.example", uuid::Uuid::new_v4().simple());
+    let link = app
+        .invite(&email, shared::Role::Participant, Some("Other Flex Ltd"))
+        .await;
+    let other = app.complete_sign_up(&email, &link).await;
+    let theirs = app
+        .graphql_as(
+            &other.cookie,
+            "query($f: String!, $t: String!) { dispatches(from: $f, to: $t) { id } }",
+            json!({"f": "2025-02-24T00:00:00Z", "t": "2025-02-25T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!(theirs["data"]["dispatches"], json!([]), "{theirs}");
+    let hidden = app
+        .request(
+            axum::http::Request::get(format!("/api/v2/dispatches/{id}"))
+                .header("cookie", &other.cookie)
+                .body(axum::body::Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+}
+
+const STREAM: &str = "subscription { dispatchMessages(since: \"2025-02-20T00:00:00Z\") { messageId instruction dispatchId issuedAt body } }";
+
+async fn the_subscription_streams_each_message_as_it_becomes_due(engine: Engine) {
+    let mut app = signed_in_operator(engine).await;
+    let (url, received) = receiver(0).await;
+    fsp_endpoint(&app, &url).await;
+    let ids = twilight_ids(&app).await;
+    let window = accepted_window(&mut app, &ids, "15:00", "19:00", 400.0).await;
+    let token = app.twilight_token().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let router = app.router.clone();
+    tokio::spawn(async move { axum::serve(listener, router).await.ok() });
+
+    // Another site's page may not open a socket with the user's cookie.
+    match socket(addr, &[("origin", "https://evil.example")]).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        }
+        other => panic!("a cross-site socket was not refused: {:?}", other.err()),
+    }
+    // A wrong token in connection_init closes the socket.
+    let mut wrong = socket(addr, &[]).await.expect("socket");
+    send(
+        &mut wrong,
+        json!({"type": "connection_init", "payload": {"Authorization": "Bearer oflx_wrong"}}),
+    )
+    .await;
+    assert_eq!(frame(&mut wrong).await["close"], 1002);
+    // Operators follow dispatches on their page, not on the FSPs' stream.
+    let operator_cookie = app.default_cookie.clone().expect("operator session");
+    let mut operator = socket(addr, &[("cookie", &operator_cookie)])
+        .await
+        .expect("socket");
+    send(&mut operator, json!({"type": "connection_init"})).await;
+    assert_eq!(frame(&mut operator).await["type"], "connection_ack");
+    send(
+        &mut operator,
+        json!({"id": "1", "type": "subscribe", "payload": {"query": STREAM}}),
+    )
+    .await;
+    let refused = frame(&mut operator).await;
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{refused}"
+    );
+
+    // The FSP's system subscribes with its token, as a graphql-ws client does. `since`
+    // fixes where the stream starts: a socket served late must not start after 15:45.
+    let mut fsp = socket(addr, &[]).await.expect("socket");
+    send(
+        &mut fsp,
+        json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {token}")}}),
+    )
+    .await;
+    assert_eq!(frame(&mut fsp).await["type"], "connection_ack");
+    send(
+        &mut fsp,
+        json!({"id": "s", "type": "subscribe", "payload": {"query": STREAM}}),
+    )
+    .await;
+    let created = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T16:00:00Z",
+                "2025-02-24T18:00:00Z",
+                300.0,
+            ),
+        )
+        .await;
+    let dispatch = &created["data"]["createDispatch"];
+    let start_id = dispatch["messages"][0]["messageId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"));
+
+    // Due at 15:45: streamed, and the webhook carries the same id.
+    app.clock.set(at("2025-02-24T15:45:00Z"));
+    let start = frame(&mut fsp).await;
+    assert_eq!(start["type"], "next", "{start}");
+    let start = &start["payload"]["data"]["dispatchMessages"];
+    assert_eq!(start["instruction"], "START");
+    assert_eq!(start["messageId"], start_id);
+    assert_eq!(start["dispatchId"], dispatch["id"]);
+    assert_eq!(start["issuedAt"], "2025-02-24T15:45:00+00:00");
+    let body: Value = serde_json::from_str(start["body"].as_str().expect("body")).expect("JSON");
+    assert_eq!(body["power_change_kw"], 300.0);
+    deliver(&app, "2025-02-24T15:45:00Z").await;
+    assert_eq!(
+        received.lock().expect("lock")[0].0["webhook-id"]
+            .to_str()
+            .ok(),
+        Some(start_id)
+    );
+    // Then the STOP at 18:00, and nothing twice.
+    app.clock.set(at("2025-02-24T18:00:00Z"));
+    let stop = frame(&mut fsp).await;
+    assert_eq!(
+        stop["payload"]["data"]["dispatchMessages"]["instruction"], "STOP",
+        "{stop}"
+    );
+    let quiet = tokio::time::timeout(std::time::Duration::from_millis(2_500), async {
+        frame(&mut fsp).await
+    })
+    .await;
+    assert!(quiet.is_err(), "a message came twice: {quiet:?}");
+}
+
+async fn an_e_mail_dispatch_the_mail_server_refuses_is_retried(engine: Engine) {
+    // Nothing listens on this port: the mail server is down.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let mut app = TestApp::spawn_with(engine, move |s| {
+        s.smtp_url = Some(format!("smtp://127.0.0.1:{closed}"));
+    })
+    .await;
+    let email = format!("{}@ssen.example", uuid::Uuid::new_v4().simple());
+    app.default_cookie = Some(app.sign_up_operator(&email, "SSEN").await.cookie);
+    let fsp = app.sign_up_participant("fsp@twilight.example").await;
+    let set = app
+        .graphql_as(
+            &fsp.cookie,
             "mutation { updateDispatchSettings(endpointUrl: null, delivery: EMAIL, emailContacts: [\"control@twilight.example\"]) { delivery } }",
             json!({}),
         )
         .await;
-    assert_eq!(
-        email["data"]["updateDispatchSettings"]["delivery"], "EMAIL",
-        "{email}"
-    );
-
-    let operator = TestApp::spawn(engine, Some(SSEN)).await;
-    let forbidden = operator
-        .graphql("{ dispatchSettings { delivery } }", json!({}))
+    assert!(set["errors"].is_null(), "{set}");
+    let ids = twilight_ids(&app).await;
+    let window = accepted_window(&mut app, &ids, "15:00", "19:00", 400.0).await;
+    let created = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T16:00:00Z",
+                "2025-02-24T18:00:00Z",
+                300.0,
+            ),
+        )
         .await;
-    assert_eq!(error_code(&forbidden), Some("FORBIDDEN"));
+    let id = created["data"]["createDispatch"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{created}"))
+        .to_owned();
+    deliver(&app, "2025-02-24T15:45:00Z").await;
+    let state = app
+        .graphql(
+            "query($id: String!) { dispatch(id: $id) { messages { status attempts lastError } } }",
+            json!({"id": id}),
+        )
+        .await;
+    let start = &state["data"]["dispatch"]["messages"][0];
+    assert_eq!(
+        start["status"], "PENDING",
+        "not delivered while the mail server is down: {state}"
+    );
+    assert_eq!(start["attempts"], 1);
+    assert!(
+        start["lastError"]
+            .as_str()
+            .is_some_and(|e| e.contains("control@twilight.example")),
+        "{state}"
+    );
+    // Retried like a failed POST: again two seconds later, and still not given up.
+    deliver(&app, "2025-02-24T15:45:01Z").await;
+    deliver(&app, "2025-02-24T15:45:02Z").await;
+    let state = app
+        .graphql(
+            "query($id: String!) { dispatch(id: $id) { messages { status attempts } } }",
+            json!({"id": id}),
+        )
+        .await;
+    let start = &state["data"]["dispatch"]["messages"][0];
+    assert_eq!(start["attempts"], 2, "{state}");
+    assert_eq!(start["status"], "PENDING", "{state}");
 }

@@ -14,7 +14,7 @@ mod baselines;
 mod configuration;
 mod digests;
 mod dispatch;
-mod dispatching;
+mod dispatch_settings;
 mod errors;
 mod graphql;
 mod helpers;

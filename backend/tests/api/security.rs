@@ -1156,7 +1156,7 @@ async fn csv_cells_that_a_spreadsheet_would_run_are_neutralised(engine: Engine) 
         )
         .await;
     assert!(renamed["errors"].is_null(), "{renamed}");
-    crate::dispatching::accepted_window(&mut app, &ids, "15:00", "19:00", 400.0).await;
+    crate::dispatch::accepted_window(&mut app, &ids, "15:00", "19:00", 400.0).await;
     let csv = app
         .get("/api/v2/accepted-availability?week_commencing=2025-02-24&format=csv")
         .await;

@@ -2,7 +2,7 @@
 //! 00:00 London on the 15th, re-issued as new versions. Every expected figure is worked
 //! out by hand in the comments.
 
-use crate::dispatching::{DISPATCH, accepted_window, at, dispatch_input, signed_in_operator};
+use crate::dispatch::{DISPATCH, accepted_window, at, dispatch_input, signed_in_operator};
 use crate::helpers::{Engine, TestApp, both_databases, error_code, twilight_ids};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};

@@ -8,7 +8,7 @@
 //! For B and Northern Powergrid the rule is absolute: no answer carries any of A's data
 //! (ids, names, e-mail addresses, figures' ids), and no write they attempt succeeds.
 
-use crate::dispatching::{DISPATCH, accepted_window, at, dispatch_input};
+use crate::dispatch::{DISPATCH, accepted_window, at, dispatch_input};
 use crate::helpers::{
     Engine, TestApp, TestResponse, TwilightIds, both_databases, frame, send, socket, twilight_ids,
 };

@@ -1,225 +1,444 @@
-//! API Testing › Dispatch Settings and Dispatch V2 Testing (guide §3.1).
+//! Dispatches (operators act, FSPs read): a week's dispatches with each message's delivery
+//! state — a missed message is the control room's to chase — plus new dispatches and fair
+//! allocation of a requirement.
 
 use crate::api::graphql;
+use crate::pages::meterable_units::today;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_router::hooks::{use_navigate, use_query_map};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 use shared::{
-    DeliveryChannel, DispatchSettings, Instruction, NewSigningSecret, TestDispatchResult,
+    Allocation, DeliveryAttempt, Dispatch, DispatchStatus, MessageStatus, WeekCommencing, long_date,
 };
 
-const SETTINGS: &str = "query S { dispatchSettings { endpointUrl delivery emailContacts secretHint secretCreatedAt
-  recentAttempts { messageId instruction test url attemptedAt statusCode latencyMs error bodyExcerpt } } }";
-
 #[derive(Deserialize, Clone)]
-struct SettingsData {
-    dispatch_settings: DispatchSettings,
+struct ListData {
+    dispatches: Vec<Dispatch>,
 }
 
 #[derive(Deserialize, Clone)]
-struct Rotated {
-    rotate_signing_secret: NewSigningSecret,
+struct Role {
+    me: RoleOnly,
 }
 
 #[derive(Deserialize, Clone)]
-struct Sent {
-    send_test_dispatch: TestDispatchResult,
+struct RoleOnly {
+    role: shared::Role,
 }
+
+#[derive(Deserialize, Clone)]
+struct Attempts {
+    dispatch_message_attempts: Vec<DeliveryAttempt>,
+}
+
+#[derive(Deserialize, Clone)]
+struct Proposed {
+    allocation: Allocation,
+}
+
+const LIST: &str = "query L($f: String!, $t: String!) { dispatches(from: $f, to: $t) { id dispatchGroupId dispatchGroup programme start end powerChangeKw status stoppedAt
+  messages { messageId instruction dueAt deadline status attempts deliveredAt lastError } } }";
+
+type Message = RwSignal<Option<Result<String, String>>>;
 
 fn when(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+    t.format("%a %d %b %H:%M UTC").to_string()
 }
 
 #[component]
-pub fn DispatchSettingsPage() -> impl IntoView {
-    let data = LocalResource::new(|| graphql::<SettingsData>(SETTINGS, json!({})));
-    let url = RwSignal::new(String::new());
-    let delivery = RwSignal::new("API".to_owned());
-    let contacts = RwSignal::new(String::new());
-    let fresh = RwSignal::new(None::<String>);
-    let status = RwSignal::new(None::<Result<String, String>>);
-    Effect::new(move |_| {
-        if let Some(Ok(d)) = data.get() {
-            url.set(d.dispatch_settings.endpoint_url.clone().unwrap_or_default());
-            delivery.set(d.dispatch_settings.delivery.as_str().to_uppercase());
-            contacts.set(d.dispatch_settings.email_contacts.join(", "));
+pub fn DispatchesPage() -> impl IntoView {
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let week = Memo::new(move |_| {
+        query
+            .with(|q| q.get("week"))
+            .and_then(|w| WeekCommencing::parse(&w).ok())
+            .unwrap_or_else(|| WeekCommencing::containing(today()))
+    });
+    let role = LocalResource::new(|| graphql::<Role>("query { me { role } }", json!({})));
+    let list = LocalResource::new(move || {
+        let week = week.get();
+        async move {
+            let (from, to) = (
+                format!("{week}T00:00:00Z"),
+                format!("{}T00:00:00Z", week.next()),
+            );
+            graphql::<ListData>(LIST, json!({ "f": from, "t": to }))
+                .await
+                .map(|d| d.dispatches)
         }
     });
-    let save = move |_| {
-        spawn_local(async move {
-            let endpoint = url.get_untracked();
-            let result = graphql::<serde_json::Value>(
-                "mutation($u: String, $d: DeliveryChannel!, $c: [String!]!) { updateDispatchSettings(endpointUrl: $u, delivery: $d, emailContacts: $c) { endpointUrl } }",
-                json!({ "u": if endpoint.trim().is_empty() { None } else { Some(endpoint) }, "d": delivery.get_untracked(),
-                    "c": contacts.get_untracked().split(',').map(str::trim).filter(|c| !c.is_empty()).collect::<Vec<_>>() }),
-            )
-            .await;
-            status.set(Some(result.map(|_| "Dispatch settings saved.".to_owned())));
-            data.refetch();
-        });
+    let message: Message = RwSignal::new(None);
+    let operator = move || {
+        role.get()
+            .and_then(|r| r.ok())
+            .is_some_and(|r| r.me.role != shared::Role::Participant)
     };
-    let rotate = move |_| {
-        let confirmed = web_sys::window()
-            .and_then(|w| w.confirm_with_message("A new signing secret replaces the current one immediately: your endpoint must verify with the new one. Continue?").ok())
-            .unwrap_or(false);
-        if !confirmed {
-            return;
-        }
-        spawn_local(async move {
-            match graphql::<Rotated>(
-                "mutation { rotateSigningSecret { secret settings { endpointUrl delivery emailContacts secretHint
-                   secretCreatedAt recentAttempts { messageId instruction test url attemptedAt
-                   statusCode latencyMs error bodyExcerpt } } } }",
-                json!({}),
-            )
-            .await
-            {
-                Ok(r) => {
-                    fresh.set(Some(r.rotate_signing_secret.secret));
-                    status.set(None);
-                }
-                Err(e) => status.set(Some(Err(e))),
-            }
-            data.refetch();
-        });
-    };
+    let go =
+        move |w: WeekCommencing| navigate(&format!("/dispatches?week={w}"), Default::default());
+    let (go_prev, go_next) = (go.clone(), go);
     view! {
-        <h1>"Dispatch Settings"</h1>
-        <p>"Flexible Power sends dispatch signals to your system at "<code>"{base url}/dispatch"</code>
-           ", signed as Standard Webhooks ("<code>"webhook-id"</code>", "<code>"webhook-timestamp"</code>", "<code>"webhook-signature"</code>"). "
-           "Verify every message with your signing secret and treat a repeated "<code>"webhook-id"</code>" as already handled."</p>
-        <table class="form-table">
-            <tr><th>"Participant endpoint base url"</th><td>
-                <input type="url" id="endpoint-url" placeholder="https://fsp.example/openflex" prop:value=move || url.get()
-                    on:input=move |ev| url.set(event_target_value(&ev))/>
-            </td></tr>
-            <tr><th>"Receive dispatches by"</th><td>
-                <select id="delivery" on:change=move |ev| delivery.set(event_target_value(&ev))>
-                    {DeliveryChannel::ALL.iter().map(|c| {
-                        let code = c.as_str().to_uppercase();
-                        let label = match c { DeliveryChannel::Api => "API (signed HTTP POST)", DeliveryChannel::Email => "E-mail to dispatch contacts" };
-                        view! { <option value=code.clone() selected={let code = code.clone(); move || delivery.get() == code}>{label}</option> }
-                    }).collect_view()}
-                </select>
-            </td></tr>
-            <tr><th>"Dispatch contacts (e-mail)"</th><td>
-                <input type="text" id="email-contacts" placeholder="control@fsp.example, …" prop:value=move || contacts.get()
-                    on:input=move |ev| contacts.set(event_target_value(&ev))/>
-            </td></tr>
-            <tr><th>"Signing secret"</th><td>
-                {move || data.get().and_then(|r| r.ok()).map(|d| match d.dispatch_settings.secret_hint {
-                    Some(hint) => view! { <code id="secret-hint">{hint}</code>" created "{d.dispatch_settings.secret_created_at.map(when).unwrap_or_default()}" " }.into_any(),
-                    None => view! { <span id="secret-hint">"none yet "</span> }.into_any(),
-                })}
-                <button id="rotate-secret" on:click=rotate>"Create a new signing secret"</button>
-            </td></tr>
-        </table>
-        <button class="primary" id="save-dispatch-settings" on:click=save>"Save"</button>
-        {move || fresh.get().map(|secret| view! {
-            <div class="token-box">
-                <p>"Your new signing secret (shown only once):"</p>
-                <code id="new-secret">{secret}</code>
+        <div class="toolbar">
+            <div class="week">
+                <button class="arrow" aria-label="Previous week" on:click=move |_| go_prev(week.get_untracked().previous())>"◀"</button>
+                <span>"Week commencing: "<strong>{move || long_date(week.get().date())}</strong></span>
+                <button class="arrow" aria-label="Next week" on:click=move |_| go_next(week.get_untracked().next())>"▶"</button>
             </div>
+        </div>
+        <h1>{move || if operator() { "Dispatches" } else { "Schedules" }}</h1>
+        {move || (!operator()).then(|| view! {
+            <p class="muted">"Your dispatch groups' dispatches and the delivery of each message. Dispatch signals reach your systems by the API (or e-mail); this page is for checking them."</p>
         })}
-        {move || match status.get() {
-            Some(Ok(m)) => Some(view! { <p class="notice" id="dispatch-settings-status">{m}</p> }.into_any()),
-            Some(Err(e)) => Some(view! { <p class="error" id="dispatch-settings-status">{e}</p> }.into_any()),
-            None => None,
-        }}
-        <h2>"Endpoint health"</h2>
-        {move || match data.get() {
-            Some(Ok(d)) if d.dispatch_settings.recent_attempts.is_empty() => view! { <p class="muted">"Nothing has been sent yet."</p> }.into_any(),
-            Some(Ok(d)) => view! {
-                <table class="grid" id="endpoint-health">
-                    <thead><tr><th>"Sent"</th><th>"Instruction"</th><th>"Result"</th><th>"Time"</th><th>"Message id"</th></tr></thead>
+        {move || message.get().map(|m| match m {
+            Ok(text) => view! { <p class="notice" id="dispatch-message">{text}</p> }.into_any(),
+            Err(text) => view! { <p class="error" id="dispatch-message">{text}</p> }.into_any(),
+        })}
+        {move || match list.get() {
+            Some(Ok(items)) if items.is_empty() => view! { <p class="notice">"No dispatches this week."</p> }.into_any(),
+            Some(Ok(items)) => view! {
+                <table class="grid" id="dispatch-table">
+                    <thead><tr><th>"Dispatch"</th><th>"Group"</th><th>"Programme"</th><th>"From"</th><th>"To"</th><th>"kW"</th><th>"Status"</th><th>"Messages"</th><th></th></tr></thead>
                     <tbody>
-                        {d.dispatch_settings.recent_attempts.into_iter().map(|a| view! {
-                            <tr>
-                                <td>{when(a.attempted_at)}</td>
-                                <td>{a.instruction}{if a.test { " (test)" } else { "" }}</td>
-                                <td>{match (a.status_code, a.error) {
-                                    (Some(s), _) => format!("HTTP {s}"),
-                                    (None, Some(e)) => e,
-                                    (None, None) => "no answer".to_owned(),
-                                }}</td>
-                                <td class="num">{format!("{} ms", a.latency_ms)}</td>
-                                <td><code>{a.message_id}</code></td>
-                            </tr>
-                        }).collect_view()}
+                        {items.into_iter().map(|d| view! { <DispatchRow dispatch=d operator=operator() message=message reload=move || list.refetch()/> }).collect_view()}
                     </tbody>
                 </table>
             }.into_any(),
             Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
             None => view! { <p>"Loading…"</p> }.into_any(),
         }}
+        {move || operator().then(|| view! {
+            <NewDispatch message=message reload=move || list.refetch()/>
+            <FairAllocation message=message reload=move || list.refetch()/>
+        })}
     }
 }
 
 #[component]
-pub fn DispatchTestingPage() -> impl IntoView {
-    let dispatch_id = RwSignal::new("TEST-0001".to_owned());
-    let instruction = RwSignal::new("START".to_owned());
-    let start = RwSignal::new(String::new());
-    let end = RwSignal::new(String::new());
-    let power = RwSignal::new("100".to_owned());
-    let units = RwSignal::new(String::new());
-    let result = RwSignal::new(None::<Result<TestDispatchResult, String>>);
-    let sending = RwSignal::new(false);
-    let send = move |_| {
-        let Ok(kw) = power.get_untracked().trim().parse::<f64>() else {
-            result.set(Some(Err("Power change must be a number of kW".to_owned())));
-            return;
-        };
-        sending.set(true);
+fn DispatchRow(
+    dispatch: Dispatch,
+    operator: bool,
+    message: Message,
+    reload: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let id = dispatch.id.to_string();
+    let act = move |mutation: &'static str, done: &'static str, id: String| {
         spawn_local(async move {
-            let sent = graphql::<Sent>(
-                "mutation($m: TestDispatchInput!) { sendTestDispatch(message: $m) { url parameters success outcome
-                   attempt { messageId instruction test url attemptedAt statusCode latencyMs error bodyExcerpt } } }",
-                json!({ "m": { "dispatchId": dispatch_id.get_untracked(), "instruction": instruction.get_untracked(),
-                    "start": start.get_untracked(), "end": end.get_untracked(), "powerChangeKw": kw,
-                    "meterableUnitIds": units.get_untracked() } }),
-            )
-            .await
-            .map(|s| s.send_test_dispatch);
-            result.set(Some(sent));
-            sending.set(false);
+            let result = graphql::<Value>(mutation, json!({ "id": id })).await;
+            message.set(Some(result.map(|_| done.to_owned())));
+            reload();
         });
     };
-    let field = |label: &'static str,
-                 id: &'static str,
+    let cancel = {
+        let id = id.clone();
+        move |_| {
+            act(
+                "mutation($id: String!) { cancelDispatch(id: $id) { id } }",
+                "Dispatch cancelled.",
+                id.clone(),
+            )
+        }
+    };
+    let stop = {
+        let id = id.clone();
+        move |_| {
+            act(
+                "mutation($id: String!) { emergencyStop(id: $id) { id } }",
+                "Emergency stop sent.",
+                id.clone(),
+            )
+        }
+    };
+    let status = match dispatch.status {
+        DispatchStatus::Active => "active",
+        DispatchStatus::Cancelled => "cancelled",
+        DispatchStatus::EmergencyStopped => "emergency stopped",
+    };
+    view! {
+        <tr data-dispatch=id.clone()>
+            <td><code>{id.clone()}</code></td>
+            <td>{dispatch.dispatch_group.clone()}</td>
+            <td>{dispatch.programme.clone()}</td>
+            <td>{when(dispatch.start)}</td>
+            <td>{when(dispatch.end)}</td>
+            <td class="num">{dispatch.power_change_kw}</td>
+            <td>{status}</td>
+            <td>
+                {dispatch.messages.into_iter().map(|m| {
+                    let class = match m.status { MessageStatus::Missed => "msg missed", MessageStatus::Delivered => "msg delivered", _ => "msg" };
+                    let title = m.last_error.clone().unwrap_or_default();
+                    let again = operator && matches!(m.status, MessageStatus::Missed | MessageStatus::Delivered);
+                    let message_id = m.message_id.clone();
+                    let resend = move |_| {
+                        let id = message_id.clone();
+                        spawn_local(async move {
+                            let result = graphql::<Value>(
+                                "mutation($m: String!) { resendDispatchMessage(messageId: $m) { id } }",
+                                json!({ "m": id }),
+                            ).await;
+                            message.set(Some(result.map(|_| "Message queued to be sent again.".to_owned())));
+                            reload();
+                        });
+                    };
+                    let history = RwSignal::new(None::<Result<Vec<DeliveryAttempt>, String>>);
+                    let message_id = m.message_id.clone();
+                    let show = move |_| {
+                        if history.get_untracked().is_some() {
+                            history.set(None);
+                            return;
+                        }
+                        let id = message_id.clone();
+                        spawn_local(async move {
+                            let found = graphql::<Attempts>(
+                                "query($m: String!) { dispatchMessageAttempts(messageId: $m) { messageId instruction test url attemptedAt statusCode latencyMs error bodyExcerpt } }",
+                                json!({ "m": id }),
+                            ).await.map(|a| a.dispatch_message_attempts);
+                            history.set(Some(found));
+                        });
+                    };
+                    view! {
+                        <span class=class title=title>{format!("{} {} ({} {}) ", m.instruction.as_str(), m.status.as_str(), m.attempts, if m.attempts == 1 { "try" } else { "tries" })}</span>
+                        {(m.attempts > 0).then(|| view! { <button class="link attempts" title="Every attempt: time, status, latency, error" on:click=show>"attempts"</button>" " })}
+                        {again.then(|| view! { <button class="link" title="Send again with the same webhook-id" on:click=resend>"Re-send"</button>" " })}
+                        {move || history.get().map(|h| match h {
+                            Ok(list) => view! {
+                                <ol class="attempt-list">
+                                    {list.into_iter().map(|a| view! {
+                                        <li>{format!("{} · {} · {} ms{}", a.attempted_at.format("%d %b %H:%M:%S"),
+                                            a.status_code.map_or_else(|| "no answer".to_owned(), |c| format!("HTTP {c}")),
+                                            a.latency_ms,
+                                            a.error.map(|e| format!(" · {e}")).unwrap_or_default())}</li>
+                                    }).collect_view()}
+                                </ol>
+                            }.into_any(),
+                            Err(e) => view! { <span class="error">{e}</span> }.into_any(),
+                        })}
+                    }
+                }).collect_view()}
+            </td>
+            <td>{(operator && dispatch.status == DispatchStatus::Active).then(|| view! {
+                <button on:click=cancel>"Cancel"</button>" "
+                <button class="danger" on:click=stop>"Emergency stop"</button>
+            })}</td>
+        </tr>
+    }
+}
+
+#[derive(Deserialize, Clone)]
+struct ZoneOption {
+    id: String,
+    name: String,
+    programmes: Vec<ProgrammeOption>,
+}
+
+#[derive(Deserialize, Clone)]
+struct ProgrammeOption {
+    id: String,
+    name: String,
+}
+
+#[derive(Deserialize, Clone)]
+struct GroupOption {
+    id: String,
+    name: String,
+}
+
+#[derive(Deserialize, Clone)]
+struct ZoneList {
+    zones: Vec<ZoneOption>,
+}
+
+#[derive(Deserialize, Clone)]
+struct Groups {
+    dispatch_groups: Vec<GroupOption>,
+}
+
+/// Zone, programme and (optionally) dispatch group pickers; the chosen ids land in the
+/// signals given.
+#[component]
+fn Pickers(
+    zone: RwSignal<String>,
+    programme: RwSignal<String>,
+    group: Option<RwSignal<String>>,
+    prefix: &'static str,
+) -> impl IntoView {
+    let zones = LocalResource::new(|| {
+        graphql::<ZoneList>("{ zones { id name programmes { id name } } }", json!({}))
+    });
+    let groups = LocalResource::new(move || {
+        let zone = zone.get();
+        async move {
+            if zone.is_empty() {
+                return Ok(Vec::new());
+            }
+            graphql::<Groups>(
+                "query($z: String!) { dispatchGroups(zoneId: $z) { id name } }",
+                json!({ "z": zone }),
+            )
+            .await
+            .map(|g| g.dispatch_groups)
+        }
+    });
+    let zone_list = move || {
+        zones
+            .get()
+            .and_then(Result::ok)
+            .map(|z| z.zones)
+            .unwrap_or_default()
+    };
+    let programmes = move || {
+        zone_list()
+            .into_iter()
+            .find(|z| z.id == zone.get())
+            .map(|z| z.programmes)
+            .unwrap_or_default()
+    };
+    view! {
+        <label>"Zone "<select id=format!("{prefix}-zone") on:change=move |ev| { zone.set(event_target_value(&ev)); programme.set(String::new()); if let Some(g) = group { g.set(String::new()); } }>
+            <option value="" selected=move || zone.get().is_empty()>"Choose…"</option>
+            {move || zone_list().into_iter().map(|z| { let id = z.id.clone(); view! { <option value=z.id selected=move || zone.get() == id>{z.name}</option> } }).collect_view()}
+        </select></label>" "
+        <label>"Programme "<select id=format!("{prefix}-programme") on:change=move |ev| programme.set(event_target_value(&ev))>
+            <option value="" selected=move || programme.get().is_empty()>"Choose…"</option>
+            {move || programmes().into_iter().map(|p| { let id = p.id.clone(); view! { <option value=p.id selected=move || programme.get() == id>{p.name}</option> } }).collect_view()}
+        </select></label>" "
+        {group.map(|group| view! {
+            <label>"Dispatch group "<select id=format!("{prefix}-group") on:change=move |ev| group.set(event_target_value(&ev))>
+                <option value="" selected=move || group.get().is_empty()>"Choose…"</option>
+                {move || groups.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|g| { let id = g.id.clone(); view! { <option value=g.id selected=move || group.get() == id>{g.name}</option> } }).collect_view()}
+            </select></label>" "
+        })}
+    }
+}
+
+#[component]
+fn NewDispatch(
+    message: Message,
+    reload: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let zone = RwSignal::new(String::new());
+    let group = RwSignal::new(String::new());
+    let programme = RwSignal::new(String::new());
+    let start = RwSignal::new(String::new());
+    let end = RwSignal::new(String::new());
+    let kw = RwSignal::new(String::new());
+    let window = RwSignal::new(String::new());
+    let create = move |_| {
+        let Ok(power) = kw.get_untracked().trim().parse::<f64>() else {
+            message.set(Some(Err("kW must be a number".to_owned())));
+            return;
+        };
+        let window_id = window.get_untracked();
+        spawn_local(async move {
+            let result = graphql::<Value>(
+                "mutation($d: DispatchInput!) { createDispatch(dispatch: $d) { id } }",
+                json!({ "d": { "dispatchGroupId": group.get_untracked(), "programmeId": programme.get_untracked(),
+                    "start": start.get_untracked(), "end": end.get_untracked(), "powerChangeKw": power,
+                    "availabilityWindowId": if window_id.trim().is_empty() { None } else { Some(window_id) } } }),
+            ).await;
+            message.set(Some(result.map(|_| "Dispatched.".to_owned())));
+            reload();
+        });
+    };
+    let input = |id: &'static str,
+                 label: &'static str,
                  placeholder: &'static str,
                  value: RwSignal<String>| {
         view! {
-            <tr><th><label for=id>{label}</label></th><td>
-                <input type="text" id=id placeholder=placeholder prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/>
-            </td></tr>
+            <label>{label}" "<input type="text" id=id placeholder=placeholder prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/></label>" "
         }
     };
     view! {
-        <h1>"Dispatch V2 Testing"</h1>
-        <p>"Send a test message to the endpoint configured under Dispatch Settings, signed exactly as a real dispatch. Test messages carry "
-           <code>"\"test\": true"</code>" and never touch real dispatches."</p>
-        <table class="form-table">
-            {field("Dispatch ID", "test-dispatch-id", "TEST-0001", dispatch_id)}
-            <tr><th><label for="test-instruction">"Instruction"</label></th><td>
-                <select id="test-instruction" on:change=move |ev| instruction.set(event_target_value(&ev))>
-                    {Instruction::ALL.iter().map(|i| view! { <option value=i.as_str() selected=move || instruction.get() == i.as_str()>{i.as_str()}</option> }).collect_view()}
-                </select>
-            </td></tr>
-            {field("Start", "test-start", "2025-02-17T16:00:00Z", start)}
-            {field("End", "test-end", "2025-02-17T18:00:00Z", end)}
-            {field("Power change (kW)", "test-power", "100", power)}
-            {field("Meterable Unit IDs", "test-units", "comma separated", units)}
-        </table>
-        <button class="primary" id="send-test" disabled=move || sending.get() on:click=send>"Send V2 Message"</button>
-        {move || result.get().map(|r| match r {
-            Ok(r) => view! {
-                <pre class="code result-box" id="test-result" data-success=r.success.to_string()>
-                    {format!("{}\n{}\n{}", r.url, r.parameters, r.outcome)}
-                </pre>
-            }.into_any(),
-            Err(e) => view! { <p class="error" id="test-result">{e}</p> }.into_any(),
-        })}
+        <section class="card">
+            <h2>"New dispatch"</h2>
+            <p><Pickers zone=zone programme=programme group=Some(group) prefix="new"/></p>
+            <p>
+                {input("new-start", "Start (UTC)", "2025-02-24T16:00:00Z", start)}
+                {input("new-end", "End (UTC)", "2025-02-24T18:00:00Z", end)}
+                {input("new-kw", "kW", "", kw)}
+                {input("new-window", "Accepted window id", "none for Restore / Emergency Flex", window)}
+                <button class="primary" id="new-dispatch" on:click=create>"Dispatch"</button>
+            </p>
+        </section>
+    }
+}
+
+#[component]
+fn FairAllocation(
+    message: Message,
+    reload: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let zone = RwSignal::new(String::new());
+    let programme = RwSignal::new(String::new());
+    let start = RwSignal::new(String::new());
+    let end = RwSignal::new(String::new());
+    let requirement = RwSignal::new(String::new());
+    let proposal = RwSignal::new(None::<Allocation>);
+    let propose = move |_| {
+        let Ok(kw) = requirement.get_untracked().trim().parse::<f64>() else {
+            message.set(Some(Err(
+                "The requirement must be a number of kW".to_owned()
+            )));
+            return;
+        };
+        spawn_local(async move {
+            match graphql::<Proposed>(
+                "query($p: String!, $s: String!, $e: String!, $kw: Float!) { allocation(programmeId: $p, start: $s, end: $e, requirementKw: $kw) { requirementKw allocatedKw shortfallKw lines { dispatchGroupId dispatchGroup availabilityWindowId acceptedKw allocatedKw } } }",
+                json!({ "p": programme.get_untracked(), "s": start.get_untracked(), "e": end.get_untracked(), "kw": kw }),
+            ).await {
+                Ok(p) => { proposal.set(Some(p.allocation)); message.set(None); }
+                Err(e) => message.set(Some(Err(e))),
+            }
+        });
+    };
+    let confirm = move |_| {
+        let Some(plan) = proposal.get_untracked() else {
+            return;
+        };
+        let lines: Vec<Value> = plan
+            .lines
+            .iter()
+            .map(|line| {
+                json!({ "dispatchGroupId": line.dispatch_group_id.to_string(), "programmeId": programme.get_untracked(),
+                    "start": start.get_untracked(), "end": end.get_untracked(), "powerChangeKw": line.allocated_kw,
+                    "availabilityWindowId": line.availability_window_id.to_string() })
+            })
+            .collect();
+        spawn_local(async move {
+            // All or none: a refused line leaves every group undispatched.
+            let result = graphql::<Value>(
+                "mutation($d: [DispatchInput!]!) { createDispatches(dispatches: $d) { id } }",
+                json!({ "d": lines }),
+            )
+            .await;
+            message.set(Some(
+                result.map(|_| format!("{} dispatches created.", plan.lines.len())),
+            ));
+            proposal.set(None);
+            reload();
+        });
+    };
+    let input = |label: &'static str, value: RwSignal<String>| {
+        view! {
+            <label>{label}" "<input type="text" prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/></label>" "
+        }
+    };
+    view! {
+        <section class="card">
+            <h2>"Fair allocation"</h2>
+            <p class="muted">"Spread a requirement across the groups accepted for the whole period so that the largest share is as small as possible."</p>
+            <p><Pickers zone=zone programme=programme group=None prefix="allocation"/></p>
+            <p>{input("Start (UTC)", start)}{input("End (UTC)", end)}{input("Requirement (kW)", requirement)}
+                <button on:click=propose>"Propose"</button></p>
+            {move || proposal.get().map(|plan| view! {
+                <table class="grid" id="allocation">
+                    <thead><tr><th>"Group"</th><th>"Accepted kW"</th><th>"Share kW"</th></tr></thead>
+                    <tbody>{plan.lines.iter().map(|l| view! { <tr><td>{l.dispatch_group.clone()}</td><td class="num">{l.accepted_kw}</td><td class="num">{format!("{:.1}", l.allocated_kw)}</td></tr> }).collect_view()}</tbody>
+                </table>
+                <p>{format!("Allocated {:.1} of {:.1} kW; shortfall {:.1} kW.", plan.allocated_kw, plan.requirement_kw, plan.shortfall_kw)}" "
+                    <button class="primary" on:click=confirm>"Confirm as dispatches"</button></p>
+            })}
+        </section>
     }
 }

@@ -1,12 +1,12 @@
 pub mod availability;
 pub mod configuration;
 pub mod dispatch;
-pub mod dispatches;
+pub mod dispatch_settings;
 pub mod docs;
 pub mod meterable_units;
 pub mod organisations;
 pub mod readings;
-pub mod reports;
+pub mod settlement;
 pub mod sign_in;
 pub mod tokens;
 pub mod users;

@@ -8,6 +8,7 @@ pub mod availability;
 pub mod baselines;
 pub mod configuration;
 pub mod dispatch;
+pub mod dispatch_settings;
 pub mod limits;
 pub mod readings;
 pub mod settlement;
@@ -36,7 +37,7 @@ pub struct QueryRoot(
     readings::ReadingsQuery,
     availability::AvailabilityQuery,
     baselines::BaselinesQuery,
-    dispatch::DispatchQuery,
+    dispatch_settings::DispatchSettingsQuery,
     dispatch::DispatchEventsQuery,
     settlement::SettlementQuery,
 );
@@ -48,7 +49,7 @@ pub struct MutationRoot(
     availability::AvailabilityMutation,
     baselines::BaselinesMutation,
     configuration::ConfigurationMutation,
-    dispatch::DispatchMutation,
+    dispatch_settings::DispatchSettingsMutation,
     dispatch::DispatchEventsMutation,
     settlement::SettlementMutation,
 );

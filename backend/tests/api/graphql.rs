@@ -206,3 +206,33 @@ async fn overly_deep_query_is_refused_in_production(engine: Engine) {
         "{response}"
     );
 }
+
+/// The GraphQL schema is pinned in `backend/tests/fixtures/schema.graphql`, so that every
+/// change to what integrators see shows in review. After a deliberate change:
+/// `OPENFLEX_UPDATE_SCHEMA=1 cargo test -p backend --test api the_schema_is_pinned`.
+#[tokio::test]
+async fn the_schema_is_pinned() {
+    let app = TestApp::spawn(Engine::Sqlite, None).await;
+    let live = app.get("/graphql/schema.graphql").await.text();
+    let pinned_path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema.graphql");
+    if std::env::var_os("OPENFLEX_UPDATE_SCHEMA").is_some() {
+        std::fs::write(&pinned_path, &live).expect("write the pinned schema");
+    }
+    let pinned = std::fs::read_to_string(&pinned_path).expect("the pinned schema");
+    if live != pinned {
+        let first = live
+            .lines()
+            .zip(pinned.lines())
+            .position(|(a, b)| a != b)
+            .unwrap_or_else(|| live.lines().count().min(pinned.lines().count()));
+        panic!(
+            "the GraphQL schema differs from tests/fixtures/schema.graphql from line {}: \
+             live {:?}, pinned {:?}. If the change is meant, update the pin (see this test's \
+             doc comment) and review the diff.",
+            first + 1,
+            live.lines().nth(first),
+            pinned.lines().nth(first)
+        );
+    }
+}

@@ -24,5 +24,6 @@ mod platform;
 mod readings;
 mod security;
 mod settlement;
+mod structure;
 mod tenancy;
 mod tokens;

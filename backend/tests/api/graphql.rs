@@ -236,3 +236,49 @@ async fn the_schema_is_pinned() {
         );
     }
 }
+
+/// Every operation the browser app sends (`frontend/graphql/**/*.graphql`) is valid against
+/// the live schema: an unknown field, argument or type fails here, not in a user's browser.
+/// Each runs without a caller, so its resolvers refuse (UNAUTHENTICATED) and nothing is
+/// written; only validation errors, which carry no code, count.
+#[tokio::test]
+async fn every_browser_operation_matches_the_schema() {
+    fn files(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("read_dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "graphql") {
+                out.push(path);
+            }
+        }
+    }
+    let app = TestApp::spawn(Engine::Sqlite, None).await;
+    let schema = backend::graphql::build_schema(app.db.clone(), app.state.clock.clone(), true);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../frontend/graphql");
+    let mut operations = Vec::new();
+    files(&root, &mut operations);
+    assert!(
+        !operations.is_empty(),
+        "no operations under {}",
+        root.display()
+    );
+    let mut refused = Vec::new();
+    for path in &operations {
+        let text = std::fs::read_to_string(path).expect("operation");
+        let response = schema.execute(async_graphql::Request::new(text)).await;
+        for error in &response.errors {
+            let coded = error
+                .extensions
+                .as_ref()
+                .and_then(|e| e.get("code"))
+                .is_some();
+            // Variable values are the caller's at run time, not part of the operation.
+            let about_a_value = error.message.starts_with("Variable \"");
+            if !coded && !about_a_value {
+                refused.push(format!("{}: {}", path.display(), error.message));
+            }
+        }
+    }
+    assert!(refused.is_empty(), "{refused:#?}");
+}

@@ -1,21 +1,8 @@
 //! API Testing › My API Access Tokens (guide §3.1).
 
-use crate::api::graphql;
+use crate::api::tokens::{api_token, create_api_token};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::Deserialize;
-use serde_json::json;
-use shared::{ApiTokenInfo, NewApiToken};
-
-#[derive(Deserialize, Clone)]
-struct TokenData {
-    api_token: Option<ApiTokenInfo>,
-}
-
-#[derive(Deserialize, Clone)]
-struct Created {
-    create_api_token: NewApiToken,
-}
 
 fn when(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
@@ -23,12 +10,7 @@ fn when(t: chrono::DateTime<chrono::Utc>) -> String {
 
 #[component]
 pub fn TokensPage() -> impl IntoView {
-    let current = LocalResource::new(|| {
-        graphql::<TokenData>(
-            "query Token { apiToken { hint createdAt lastUsedAt } }",
-            json!({}),
-        )
-    });
+    let current = LocalResource::new(api_token);
     let fresh = RwSignal::new(None::<String>);
     let status = RwSignal::new(None::<Result<String, String>>);
     let create = move |_| {
@@ -44,14 +26,9 @@ pub fn TokensPage() -> impl IntoView {
             return;
         }
         spawn_local(async move {
-            match graphql::<Created>(
-                "mutation New { createApiToken { token info { hint createdAt lastUsedAt } } }",
-                json!({}),
-            )
-            .await
-            {
+            match create_api_token().await {
                 Ok(created) => {
-                    fresh.set(Some(created.create_api_token.token));
+                    fresh.set(Some(created.token));
                     status.set(None);
                 }
                 Err(e) => status.set(Some(Err(e))),
@@ -71,14 +48,14 @@ pub fn TokensPage() -> impl IntoView {
            "You can generate a new token by clicking on 'Create a new token', but the old one will be revoked immediately, so any existing API integration may break."</p>
         <p><strong>"API Tokens must be stored securely and not shared."</strong></p>
         {move || match current.get() {
-            Some(Ok(TokenData { api_token: Some(t) })) => view! {
+            Some(Ok(Some(t))) => view! {
                 <table class="form-table" id="current-token">
                     <tr><th>"Current token"</th><td><code>{t.hint}</code></td></tr>
                     <tr><th>"Created"</th><td>{when(t.created_at)}</td></tr>
                     <tr><th>"Last used"</th><td>{t.last_used_at.map(when).unwrap_or_else(|| "never".to_owned())}</td></tr>
                 </table>
             }.into_any(),
-            Some(Ok(TokenData { api_token: None })) => view! { <p id="current-token">"Your company has no API token yet."</p> }.into_any(),
+            Some(Ok(None)) => view! { <p id="current-token">"Your company has no API token yet."</p> }.into_any(),
             Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
             None => view! { <p>"Loading…"</p> }.into_any(),
         }}

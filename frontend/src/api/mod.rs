@@ -1,5 +1,9 @@
-//! GraphQL client. Responses are decoded into the `shared` wire types: GraphQL field names
+//! GraphQL client. Each area's operations live in `frontend/graphql/<area>/*.graphql` and
+//! are called through typed functions in `api/<area>.rs` (validated against the live schema
+//! by the backend's tests); pages call those functions. Responses are decoded into the `shared` wire types: GraphQL field names
 //! are camelCase, the shared types' serde names snake_case, so keys are converted once here.
+
+pub mod tokens;
 
 use gloo_net::http::Request;
 use serde::de::DeserializeOwned;

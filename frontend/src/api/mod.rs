@@ -3,6 +3,7 @@
 //! by the backend's tests); pages call those functions. Responses are decoded into the `shared` wire types: GraphQL field names
 //! are camelCase, the shared types' serde names snake_case, so keys are converted once here.
 
+pub mod assets;
 pub mod tokens;
 
 use gloo_net::http::Request;

@@ -1,42 +1,11 @@
 //! Meterable Units (guide §3.3): the caller's dispatch groups in a zone for a week, with
 //! runtimes, baseline, marketplace units, meterable units and the price table.
 
-use crate::api::graphql;
+use crate::api::assets;
 use chrono::NaiveDate;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
-use serde::Deserialize;
 use shared::{BaselineMethod, DispatchGroup, MeteringGranularity, WeekCommencing, long_date};
-
-#[derive(Deserialize, Clone)]
-struct ZoneOption {
-    id: String,
-    name: String,
-    sandbox: bool,
-}
-
-#[derive(Deserialize, Clone)]
-struct ZonesData {
-    zones: Vec<ZoneOption>,
-}
-
-#[derive(Deserialize, Clone)]
-struct GroupsData {
-    dispatch_groups: Vec<DispatchGroup>,
-}
-
-const GROUPS_QUERY: &str = "query Groups($zoneId: String!, $week: String) {
-  dispatchGroups(zoneId: $zoneId, weekCommencing: $week) {
-    id name zoneId companyName powerChangeKw direction
-    minRuntimeMinutes maxRuntimeMinutes weeklyRuntimeMinutes marketplaceUnits
-    meterableUnits { id name dispatchGroupId dispatchGroupName zoneId meteringGranularity
-      baseline { method staticKw } }
-    prices { programme { id kind name productCode auction policy { declarationLockDay
-        declarationLockTime acceptanceDay acceptanceTime autoAccept weekAheadDay weekAheadTime
-        dayAheadTime startLeadMinutes manualDispatch paymentBasis deliveryScale performanceFactor } }
-      availabilityPrice utilisationPrice unitCeiling }
-  }
-}";
 
 /// Today in the browser's calendar; the server is the authority on London dates, but
 /// this only picks which week to show first.
@@ -50,9 +19,7 @@ pub(crate) fn today() -> NaiveDate {
 pub fn MeterableUnitsPage() -> impl IntoView {
     let query = use_query_map();
     let navigate = use_navigate();
-    let zones = LocalResource::new(|| {
-        graphql::<ZonesData>("query { zones { id name sandbox } }", serde_json::json!({}))
-    });
+    let zones = LocalResource::new(assets::zones);
 
     let week = Memo::new(move |_| {
         query
@@ -65,7 +32,7 @@ pub fn MeterableUnitsPage() -> impl IntoView {
             zones
                 .get()
                 .and_then(|r| r.ok())
-                .and_then(|z| z.zones.first().map(|z| z.id.clone()))
+                .and_then(|z| z.first().map(|z| z.id.as_str().to_owned()))
         })
     });
     let groups = LocalResource::new(move || {
@@ -73,12 +40,7 @@ pub fn MeterableUnitsPage() -> impl IntoView {
         let week = week.get();
         async move {
             match zone {
-                Some(zone) => graphql::<GroupsData>(
-                    GROUPS_QUERY,
-                    serde_json::json!({ "zoneId": zone, "week": week.to_string() }),
-                )
-                .await
-                .map(|d| Some(d.dispatch_groups)),
+                Some(zone) => assets::dispatch_groups(&zone, Some(week)).await.map(Some),
                 None => Ok(None),
             }
         }
@@ -105,10 +67,10 @@ pub fn MeterableUnitsPage() -> impl IntoView {
                     on:change=move |ev| go_zone(Some(event_target_value(&ev)), week.get_untracked())
                 >
                     {move || match zones.get() {
-                        Some(Ok(data)) => data.zones.into_iter().map(|z| {
+                        Some(Ok(data)) => data.into_iter().map(|z| {
                             let selected = zone.get().as_deref() == Some(z.id.as_str());
                             let label = if z.sandbox { format!("{} (sandbox)", z.name) } else { z.name.clone() };
-                            view! { <option value=z.id.clone() selected=selected>{label}</option> }
+                            view! { <option value=z.id.as_str().to_owned() selected=selected>{label}</option> }
                         }).collect_view().into_any(),
                         _ => view! { <option>"Loading zones…"</option> }.into_any(),
                     }}
@@ -125,7 +87,7 @@ pub fn MeterableUnitsPage() -> impl IntoView {
         <h1>"Dispatch Groups"</h1>
         {move || match (zones.get(), groups.get()) {
             (Some(Err(e)), _) | (_, Some(Err(e))) => view! { <p class="error">{e}</p> }.into_any(),
-            (Some(Ok(z)), _) if z.zones.is_empty() => view! {
+            (Some(Ok(z)), _) if z.is_empty() => view! {
                 <p class="notice">"You have no dispatch groups in any zone yet."</p>
             }.into_any(),
             (_, Some(Ok(Some(list)))) if list.is_empty() => view! {

@@ -1,46 +1,16 @@
 //! API Testing › Readings (guide §3.1): the latest 60 readings of each of the company's
 //! meterable units, and an example request for sending one.
 
-use crate::api::{graphql, post_csv, rest};
+use crate::api::{assets, post_csv, rest};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::Deserialize;
-use serde_json::json;
-use shared::{MeteringGranularity, Reading};
-
-#[derive(Deserialize, Clone)]
-struct ZoneIds {
-    zones: Vec<ZoneId>,
-}
-
-#[derive(Deserialize, Clone)]
-struct ZoneId {
-    id: String,
-}
-
-#[derive(Deserialize, Clone)]
-struct Units {
-    meterable_units: Vec<Unit>,
-}
-
-#[derive(Deserialize, Clone)]
-struct Unit {
-    id: String,
-    name: String,
-    metering_granularity: MeteringGranularity,
-}
+use shared::{MeterableUnit, MeteringGranularity, Reading};
 
 /// Every unit of the caller's company with its latest readings.
-async fn load() -> Result<Vec<(Unit, Vec<Reading>)>, String> {
-    let zones = graphql::<ZoneIds>("query { zones { id } }", json!({})).await?;
+async fn load() -> Result<Vec<(MeterableUnit, Vec<Reading>)>, String> {
     let mut out = Vec::new();
-    for zone in zones.zones {
-        let units = graphql::<Units>(
-            "query Units($z: String!) { meterableUnits(zoneId: $z) { id name meteringGranularity } }",
-            json!({ "z": zone.id }),
-        )
-        .await?;
-        for unit in units.meterable_units {
+    for zone in assets::zones().await? {
+        for unit in assets::meterable_units(zone.id.as_str()).await? {
             let rows = rest(
                 "GET",
                 &format!("/api/v2/readings/latest?meterable_unit_id={}", unit.id),
@@ -109,7 +79,7 @@ pub fn ReadingsPage() -> impl IntoView {
                     {units.into_iter().map(|(unit, rows)| {
                         let energy = unit.metering_granularity == MeteringGranularity::HalfHourly;
                         view! {
-                            <section class="card readings" data-unit=unit.id.clone()>
+                            <section class="card readings" data-unit=unit.id.to_string()>
                                 <h2>{unit.name.clone()}</h2>
                                 <table class="grid">
                                     <thead><tr>

@@ -99,9 +99,7 @@ impl Credential {
             Self::Session(token) => accounts::session_actor(db, token, now).await,
         }
     }
-}
 
-impl Credential {
     /// Whether it still identifies someone, without counting as activity (a session kept
     /// open by a socket alone still times out).
     pub async fn holds(

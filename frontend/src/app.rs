@@ -371,13 +371,13 @@ fn Passkeys() -> impl IntoView {
             let confirmed = if code.trim().is_empty() {
                 Ok(())
             } else {
-                rest(
-                    "POST",
-                    "/auth/step-up",
-                    Some(serde_json::json!({ "code": code.trim() })),
-                )
-                .await
-                .map(|_| ())
+                let request = shared::CodeRequest {
+                    code: code.trim().to_owned(),
+                };
+                match serde_json::to_value(&request) {
+                    Ok(body) => rest("POST", "/auth/step-up", Some(body)).await.map(|_| ()),
+                    Err(e) => Err(e.to_string()),
+                }
             };
             let result = match confirmed {
                 Ok(()) => crate::passkeys::register(name).await,

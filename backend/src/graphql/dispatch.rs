@@ -2,7 +2,6 @@
 //! allocation, each message's attempts, and the stream of dispatch messages.
 
 use super::{caller, gql_error, instant};
-use crate::auth::Credential;
 use crate::services::{Actor, ServiceError, dispatch};
 use crate::state::Clock;
 use async_graphql::{Context, Object, Result, Subscription};
@@ -141,8 +140,6 @@ pub struct DispatchSubscription;
 
 /// How often a subscription looks for messages that have become due.
 const STREAM_POLL: std::time::Duration = std::time::Duration::from_secs(1);
-/// How often a subscription checks that its token or session still holds.
-const STREAM_RECHECK: std::time::Duration = std::time::Duration::from_secs(30);
 /// How far back each look reaches, so that a message committed a moment after a later one
 /// was seen is not passed over; rows already given are skipped.
 const STREAM_LOOKBACK: chrono::Duration = chrono::Duration::seconds(10);
@@ -153,8 +150,6 @@ struct Follow {
     db: DatabaseConnection,
     clock: Arc<dyn Clock>,
     actor: Actor,
-    credential: Option<Credential>,
-    checked: std::time::Instant,
     /// Messages due after this were not yet given (the subscription's start or `since`).
     floor: DateTime<Utc>,
     /// Rows given whose due time is within the look-back, oldest first.
@@ -183,13 +178,9 @@ impl Follow {
     }
 
     async fn look(&mut self) -> Result<(), ServiceError> {
+        // The socket re-checks the caller every second and closes when it no longer holds
+        // (graphql/socket.rs), which ends this stream with it.
         let now = self.clock.now();
-        if self.checked.elapsed() >= STREAM_RECHECK
-            && let Some(credential) = &self.credential
-        {
-            credential.actor(&self.db, now).await?;
-            self.checked = std::time::Instant::now();
-        }
         let after = self.given.back().map_or(self.floor, |(due, _)| {
             (*due - STREAM_LOOKBACK).max(self.floor)
         });
@@ -237,8 +228,6 @@ impl DispatchSubscription {
             db: db.clone(),
             clock: ctx.data::<Arc<dyn Clock>>()?.clone(),
             actor: actor.clone(),
-            credential: ctx.data_opt::<Credential>().cloned(),
-            checked: std::time::Instant::now(),
             floor,
             given: VecDeque::new(),
             ready: VecDeque::new(),

@@ -55,11 +55,11 @@ pub const PENDING_SESSION: Duration = Duration::minutes(10);
 /// Failed second-factor attempts allowed before the account slows down.
 pub const FREE_ATTEMPTS: i32 = 5;
 
-pub(crate) const STAGE_TOTP_SETUP: &str = "totp_setup";
+const STAGE_TOTP_SETUP: &str = "totp_setup";
 
-pub(crate) const STAGE_SECOND_FACTOR: &str = "second_factor";
+pub(in crate::services) const STAGE_SECOND_FACTOR: &str = "second_factor";
 
-pub(crate) const STAGE_COMPLETE: &str = "complete";
+pub(in crate::services) const STAGE_COMPLETE: &str = "complete";
 
 pub(crate) fn parse_email(raw: &str) -> Result<String, ServiceError> {
     let email = raw.trim().to_lowercase();
@@ -74,7 +74,7 @@ pub(crate) fn parse_email(raw: &str) -> Result<String, ServiceError> {
 
 /// At least 12 and at most 128 characters, not on the shipped list of common passwords,
 /// not the e-mail address. No composition rules (ASVS 5.0).
-pub(crate) fn check_password(password: &str, email: &str) -> Result<(), ServiceError> {
+fn check_password(password: &str, email: &str) -> Result<(), ServiceError> {
     let chars = password.chars().count();
     if chars < 12 {
         return Err(ServiceError::invalid(
@@ -104,7 +104,7 @@ pub(crate) fn check_password(password: &str, email: &str) -> Result<(), ServiceE
 
 /// Commits `txn` with `email` recorded in it, then sends the e-mail: a message is never
 /// sent for a change that did not happen, and never lost for one that did.
-pub(crate) async fn commit_with_mail(
+pub(in crate::services) async fn commit_with_mail(
     env: &AccountsEnv<'_>,
     txn: sea_orm::DatabaseTransaction,
     email: &Email,
@@ -117,7 +117,7 @@ pub(crate) async fn commit_with_mail(
 }
 
 /// Records a single-use link token (invitation or password reset); only its digest is kept.
-pub(crate) async fn store_link_token(
+async fn store_link_token(
     db: &impl ConnectionTrait,
     user: &user_rows::Model,
     purpose: &str,
@@ -144,7 +144,7 @@ pub(crate) fn crypto_error(e: crypto::CryptoError) -> ServiceError {
 }
 
 /// An e-mail telling the user of a change to their account's security.
-pub(crate) fn security_notice(
+pub(in crate::services) fn security_notice(
     user: &user_rows::Model,
     subject: &str,
     what: &str,
@@ -171,7 +171,7 @@ pub(crate) fn security_notice(
 }
 
 /// The same refusal, about another field (e.g. `new_password` for the password rules).
-pub(crate) fn rename_field(e: ServiceError, field: &str) -> ServiceError {
+fn rename_field(e: ServiceError, field: &str) -> ServiceError {
     match e {
         ServiceError::Invalid(errors) => ServiceError::Invalid(
             errors

@@ -4,7 +4,7 @@ use super::*;
 
 /// Ends the half-signed-in session and opens a fully signed-in one with a new id, so a
 /// token seen before the second factor is worth nothing after it.
-pub(crate) async fn complete_sign_in(
+pub(in crate::services) async fn complete_sign_in(
     db: &impl ConnectionTrait,
     pending_session_id: i32,
     user: &user_rows::Model,
@@ -20,7 +20,7 @@ pub(crate) async fn complete_sign_in(
     Ok(token)
 }
 
-pub(crate) async fn new_session(
+pub(super) async fn new_session(
     db: &impl ConnectionTrait,
     user: &user_rows::Model,
     stage: &str,
@@ -50,7 +50,7 @@ pub(crate) async fn new_session(
 }
 
 /// The live session behind a token, with its user, if it is at `stage`.
-pub(crate) async fn session_at(
+pub(in crate::services) async fn session_at(
     db: &DatabaseConnection,
     token: &str,
     stage: &str,

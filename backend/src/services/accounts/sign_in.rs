@@ -59,7 +59,7 @@ pub async fn activate(
 
 /// Stores a new password hash and ends the user's sessions, but for `keep` (the session
 /// that changed it).
-pub(crate) async fn set_password(
+pub(super) async fn set_password(
     txn: &sea_orm::DatabaseTransaction,
     user: &user_rows::Model,
     hash: String,
@@ -148,7 +148,7 @@ pub async fn login(
     Ok((token, next))
 }
 
-pub(crate) fn totp_for(secret: Vec<u8>, email: &str) -> Result<Totp, ServiceError> {
+pub(super) fn totp_for(secret: Vec<u8>, email: &str) -> Result<Totp, ServiceError> {
     totp_rs::Builder::new()
         .with_algorithm(Algorithm::SHA1)
         .with_digits(6)
@@ -162,7 +162,7 @@ pub(crate) fn totp_for(secret: Vec<u8>, email: &str) -> Result<Totp, ServiceErro
 }
 
 /// The step a code matches: the current one or the one before (clock drift), never later.
-pub(crate) fn matching_step(totp: &Totp, code: &str, now: DateTime<Utc>) -> Option<i64> {
+pub(super) fn matching_step(totp: &Totp, code: &str, now: DateTime<Utc>) -> Option<i64> {
     let t = u64::try_from(now.timestamp()).ok()?;
     [t, t.saturating_sub(30)]
         .into_iter()
@@ -287,7 +287,7 @@ pub async fn verify_second_factor(
 /// one atomic increment, so parallel guesses each count; from the fifth the account waits
 /// 30 s, doubling to at most 15 minutes. No transaction is held meanwhile: a burst of
 /// guesses must not hold a connection each while it waits for another.
-pub(crate) async fn check_code(
+pub(super) async fn check_code(
     env: &AccountsEnv<'_>,
     user: &user_rows::Model,
     code: &str,
@@ -353,7 +353,7 @@ pub(crate) async fn check_code(
 
 /// Records an accepted code's step inside `txn`, only if it is newer than any before: a
 /// replayed code loses this race (false; the caller rolls back and reports [`replayed`]).
-pub(crate) async fn record_step(
+pub(super) async fn record_step(
     txn: &sea_orm::DatabaseTransaction,
     user: &user_rows::Model,
     step: i64,
@@ -379,7 +379,7 @@ pub(crate) async fn record_step(
 
 /// Audits a replayed code (after the caller rolled its transaction back) and says why it
 /// was refused.
-pub(crate) async fn replayed(
+pub(super) async fn replayed(
     env: &AccountsEnv<'_>,
     user: &user_rows::Model,
     now: DateTime<Utc>,
@@ -429,7 +429,7 @@ pub async fn step_up(
 }
 
 /// Refuses unless the session proved its second factor within [`STEP_UP_VALIDITY`].
-pub(crate) fn require_fresh_second_factor(
+pub(in crate::services) fn require_fresh_second_factor(
     session: &session_rows::Model,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {

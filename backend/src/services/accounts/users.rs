@@ -22,7 +22,7 @@ pub struct CreatedUser {
     pub invitation_url: String,
 }
 
-pub(crate) fn role_code(role: Role) -> &'static str {
+pub(super) fn role_code(role: Role) -> &'static str {
     match role {
         Role::Participant => "participant",
         Role::Operator => "operator",
@@ -151,7 +151,7 @@ pub async fn create_user(
     })
 }
 
-pub(crate) async fn authorise_user_creation(
+pub(super) async fn authorise_user_creation(
     db: &DatabaseConnection,
     actor: &Actor,
     role: Role,
@@ -197,7 +197,7 @@ pub(crate) async fn authorise_user_creation(
     }
 }
 
-pub(crate) fn invitation_email(name: &str, email: &str, url: &str, public_url: &str) -> Email {
+pub(super) fn invitation_email(name: &str, email: &str, url: &str, public_url: &str) -> Email {
     let text = format!(
         "Hello {name},\n\nAn Openflex account has been created for {email}.\n\n\
          Set your password here (the link works once, for 24 hours):\n{url}\n\n\
@@ -240,7 +240,7 @@ pub async fn me(db: &DatabaseConnection, actor: &Actor) -> Result<Viewer, Servic
     })
 }
 
-pub(crate) fn preferences(user: &user_rows::Model) -> EmailPreferences {
+pub(super) fn preferences(user: &user_rows::Model) -> EmailPreferences {
     EmailPreferences {
         monthly_invoices: user.pref_monthly_invoices,
         weekly_accepted_declarations: user.pref_weekly_declarations,
@@ -248,7 +248,7 @@ pub(crate) fn preferences(user: &user_rows::Model) -> EmailPreferences {
     }
 }
 
-pub(crate) async fn own_row(
+pub(super) async fn own_row(
     db: &DatabaseConnection,
     actor: &Actor,
 ) -> Result<user_rows::Model, ServiceError> {
@@ -274,7 +274,7 @@ pub async fn update_my_preferences(
 
 /// Users the caller may see: a participant its own company's, an operator its own
 /// colleagues and the users of the FSPs contracted in its zones, a platform admin all.
-pub(crate) fn visible_users(actor: &Actor) -> sea_orm::Condition {
+pub(super) fn visible_users(actor: &Actor) -> sea_orm::Condition {
     use sea_orm::Condition;
     match actor {
         Actor::Participant { company_id, .. } => {
@@ -305,7 +305,7 @@ pub(crate) async fn visible_emails(
         .await?)
 }
 
-pub(crate) fn role_of(code: &str) -> Role {
+pub(super) fn role_of(code: &str) -> Role {
     match code {
         "operator" => Role::Operator,
         "platform_admin" => Role::PlatformAdmin,
@@ -346,7 +346,7 @@ pub async fn get_user(
 }
 
 /// Users with their organisations' names, in two more queries whatever the count.
-pub(crate) async fn summaries(
+pub(super) async fn summaries(
     db: &DatabaseConnection,
     rows: Vec<user_rows::Model>,
 ) -> Result<Vec<UserSummary>, ServiceError> {
@@ -389,7 +389,7 @@ pub(crate) async fn summaries(
 /// A user an operator or platform admin may manage: an operator its own colleagues and the
 /// users of the FSP companies it registered. Not found otherwise (a user the operator can
 /// see but not manage is refused as forbidden).
-pub(crate) async fn managed_user(
+pub(super) async fn managed_user(
     db: &DatabaseConnection,
     actor: &Actor,
     id: &str,

@@ -557,11 +557,18 @@ async fn wait_for(
     client: &Client,
     locator: Locator<'_>,
 ) -> Result<fantoccini::elements::Element, fantoccini::error::CmdError> {
-    client
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(locator)
-        .await
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match client.wait().at_most(left).for_element(locator).await {
+            // The app redirected (to the sign-in page, say) while the driver was looking:
+            // look again on the new page.
+            Err(e)
+                if e.to_string().contains("aborted by navigation")
+                    && std::time::Instant::now() < deadline => {}
+            other => return other,
+        }
+    }
 }
 
 /// Waits for the element, then types into it.

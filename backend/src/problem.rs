@@ -69,6 +69,7 @@ impl Problem {
             code: "INVALID_PARAMETER",
             detail: format!("query parameter `{name}` {reason}"),
             errors: vec![FieldError {
+                csv_column: false,
                 index: None,
                 field: name.to_owned(),
                 reason,
@@ -140,6 +141,7 @@ impl From<ServiceError> for Problem {
                     "the server could not complete the request",
                 );
                 p.errors = vec![FieldError {
+                    csv_column: false,
                     index: None,
                     field: String::new(),
                     reason: err.to_string(),

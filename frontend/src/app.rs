@@ -1,6 +1,6 @@
 //! Layout, top navigation and routes.
 
-use crate::api::{SIGNED_OUT, go, graphql, rest};
+use crate::api::{SIGNED_OUT, accounts, go};
 use crate::pages::availability::{AcceptanceDecisionsPage, CalendarPage};
 use crate::pages::configuration::ConfigurationPage;
 use crate::pages::dispatch::DispatchesPage;
@@ -22,24 +22,7 @@ use leptos::task::spawn_local;
 use leptos_router::components::{A, Redirect, Route, Router, Routes};
 use leptos_router::hooks::use_location;
 use leptos_router::path;
-use serde::Deserialize;
 use shared::{EmailPreferences, Viewer};
-
-#[derive(Deserialize, Clone)]
-struct MeData {
-    me: Viewer,
-}
-
-#[derive(Deserialize, Clone)]
-struct MeName {
-    me: NameOnly,
-}
-
-#[derive(Deserialize, Clone)]
-struct NameOnly {
-    name: String,
-    role: shared::Role,
-}
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -98,9 +81,7 @@ pub fn App() -> impl IntoView {
 
 #[component]
 fn TopBar() -> impl IntoView {
-    let me = LocalResource::new(|| {
-        graphql::<MeName>("query Me { me { name role } }", serde_json::json!({}))
-    });
+    let me = LocalResource::new(accounts::me);
     let location = use_location();
     // Every page but the sign-in ones needs a signed-in user.
     Effect::new(move |_| {
@@ -143,7 +124,7 @@ fn TopBar() -> impl IntoView {
                     let fsp = me
                         .get()
                         .and_then(Result::ok)
-                        .is_some_and(|m| m.me.role == shared::Role::Participant);
+                        .is_some_and(|m| m.role == shared::Role::Participant);
                     if fsp { "Schedules" } else { "Dispatches" }
                 }}</A></div>
                 <div class=section("/reports")>
@@ -159,7 +140,7 @@ fn TopBar() -> impl IntoView {
                     let manages = me
                         .get()
                         .and_then(Result::ok)
-                        .is_some_and(|m| m.me.role != shared::Role::Participant);
+                        .is_some_and(|m| m.role != shared::Role::Participant);
                     manages.then(|| view! {
                         <div class=section("/configuration")><A href="/configuration">"Configuration"</A></div>
                         <div class=section("/users")><A href="/users">"Users"</A></div>
@@ -169,7 +150,7 @@ fn TopBar() -> impl IntoView {
             </nav>
             <div class="user">
                 {move || match me.get() {
-                    Some(Ok(data)) => view! { <A href="/account" attr:class="user-name">{data.me.name}</A> }.into_any(),
+                    Some(Ok(me)) => view! { <A href="/account" attr:class="user-name">{me.name}</A> }.into_any(),
                     Some(Err(_)) => view! { <a href="/login" class="user-name">"Sign in"</a> }.into_any(),
                     None => view! { <span class="user-name">"…"</span> }.into_any(),
                 }}
@@ -191,29 +172,17 @@ fn ApiTestingTabs() -> impl IntoView {
     }
 }
 
-const ME_QUERY: &str = "query Me { me { id name email role organisation
-  preferences { monthlyInvoices weeklyAcceptedDeclarations dailySchedules } } }";
-
 #[component]
 fn Account() -> impl IntoView {
-    let me = LocalResource::new(|| graphql::<MeData>(ME_QUERY, serde_json::json!({})));
+    let me = LocalResource::new(accounts::me);
     view! {
         <h1>"User Account"</h1>
         {move || match me.get() {
-            Some(Ok(data)) => view! { <AccountForm viewer=data.me/> }.into_any(),
+            Some(Ok(viewer)) => view! { <AccountForm viewer=viewer/> }.into_any(),
             Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
             None => view! { <p>"Loading…"</p> }.into_any(),
         }}
     }
-}
-
-#[derive(Deserialize, Clone)]
-struct SavedPreferences {
-    #[expect(
-        dead_code,
-        reason = "the server echoes what it saved; the form already shows it"
-    )]
-    update_my_preferences: EmailPreferences,
 }
 
 #[component]
@@ -223,18 +192,16 @@ fn AccountForm(viewer: Viewer) -> impl IntoView {
     let daily = RwSignal::new(viewer.preferences.daily_schedules);
     let status = RwSignal::new(None::<Result<(), String>>);
     let save = move |_| {
-        let preferences = serde_json::json!({
-            "monthlyInvoices": monthly.get_untracked(),
-            "weeklyAcceptedDeclarations": weekly.get_untracked(),
-            "dailySchedules": daily.get_untracked(),
-        });
+        let preferences = EmailPreferences {
+            monthly_invoices: monthly.get_untracked(),
+            weekly_accepted_declarations: weekly.get_untracked(),
+            daily_schedules: daily.get_untracked(),
+        };
         spawn_local(async move {
-            let result = graphql::<SavedPreferences>(
-                "mutation Save($p: EmailPreferencesInput!) { updateMyPreferences(preferences: $p) { monthlyInvoices weeklyAcceptedDeclarations dailySchedules } }",
-                serde_json::json!({ "p": preferences }),
-            )
-            .await
-            .map(|_| ());
+            // The form already shows what was saved.
+            let result = accounts::update_my_preferences(&preferences)
+                .await
+                .map(|_| ());
             status.set(Some(result));
         });
     };
@@ -272,7 +239,7 @@ fn AccountForm(viewer: Viewer) -> impl IntoView {
             " "
             <button on:click=move |_| {
                 spawn_local(async move {
-                    let _ = rest("POST", "/auth/logout", None).await;
+                    let _ = accounts::logout().await;
                     go("/login");
                 });
             }>"Sign out"</button>
@@ -303,13 +270,9 @@ fn ChangePassword() -> impl IntoView {
             code: Some(code.get_untracked()).filter(|c| !c.trim().is_empty()),
         };
         spawn_local(async move {
-            let body = serde_json::to_value(&request).map_err(|e| e.to_string());
-            let result = match body {
-                Ok(body) => rest("POST", "/auth/password", Some(body))
-                    .await
-                    .map(|_| "Password changed. Your other sessions were signed out.".to_owned()),
-                Err(e) => Err(e),
-            };
+            let result = accounts::change_password(&request)
+                .await
+                .map(|()| "Password changed. Your other sessions were signed out.".to_owned());
             if result.is_ok() {
                 for field in [current, new, confirm, code] {
                     field.set(String::new());
@@ -345,20 +308,10 @@ fn ChangePassword() -> impl IntoView {
     }
 }
 
-#[derive(Deserialize, Clone)]
-struct PasskeysData {
-    passkeys: Vec<shared::PasskeySummary>,
-}
-
 /// The signed-in user's passkeys: add one, or remove one.
 #[component]
 fn Passkeys() -> impl IntoView {
-    let keys = LocalResource::new(|| {
-        graphql::<PasskeysData>(
-            "query Keys { passkeys { id name createdAt lastUsedAt } }",
-            serde_json::json!({}),
-        )
-    });
+    let keys = LocalResource::new(accounts::passkeys);
     let name = RwSignal::new(String::new());
     let code = RwSignal::new(String::new());
     let status = RwSignal::new(None::<Result<String, String>>);
@@ -374,10 +327,7 @@ fn Passkeys() -> impl IntoView {
                 let request = shared::CodeRequest {
                     code: code.trim().to_owned(),
                 };
-                match serde_json::to_value(&request) {
-                    Ok(body) => rest("POST", "/auth/step-up", Some(body)).await.map(|_| ()),
-                    Err(e) => Err(e.to_string()),
-                }
+                accounts::step_up(&request).await
             };
             let result = match confirmed {
                 Ok(()) => crate::passkeys::register(name).await,
@@ -393,12 +343,12 @@ fn Passkeys() -> impl IntoView {
             <h2>"Passkeys"</h2>
             <p class="muted">"Sign in with a passkey instead of the code from your authenticator app."</p>
             {move || match keys.get() {
-                Some(Ok(data)) if data.passkeys.is_empty() => view! { <p>"No passkeys yet."</p> }.into_any(),
-                Some(Ok(data)) => view! {
+                Some(Ok(passkeys)) if passkeys.is_empty() => view! { <p>"No passkeys yet."</p> }.into_any(),
+                Some(Ok(passkeys)) => view! {
                     <table class="grid" id="passkeys">
                         <thead><tr><th>"Name"</th><th>"Added"</th><th>"Last used"</th><th></th></tr></thead>
                         <tbody>
-                            {data.passkeys.into_iter().map(|k| {
+                            {passkeys.into_iter().map(|k| {
                                 let id = k.id.to_string();
                                 view! {
                                     <tr>
@@ -408,12 +358,9 @@ fn Passkeys() -> impl IntoView {
                                         <td><button on:click=move |_| {
                                             let id = id.clone();
                                             spawn_local(async move {
-                                                let result = graphql::<serde_json::Value>(
-                                                    "mutation Remove($id: String!) { removePasskey(id: $id) }",
-                                                    serde_json::json!({ "id": id }),
-                                                )
-                                                .await
-                                                .map(|_| "Passkey removed.".to_owned());
+                                                let result = accounts::remove_passkey(&id)
+                                                    .await
+                                                    .map(|()| "Passkey removed.".to_owned());
                                                 status.set(Some(result));
                                                 keys.refetch();
                                             });

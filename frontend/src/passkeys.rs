@@ -1,14 +1,11 @@
 //! Passkeys in the browser: `navigator.credentials.create` and `.get` around the server's
 //! WebAuthn challenges.
 
-use crate::api::rest;
-use serde_json::{Value, json};
+use crate::api::accounts;
+use shared::SignInProgress;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use webauthn_rs_proto::{
-    CreationChallengeResponse, PublicKeyCredential, RegisterPublicKeyCredential,
-    RequestChallengeResponse,
-};
+use webauthn_rs_proto::{PublicKeyCredential, RegisterPublicKeyCredential};
 
 fn js_error(e: JsValue) -> String {
     e.as_string()
@@ -29,9 +26,7 @@ fn credentials() -> Result<web_sys::CredentialsContainer, String> {
 
 /// Registers a new passkey for the signed-in user under `name`.
 pub async fn register(name: String) -> Result<(), String> {
-    let challenge: CreationChallengeResponse =
-        serde_json::from_value(rest("POST", "/auth/passkey/register/begin", None).await?)
-            .map_err(|e| format!("unexpected challenge: {e}"))?;
+    let challenge = accounts::passkey_registration().await?;
     let options: web_sys::CredentialCreationOptions = challenge.into();
     let promise = credentials()?
         .create_with_options(&options)
@@ -39,20 +34,14 @@ pub async fn register(name: String) -> Result<(), String> {
     let created = JsFuture::from(promise).await.map_err(js_error)?;
     let credential =
         RegisterPublicKeyCredential::from(created.unchecked_into::<web_sys::PublicKeyCredential>());
-    rest(
-        "POST",
-        "/auth/passkey/register/finish",
-        Some(json!({ "name": name, "credential": credential })),
-    )
-    .await
-    .map(|_| ())
+    accounts::register_passkey(&name, &credential)
+        .await
+        .map(|_| ())
 }
 
 /// The second sign-in step with a passkey instead of the code.
-pub async fn sign_in() -> Result<Value, String> {
-    let challenge: RequestChallengeResponse =
-        serde_json::from_value(rest("POST", "/auth/passkey/begin", None).await?)
-            .map_err(|e| format!("unexpected challenge: {e}"))?;
+pub async fn sign_in() -> Result<SignInProgress, String> {
+    let challenge = accounts::passkey_challenge().await?;
     let options: web_sys::CredentialRequestOptions = challenge.into();
     let promise = credentials()?
         .get_with_options(&options)
@@ -60,10 +49,5 @@ pub async fn sign_in() -> Result<Value, String> {
     let asserted = JsFuture::from(promise).await.map_err(js_error)?;
     let credential =
         PublicKeyCredential::from(asserted.unchecked_into::<web_sys::PublicKeyCredential>());
-    rest(
-        "POST",
-        "/auth/passkey/finish",
-        Some(json!({ "credential": credential })),
-    )
-    .await
+    accounts::sign_in_with_passkey(&credential).await
 }

@@ -137,6 +137,15 @@ pub struct ForgotPasswordRequest {
     pub email: String,
 }
 
+/// The answer to a password-reset request: the same whether or not the address has an
+/// account, so that the answer tells nobody which addresses do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub struct PasswordResetRequested {
+    /// What to tell the user.
+    pub message: String,
+}
+
 /// A user as operators and administrators manage them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(

@@ -262,6 +262,23 @@ impl std::fmt::Display for Month {
     }
 }
 
+/// A statement with the list of its final versions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(async_graphql::SimpleObject))]
+pub struct StatementDetail {
+    pub statement: Statement,
+    /// Every final version, oldest first (empty while provisional).
+    pub versions: Vec<StatementVersion>,
+}
+
+/// API Testing › Sample Reports: an example computed from sandbox data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "server", derive(async_graphql::SimpleObject))]
+pub struct SampleReports {
+    pub event_report: EventReport,
+    pub statement: Statement,
+}
+
 #[cfg(test)]
 mod tests {
     use super::Month;

@@ -30,7 +30,7 @@ impl AssetsQuery {
             .as_deref()
             .map(|w| {
                 WeekCommencing::parse(w)
-                    .map_err(|e| gql_error(ServiceError::invalid("weekCommencing", e.to_string())))
+                    .map_err(|e| gql_error(ServiceError::invalid("week_commencing", e.to_string())))
             })
             .transpose()?;
         Ok(assets::list_dispatch_groups(db, actor, now, &zone, week)

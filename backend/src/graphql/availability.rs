@@ -7,7 +7,7 @@ use shared::{AcceptanceRow, AvailabilityWeek, AvailabilityWindow, WeekCommencing
 
 fn week_arg(week: &str) -> Result<WeekCommencing> {
     WeekCommencing::parse(week)
-        .map_err(|e| gql_error(ServiceError::invalid("weekCommencing", e.to_string())))
+        .map_err(|e| gql_error(ServiceError::invalid("week_commencing", e.to_string())))
 }
 
 #[derive(Default)]

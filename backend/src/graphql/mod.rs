@@ -122,6 +122,27 @@ pub(crate) fn instant(field: &str, value: &str) -> async_graphql::Result<DateTim
         })
 }
 
+/// A refused field as GraphQL names it: input fields in camelCase (`power_change_kw` is
+/// `powerChangeKw`, `window.start_utc` is `window.startUtc`); CSV columns as the file does.
+fn graphql_field(f: &crate::services::FieldError) -> String {
+    if f.csv_column {
+        return f.field.clone();
+    }
+    let mut out = String::with_capacity(f.field.len());
+    let mut upper = false;
+    for c in f.field.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.push(c.to_ascii_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Maps a service error to a GraphQL error with a matchable `extensions.code`.
 pub(crate) fn gql_error(e: ServiceError) -> async_graphql::Error {
     let code = e.code();
@@ -131,7 +152,7 @@ pub(crate) fn gql_error(e: ServiceError) -> async_graphql::Error {
     let message = match &e {
         ServiceError::Invalid(errors) => errors
             .iter()
-            .map(|f| format!("{}: {}", f.field, f.reason))
+            .map(|f| format!("{}: {}", graphql_field(f), f.reason))
             .collect::<Vec<_>>()
             .join("; "),
         other => other.to_string(),
@@ -141,10 +162,10 @@ pub(crate) fn gql_error(e: ServiceError) -> async_graphql::Error {
         if let ServiceError::Invalid(errors) = &e
             && let Some(first) = errors.first()
         {
-            ext.set("field", first.field.clone());
+            ext.set("field", graphql_field(first));
             let all: Vec<async_graphql::Value> = errors
                 .iter()
-                .map(|f| async_graphql::Value::String(f.field.clone()))
+                .map(|f| async_graphql::Value::String(graphql_field(f)))
                 .collect();
             ext.set("fields", async_graphql::Value::List(all));
             // Each refusal in full, with its row or CSV line where it has one.
@@ -160,7 +181,7 @@ pub(crate) fn gql_error(e: ServiceError) -> async_graphql::Error {
                     }
                     entry.insert(
                         async_graphql::Name::new("field"),
-                        async_graphql::Value::from(f.field.clone()),
+                        async_graphql::Value::from(graphql_field(f)),
                     );
                     entry.insert(
                         async_graphql::Name::new("reason"),

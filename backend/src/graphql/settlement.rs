@@ -4,26 +4,11 @@
 use super::{caller, gql_error};
 use crate::services::ServiceError;
 use crate::services::settlement::statements;
-use async_graphql::{Context, Object, Result, SimpleObject};
-use shared::{EventReport, Month, Statement, StatementVersion};
+use async_graphql::{Context, Object, Result};
+use shared::{EventReport, Month, SampleReports, Statement, StatementDetail};
 
 fn month(value: &str) -> Result<Month> {
     Month::parse(value).map_err(|reason| gql_error(ServiceError::invalid("month", reason)))
-}
-
-/// A statement with the list of its final versions.
-#[derive(SimpleObject)]
-pub struct StatementDetail {
-    pub statement: Statement,
-    /// Every final version, oldest first (empty while provisional).
-    pub versions: Vec<StatementVersion>,
-}
-
-/// API Testing › Sample Reports: an example computed from sandbox data.
-#[derive(SimpleObject)]
-pub struct SampleReports {
-    pub event_report: EventReport,
-    pub statement: Statement,
 }
 
 #[derive(Default)]

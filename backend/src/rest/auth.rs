@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use shared::{
     ActivateRequest, CodeRequest, ForgotPasswordRequest, LoginRequest, NextStep, PasskeySummary,
-    PasswordChangeRequest, SignInProgress, TotpEnrolment,
+    PasswordChangeRequest, PasswordResetRequested, SignInProgress, TotpEnrolment,
 };
 
 fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, Problem> {
@@ -197,7 +197,7 @@ pub async fn logout(
 /// client.
 #[utoipa::path(post, path = "/auth/password/forgot", tag = "auth", request_body = ForgotPasswordRequest,
     responses(
-        (status = 202, description = "If the address has an account, a link is on its way"),
+        (status = 202, description = "If the address has an account, a link is on its way", body = PasswordResetRequested),
         (status = 429, description = "Too many requests from this client", body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn forgot_password(
@@ -205,7 +205,7 @@ pub async fn forgot_password(
     headers: HeaderMap,
     client: ClientAddr,
     payload: Result<Json<ForgotPasswordRequest>, JsonRejection>,
-) -> Result<(StatusCode, Json<serde_json::Value>), Problem> {
+) -> Result<(StatusCode, Json<PasswordResetRequested>), Problem> {
     check_same_origin(&state, &headers)?;
     let request = body(payload)?;
     let now = state.clock.now();
@@ -227,9 +227,9 @@ pub async fn forgot_password(
     }));
     Ok((
         StatusCode::ACCEPTED,
-        Json(serde_json::json!({
-            "message": "If an account exists for this address, an e-mail with a link to choose a new password is on its way. The link works once, for one hour."
-        })),
+        Json(PasswordResetRequested {
+            message: "If an account exists for this address, an e-mail with a link to choose a new password is on its way. The link works once, for one hour.".to_owned(),
+        }),
     ))
 }
 

@@ -199,11 +199,7 @@ pub fn parse_template(
     let mut values = vec![None::<(f64, usize)>; 7 * slots_per_day];
     let mut errors = Vec::new();
     let mut refuse = |line: usize, field: &str, reason: String| {
-        errors.push(FieldError {
-            index: Some(line),
-            field: field.to_owned(),
-            reason,
-        });
+        errors.push(FieldError::csv(line, field, reason));
     };
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
@@ -213,11 +209,11 @@ pub fn parse_template(
         Err(e) => return Err(ServiceError::invalid("header", e.to_string())),
     };
     if header != ["day_of_week", "local_time", "power_kw"] {
-        return Err(ServiceError::Invalid(vec![FieldError {
-            index: Some(1),
-            field: "header".to_owned(),
-            reason: "must be day_of_week,local_time,power_kw".to_owned(),
-        }]));
+        return Err(ServiceError::Invalid(vec![FieldError::csv(
+            1,
+            "header",
+            "must be day_of_week,local_time,power_kw".to_owned(),
+        )]));
     }
     for (i, record) in reader.records().enumerate() {
         let line = i + 2;
@@ -287,6 +283,7 @@ pub fn parse_template(
         let day = DayOfWeek::ALL[first / slots_per_day];
         let minute = (first % slots_per_day) as u32 * slot_minutes;
         errors.push(FieldError {
+            csv_column: true,
             index: None,
             field: "rows".to_owned(),
             reason: format!(
@@ -383,11 +380,11 @@ pub async fn set_method(
     require_operator(actor)?;
     let (unit, group, zone) = assets::visible_unit(db, actor, unit_id).await?;
     if static_kw.is_some_and(|kw| !kw.is_finite()) {
-        return Err(ServiceError::invalid("staticKw", "must be a number"));
+        return Err(ServiceError::invalid("static_kw", "must be a number"));
     }
     if method == BaselineMethod::Static && static_kw.is_none() {
         return Err(ServiceError::invalid(
-            "staticKw",
+            "static_kw",
             "the static method needs a kW value",
         ));
     }

@@ -122,8 +122,9 @@ pub async fn update(
             Ok(address) => addresses.push(address),
             Err(_) => {
                 return Err(ServiceError::Invalid(vec![FieldError {
+                    csv_column: false,
                     index: Some(index),
-                    field: "emailContacts".to_owned(),
+                    field: "email_contacts".to_owned(),
                     reason: format!("{raw:?} is not an e-mail address"),
                 }]));
             }
@@ -131,7 +132,7 @@ pub async fn update(
     }
     if delivery == DeliveryChannel::Email && addresses.is_empty() {
         return Err(ServiceError::invalid(
-            "emailContacts",
+            "email_contacts",
             "name at least one dispatch contact to receive dispatches by e-mail",
         ));
     }
@@ -143,7 +144,7 @@ pub async fn update(
         }
         None if delivery == DeliveryChannel::Api => {
             return Err(ServiceError::invalid(
-                "endpointUrl",
+                "endpoint_url",
                 "is required to receive dispatches by API",
             ));
         }
@@ -241,6 +242,7 @@ pub async fn send_test(
     let mut errors = Vec::new();
     let mut refuse = |field: &str, reason: &str| {
         errors.push(FieldError {
+            csv_column: false,
             index: None,
             field: field.to_owned(),
             reason: reason.to_owned(),
@@ -248,7 +250,7 @@ pub async fn send_test(
     };
     let dispatch_id = input.dispatch_id.trim();
     if dispatch_id.is_empty() || dispatch_id.len() > 64 {
-        refuse("dispatchId", "must be 1 to 64 characters");
+        refuse("dispatch_id", "must be 1 to 64 characters");
     }
     let time = |s: &str| {
         DateTime::parse_from_rfc3339(s.trim())
@@ -274,7 +276,7 @@ pub async fn send_test(
         refuse("end", "must be after the start");
     }
     if !input.power_change_kw.is_finite() {
-        refuse("powerChangeKw", "must be a number");
+        refuse("power_change_kw", "must be a number");
     }
     let ids: Vec<String> = input
         .meterable_unit_ids
@@ -285,7 +287,7 @@ pub async fn send_test(
         .collect();
     if ids.is_empty() {
         refuse(
-            "meterableUnitIds",
+            "meterable_unit_ids",
             "name at least one of your meterable units",
         );
     }
@@ -305,7 +307,7 @@ pub async fn send_test(
         .collect();
     if let Some(unknown) = ids.iter().find(|id| !own.contains(&id.as_str())) {
         refuse(
-            "meterableUnitIds",
+            "meterable_unit_ids",
             &format!("{unknown} is not one of your meterable units"),
         );
     }
@@ -314,13 +316,13 @@ pub async fn send_test(
     let sealed = settings.as_ref().and_then(|s| s.secret_enc.clone());
     if endpoint.is_none() {
         refuse(
-            "endpointUrl",
+            "endpoint_url",
             "set the participant endpoint base URL under Dispatch Settings first",
         );
     }
     if sealed.is_none() {
         refuse(
-            "signingSecret",
+            "signing_secret",
             "create a signing secret under Dispatch Settings first",
         );
     }

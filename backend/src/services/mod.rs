@@ -70,8 +70,13 @@ impl Actor {
 pub struct FieldError {
     /// The position of the refused item in a batch (0-based), or its CSV line.
     pub index: Option<usize>,
+    /// An input field named as in the Rust wire types (snake_case; each adapter spells it
+    /// in its transport's casing), or a CSV column named as in the file.
     pub field: String,
     pub reason: String,
+    /// `field` is a CSV column: every transport names it exactly as the file does.
+    #[serde(skip)]
+    pub csv_column: bool,
 }
 
 /// What a service function can refuse with. Adapters map each variant to an HTTP status
@@ -120,6 +125,17 @@ impl FieldError {
             index: None,
             field: field.into(),
             reason: reason.into(),
+            csv_column: false,
+        }
+    }
+
+    /// A refused cell (or header, or row) of an uploaded CSV file, by its line.
+    pub fn csv(line: usize, column: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            index: Some(line),
+            field: column.into(),
+            reason: reason.into(),
+            csv_column: true,
         }
     }
 }

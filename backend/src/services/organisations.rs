@@ -105,6 +105,7 @@ pub async fn create_company(
     let mut errors = Vec::new();
     let mut reject = |field: &str, reason: &str| {
         errors.push(super::FieldError {
+            csv_column: false,
             index: None,
             field: field.to_owned(),
             reason: reason.to_owned(),
@@ -115,14 +116,14 @@ pub async fn create_company(
         reject("name", "must be 1 to 160 characters");
     }
     let number = CompaniesHouseNumber::parse(&input.companies_house_number)
-        .map_err(|e| reject("companiesHouseNumber", e))
+        .map_err(|e| reject("companies_house_number", e))
         .ok();
     let vat = VatNumber::parse(&input.vat_number)
-        .map_err(|e| reject("vatNumber", e))
+        .map_err(|e| reject("vat_number", e))
         .ok();
     let address = input.billing_address.trim().to_owned();
     if address.is_empty() || address.chars().count() > 500 {
-        reject("billingAddress", "must be 1 to 500 characters");
+        reject("billing_address", "must be 1 to 500 characters");
     }
     let operator_id = match actor {
         Actor::Operator { operator_id, .. } => Some(*operator_id),

@@ -89,6 +89,7 @@ fn check_row(
 ) -> Option<Row> {
     let mut refuse = |field: &str, reason: String| {
         errors.push(FieldError {
+            csv_column: false,
             index: Some(index),
             field: field.to_owned(),
             reason,
@@ -603,7 +604,7 @@ pub async fn ingest_csv(
         now,
         |claim| async move {
             let rows = parse_csv(text)?;
-            // Row indexes of the batch become CSV line numbers.
+            // Row indexes of the batch become CSV line numbers, fields its columns.
             store_batch(db, company_id, now, &rows, claim)
                 .await
                 .map_err(|e| match e {
@@ -612,6 +613,7 @@ pub async fn ingest_csv(
                             .into_iter()
                             .map(|mut f| {
                                 f.index = f.index.map(|i| i + 2);
+                                f.csv_column = true;
                                 f
                             })
                             .collect(),
@@ -637,11 +639,7 @@ fn parse_csv(text: &str) -> Result<Vec<ReadingInput>, ServiceError> {
         ["meterable_unit_id", "timestamp", "power_kw"] => "power_kw",
         ["meterable_unit_id", "timestamp", "energy_kwh"] => "energy_kwh",
         _ => {
-            return Err(ServiceError::Invalid(vec![FieldError {
-                index: Some(1),
-                field: "header".to_owned(),
-                reason: "must be meterable_unit_id,timestamp,power_kw or meterable_unit_id,timestamp,energy_kwh".to_owned(),
-            }]));
+            return Err(ServiceError::Invalid(vec![FieldError::csv(1, "header", "must be meterable_unit_id,timestamp,power_kw or meterable_unit_id,timestamp,energy_kwh".to_owned())]));
         }
     };
     let mut rows = Vec::new();
@@ -651,30 +649,26 @@ fn parse_csv(text: &str) -> Result<Vec<ReadingInput>, ServiceError> {
         let record = match record {
             Ok(r) if r.len() == 3 => r,
             Ok(r) => {
-                errors.push(FieldError {
-                    index: Some(line),
-                    field: "row".to_owned(),
-                    reason: format!("has {} columns; expected 3", r.len()),
-                });
+                errors.push(FieldError::csv(
+                    line,
+                    "row",
+                    format!("has {} columns; expected 3", r.len()),
+                ));
                 continue;
             }
             Err(e) => {
-                errors.push(FieldError {
-                    index: Some(line),
-                    field: "row".to_owned(),
-                    reason: e.to_string(),
-                });
+                errors.push(FieldError::csv(line, "row", e.to_string()));
                 continue;
             }
         };
         let value = match record[2].parse::<f64>() {
             Ok(v) => Some(v),
             Err(_) => {
-                errors.push(FieldError {
-                    index: Some(line),
-                    field: value_column.to_owned(),
-                    reason: "must be a number".to_owned(),
-                });
+                errors.push(FieldError::csv(
+                    line,
+                    value_column,
+                    "must be a number".to_owned(),
+                ));
                 continue;
             }
         };

@@ -95,7 +95,7 @@ pub fn is_internal(ip: IpAddr) -> bool {
 /// Checks the form of an endpoint base URL: absolute, `https` (plain `http` in dev mode
 /// only), no credentials or fragment.
 pub fn check_form(url: &str, settings: &Settings) -> Result<Url, ServiceError> {
-    let refuse = |reason: &str| ServiceError::invalid("endpointUrl", reason);
+    let refuse = |reason: &str| ServiceError::invalid("endpoint_url", reason);
     let parsed = Url::parse(url.trim())
         .map_err(|_| refuse("must be an absolute URL such as https://fsp.example/openflex"))?;
     match parsed.scheme() {
@@ -118,7 +118,7 @@ pub fn check_form(url: &str, settings: &Settings) -> Result<Url, ServiceError> {
 
 /// Resolves the URL's host and refuses internal addresses unless allowed.
 pub async fn resolve(url: &Url, settings: &Settings) -> Result<Vec<SocketAddr>, ServiceError> {
-    let refuse = |reason: String| ServiceError::invalid("endpointUrl", reason);
+    let refuse = |reason: String| ServiceError::invalid("endpoint_url", reason);
     let host = url
         .host_str()
         .ok_or_else(|| refuse("must name a host".to_owned()))?;

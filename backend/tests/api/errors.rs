@@ -38,6 +38,36 @@ async fn the_same_bad_input_is_refused_alike_on_rest_and_graphql(engine: Engine)
     assert_eq!(rest["errors"][0]["field"], "timestamp");
     assert_eq!(rest["errors"][0]["index"], ext["errors"][0]["index"]);
     assert_eq!(rest["errors"][0]["reason"], ext["errors"][0]["reason"]);
+
+    // A field of several words: each transport names it in its own casing.
+    let rest = app
+        .post_json(
+            "/api/v2/readings",
+            json!({"readings": [{"meterable_unit_id": "MU-NOPE", "timestamp": "2025-02-17T16:00:00Z", "power_kw": 1.0}]}),
+            Some(&fsp.cookie),
+        )
+        .await
+        .json();
+    let graphql = app
+        .graphql_as(
+            &fsp.cookie,
+            "mutation($r: [ReadingInput!]!) { postReadings(readings: $r) { accepted } }",
+            json!({"r": [{"meterableUnitId": "MU-NOPE", "timestamp": "2025-02-17T16:00:00Z", "powerKw": 1.0}]}),
+        )
+        .await;
+    assert_eq!(rest["code"], "INVALID_INPUT", "{rest}");
+    assert_eq!(error_code(&graphql), Some("INVALID_INPUT"), "{graphql}");
+    assert_eq!(rest["errors"][0]["field"], "meterable_unit_id", "{rest}");
+    let ext = &graphql["errors"][0]["extensions"];
+    assert_eq!(ext["field"], "meterableUnitId", "{graphql}");
+    assert_eq!(ext["errors"][0]["field"], "meterableUnitId", "{graphql}");
+    assert_eq!(rest["errors"][0]["reason"], ext["errors"][0]["reason"]);
+    assert!(
+        graphql["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("meterableUnitId: ")),
+        "{graphql}"
+    );
 }
 
 async fn a_unique_key_race_is_a_conflict(engine: Engine) {

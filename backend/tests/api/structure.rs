@@ -242,3 +242,98 @@ fn a_circle_is_found_when_there_is_one() {
         ]
     );
 }
+
+/// The browser talks to the server only through `frontend/src/api/`: every operation is a
+/// `.graphql` file that exactly one typed function includes, and no page builds a request,
+/// an operation string or an untyped JSON value itself.
+#[test]
+fn the_browser_calls_typed_functions_only() {
+    let frontend = Path::new(env!("CARGO_MANIFEST_DIR")).join("../frontend");
+    let mut code = Vec::new();
+    sources(&frontend.join("src"), &mut code);
+    let mut operations = Vec::new();
+    fn graphql_files(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("read_dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                graphql_files(&path, out);
+            } else if path.extension().is_some_and(|e| e == "graphql") {
+                out.push(path);
+            }
+        }
+    }
+    graphql_files(&frontend.join("graphql"), &mut operations);
+    assert!(
+        !operations.is_empty(),
+        "no operations under frontend/graphql"
+    );
+
+    let mut problems = Vec::new();
+    let mut included: BTreeMap<String, usize> = BTreeMap::new();
+    for path in &code {
+        let text = std::fs::read_to_string(path).expect("source");
+        let name = path
+            .strip_prefix(&frontend)
+            .unwrap_or(path)
+            .display()
+            .to_string();
+        let in_api = name.starts_with("src/api/");
+        for piece in text.split("include_str!(\"").skip(1) {
+            let Some(target) = piece.split('"').next() else {
+                continue;
+            };
+            let resolved = path
+                .parent()
+                .map(|dir| dir.join(target))
+                .and_then(|p| p.canonicalize().ok());
+            match resolved {
+                Some(file) if file.extension().is_some_and(|e| e == "graphql") => {
+                    if !in_api {
+                        problems.push(format!("{name}: includes {target} outside src/api/"));
+                    }
+                    *included.entry(file.display().to_string()).or_default() += 1;
+                }
+                Some(_) => {}
+                None => problems.push(format!("{name}: includes {target}, which does not exist")),
+            }
+        }
+        if in_api {
+            continue;
+        }
+        // The documentation page renders the OpenAPI document, an arbitrary JSON document
+        // (examples are free JSON), so it alone reads `serde_json::Value`; it calls no API.
+        let reads_documents = name == "src/pages/docs.rs";
+        let mut forbidden = vec![
+            "json!",
+            "api::graphql",
+            "api::field",
+            "api::post",
+            "api::get",
+            "\"query ",
+            "\"mutation ",
+            "\"{ ",
+            "Request::",
+        ];
+        if !reads_documents {
+            forbidden.push("serde_json");
+        }
+        for needle in forbidden {
+            if text.contains(needle) {
+                problems.push(format!("{name}: contains `{needle}`"));
+            }
+        }
+    }
+    for path in &operations {
+        let key = path
+            .canonicalize()
+            .expect("canonical path")
+            .display()
+            .to_string();
+        match included.get(&key) {
+            Some(1) => {}
+            Some(n) => problems.push(format!("{key}: included by {n} functions")),
+            None => problems.push(format!("{key}: no typed function includes it")),
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}

@@ -1,61 +1,16 @@
 //! Availability › Calendar (guide §3.4) and Availability › Acceptance Decisions (§3.6).
 //! Operators enter and decide declarations for FSPs; FSPs read them.
 
-use crate::api::graphql;
+use crate::api::{assets, availability};
 use crate::pages::meterable_units::today;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_query_map};
-use serde::Deserialize;
-use serde_json::json;
 use shared::{
-    AcceptanceRow, AvailabilityDay, AvailabilityWeek, AvailabilityWindow, DeclarationStatus,
-    WeekCommencing, long_date,
+    AvailabilityDay, AvailabilityWeek, AvailabilityWindow, DeclarationStatus, WeekCommencing,
+    WindowInput, long_date,
 };
-
-#[derive(Deserialize, Clone)]
-struct ProgrammeOption {
-    id: String,
-    name: String,
-}
-
-#[derive(Deserialize, Clone)]
-struct ZoneOption {
-    id: String,
-    name: String,
-    programmes: Vec<ProgrammeOption>,
-}
-
-#[derive(Deserialize, Clone)]
-struct ZonesData {
-    zones: Vec<ZoneOption>,
-}
-
-#[derive(Deserialize, Clone)]
-struct GroupOption {
-    id: String,
-    name: String,
-}
-
-#[derive(Deserialize, Clone)]
-struct GroupsData {
-    dispatch_groups: Vec<GroupOption>,
-}
-
-#[derive(Deserialize, Clone)]
-struct WeekData {
-    availability_week: AvailabilityWeek,
-}
-
-const WEEK_QUERY: &str = "query Week($g: String!, $p: String!, $w: String!) {
-  availabilityWeek(dispatchGroupId: $g, programmeId: $p, weekCommencing: $w) {
-    weekCommencing programmeId programme dispatchGroupId dispatchGroup capacityKw
-    editableUntil editableUntilLabel locked canEdit canDecide managedByOperator
-    days { date label windows { id date start end startUtc endUtc declaredKw status
-      acceptedKw acceptanceStart acceptanceEnd } }
-    baseline { start kw }
-  }
-}";
+use std::future::Future;
 
 fn week_param(value: Option<String>) -> WeekCommencing {
     value
@@ -75,29 +30,23 @@ fn status_label(status: DeclarationStatus) -> &'static str {
 pub fn CalendarPage() -> impl IntoView {
     let query = use_query_map();
     let navigate = use_navigate();
-    let zones = LocalResource::new(|| {
-        graphql::<ZonesData>(
-            "query { zones { id name programmes { id name } } }",
-            json!({}),
-        )
-    });
+    let zones = LocalResource::new(assets::zones);
     let week = Memo::new(move |_| week_param(query.with(|q| q.get("week"))));
     let zone = Memo::new(move |_| {
         query.with(|q| q.get("zone")).or_else(|| {
             zones
                 .get()
                 .and_then(|r| r.ok())
-                .and_then(|z| z.zones.first().map(|z| z.id.clone()))
+                .and_then(|z| z.first().map(|z| z.id.to_string()))
         })
     });
     let programme = Memo::new(move |_| {
         query.with(|q| q.get("programme")).or_else(|| {
             let zone_id = zone.get()?;
             zones.get().and_then(|r| r.ok()).and_then(|z| {
-                z.zones
-                    .into_iter()
-                    .find(|z| z.id == zone_id)
-                    .and_then(|z| z.programmes.first().map(|p| p.id.clone()))
+                z.into_iter()
+                    .find(|z| z.id.as_str() == zone_id)
+                    .and_then(|z| z.programmes.first().map(|p| p.id.to_string()))
             })
         })
     });
@@ -105,12 +54,7 @@ pub fn CalendarPage() -> impl IntoView {
         let zone = zone.get();
         async move {
             match zone {
-                Some(zone) => graphql::<GroupsData>(
-                    "query G($z: String!) { dispatchGroups(zoneId: $z) { id name } }",
-                    json!({ "z": zone }),
-                )
-                .await
-                .map(|d| d.dispatch_groups),
+                Some(zone) => assets::dispatch_groups(&zone, None).await,
                 None => Ok(Vec::new()),
             }
         }
@@ -120,19 +64,16 @@ pub fn CalendarPage() -> impl IntoView {
             groups
                 .get()
                 .and_then(|r| r.ok())
-                .and_then(|g| g.first().map(|g| g.id.clone()))
+                .and_then(|g| g.first().map(|g| g.id.to_string()))
         })
     });
     let calendar = LocalResource::new(move || {
         let (group, programme, week) = (group.get(), programme.get(), week.get());
         async move {
             match (group, programme) {
-                (Some(g), Some(p)) => graphql::<WeekData>(
-                    WEEK_QUERY,
-                    json!({ "g": g, "p": p, "w": week.to_string() }),
-                )
-                .await
-                .map(|d| Some(d.availability_week)),
+                (Some(g), Some(p)) => availability::availability_week(&g, &p, week)
+                    .await
+                    .map(Some),
                 _ => Ok(None),
             }
         }
@@ -163,9 +104,9 @@ pub fn CalendarPage() -> impl IntoView {
         <div class="toolbar">
             <label>"Zone "
                 <select id="zone-select" on:change=move |ev| go_zone(Some(event_target_value(&ev)), None, None, week.get_untracked())>
-                    {move || zones.get().and_then(|r| r.ok()).map(|data| data.zones.into_iter().map(|z| {
+                    {move || zones.get().and_then(|r| r.ok()).map(|list| list.into_iter().map(|z| {
                         let selected = zone.get().as_deref() == Some(z.id.as_str());
-                        view! { <option value=z.id.clone() selected=selected>{z.name.clone()}</option> }
+                        view! { <option value=z.id.to_string() selected=selected>{z.name.clone()}</option> }
                     }).collect_view())}
                 </select>
             </label>
@@ -173,10 +114,10 @@ pub fn CalendarPage() -> impl IntoView {
                 <select id="programme-select" on:change=move |ev| go_programme(zone.get_untracked(), Some(event_target_value(&ev)), group.get_untracked(), week.get_untracked())>
                     {move || {
                         let zone_id = zone.get();
-                        zones.get().and_then(|r| r.ok()).and_then(|data| data.zones.into_iter().find(|z| Some(&z.id) == zone_id.as_ref()))
+                        zones.get().and_then(|r| r.ok()).and_then(|list| list.into_iter().find(|z| Some(z.id.as_str()) == zone_id.as_deref()))
                             .map(|z| z.programmes.into_iter().map(|p| {
                                 let selected = programme.get().as_deref() == Some(p.id.as_str());
-                                view! { <option value=p.id.clone() selected=selected>{p.name.clone()}</option> }
+                                view! { <option value=p.id.to_string() selected=selected>{p.name.clone()}</option> }
                             }).collect_view())
                     }}
                 </select>
@@ -185,7 +126,7 @@ pub fn CalendarPage() -> impl IntoView {
                 <select id="group-select" on:change=move |ev| go_group(zone.get_untracked(), programme.get_untracked(), Some(event_target_value(&ev)), week.get_untracked())>
                     {move || groups.get().and_then(|r| r.ok()).map(|list| list.into_iter().map(|g| {
                         let selected = group.get().as_deref() == Some(g.id.as_str());
-                        view! { <option value=g.id.clone() selected=selected>{g.name.clone()}</option> }
+                        view! { <option value=g.id.to_string() selected=selected>{g.name.clone()}</option> }
                     }).collect_view())}
                 </select>
             </label>
@@ -211,17 +152,16 @@ pub fn CalendarPage() -> impl IntoView {
     }
 }
 
-/// Runs a mutation, shows its outcome and reloads the calendar.
+/// Runs a change, shows its outcome and reloads the calendar.
 fn act(
-    query: &'static str,
-    variables: serde_json::Value,
+    change: impl Future<Output = Result<(), String>> + 'static,
     done: &'static str,
     message: RwSignal<Option<Result<String, String>>>,
     reload: impl Fn() + 'static,
 ) {
     spawn_local(async move {
-        let result = graphql::<serde_json::Value>(query, variables).await;
-        message.set(Some(result.map(|_| done.to_owned())));
+        let result = change.await;
+        message.set(Some(result.map(|()| done.to_owned())));
         reload();
     });
 }
@@ -254,9 +194,9 @@ fn Calendar(
                 reload.clone(),
             );
             move |_| {
+                let (g, p, w) = (g.clone(), p.clone(), w.clone());
                 act(
-                    "mutation($g: String!, $p: String!, $w: String!, $a: Boolean!) { decideAvailabilityWeek(dispatchGroupId: $g, programmeId: $p, weekCommencing: $w, accept: $a) { id } }",
-                    json!({ "g": g, "p": p, "w": w, "a": accept }),
+                    async move { availability::decide_week(&g, &p, &w, accept).await },
                     if accept {
                         "Accepted every undecided window."
                     } else {
@@ -377,10 +317,15 @@ fn DayColumn(
             message.set(Some(Err("kW must be a number".to_owned())));
             return;
         };
+        let window = WindowInput {
+            date: date.clone(),
+            start: start.get_untracked(),
+            end: end.get_untracked(),
+            kw: kw_value,
+        };
+        let (group, programme) = (group.clone(), programme.clone());
         act(
-            "mutation($g: String!, $p: String!, $w: WindowInput!) { declareAvailability(dispatchGroupId: $g, programmeId: $p, window: $w) { id } }",
-            json!({ "g": group, "p": programme, "w": {
-                "date": date, "start": start.get_untracked(), "end": end.get_untracked(), "kw": kw_value } }),
+            async move { availability::declare(&group, &programme, &window).await },
             "Window declared.",
             message,
             add_reload.clone(),
@@ -420,9 +365,9 @@ fn WindowCard(
     let decide = |accept: bool| {
         let (id, reload) = (id.clone(), reload.clone());
         move |_| {
+            let ids = vec![id.clone()];
             act(
-                "mutation($ids: [String!]!, $a: Boolean!) { decideAvailability(windowIds: $ids, accept: $a) { id } }",
-                json!({ "ids": [id], "a": accept }),
+                async move { availability::decide(&ids, accept).await },
                 if accept {
                     "Window accepted."
                 } else {
@@ -436,9 +381,9 @@ fn WindowCard(
     let remove = {
         let (id, reload) = (id.clone(), reload.clone());
         move |_| {
+            let id = id.clone();
             act(
-                "mutation($id: String!) { removeAvailability(windowId: $id) }",
-                json!({ "id": id }),
+                async move { availability::remove(&id).await },
                 "Window removed.",
                 message,
                 reload.clone(),
@@ -462,11 +407,6 @@ fn WindowCard(
     }
 }
 
-#[derive(Deserialize, Clone)]
-struct DecisionsData {
-    acceptance_decisions: Vec<AcceptanceRow>,
-}
-
 fn instant(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
     t.map(|t| t.format("%Y-%m-%dT%H:%MZ").to_string())
         .unwrap_or_default()
@@ -479,14 +419,7 @@ pub fn AcceptanceDecisionsPage() -> impl IntoView {
     let week = Memo::new(move |_| week_param(query.with(|q| q.get("week"))));
     let rows = LocalResource::new(move || {
         let week = week.get();
-        async move {
-            graphql::<DecisionsData>(
-                "query D($w: String!) { acceptanceDecisions(weekCommencing: $w) { zone programme dispatchGroupId dispatchGroup date windowStart windowEnd declaredKw status acceptanceStart acceptanceEnd acceptedKw } }",
-                json!({ "w": week.to_string() }),
-            )
-            .await
-            .map(|d| d.acceptance_decisions)
-        }
+        async move { availability::acceptance_decisions(week).await }
     });
     let go = move |week: WeekCommencing| {
         navigate(

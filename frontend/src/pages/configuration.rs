@@ -1,58 +1,29 @@
 //! Configuration (operators): zones, programme policies, dispatch groups with their prices,
 //! meterable units and baselines. FSPs read the same settings on Meterable Units.
 
-use crate::api::graphql;
+use crate::api::{assets, configuration};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_query_map};
-use serde::Deserialize;
-use serde_json::{Value, json};
 use shared::{
-    BaselineMethod, DayOfWeek, DeliveryScale, DispatchGroup, PaymentBasis, PerformanceFactor,
-    ProgrammePolicy,
+    BaselineMethod, DayOfWeek, DeliveryScale, Direction, DispatchGroup, DispatchGroupInput,
+    MeterableUnitInput, MeteringGranularity, PaymentBasis, PerformanceFactor, PriceInput,
+    Programme, ProgrammeKind, ProgrammePolicy, Zone,
 };
-
-const POLICY: &str = "policy { declarationLockDay declarationLockTime acceptanceDay acceptanceTime autoAccept weekAheadDay weekAheadTime dayAheadTime startLeadMinutes manualDispatch paymentBasis deliveryScale performanceFactor }";
-
-#[derive(Deserialize, Clone)]
-struct ProgrammeRow {
-    id: String,
-    name: String,
-    policy: ProgrammePolicy,
-}
-
-#[derive(Deserialize, Clone)]
-struct ZoneRow {
-    id: String,
-    name: String,
-    sandbox: bool,
-    programmes: Vec<ProgrammeRow>,
-}
-
-#[derive(Deserialize, Clone)]
-struct Data {
-    zones: Vec<ZoneRow>,
-    dispatch_groups: Vec<DispatchGroup>,
-}
-
-#[derive(Deserialize, Clone)]
-struct ZonesOnly {
-    zones: Vec<ZoneRow>,
-}
+use std::future::Future;
 
 type Message = RwSignal<Option<Result<String, String>>>;
 
-/// Runs a mutation, reports its outcome and reloads the page's data.
+/// Runs a change, reports its outcome and reloads the page's data.
 fn act(
-    query: String,
-    variables: Value,
+    change: impl Future<Output = Result<(), String>> + 'static,
     done: &'static str,
     message: Message,
     reload: impl Fn() + 'static,
 ) {
     spawn_local(async move {
-        let result = graphql::<Value>(&query, variables).await;
-        message.set(Some(result.map(|_| done.to_owned())));
+        let result = change.await;
+        message.set(Some(result.map(|()| done.to_owned())));
         reload();
     });
 }
@@ -71,35 +42,22 @@ fn whole(text: &str) -> Option<i32> {
 pub fn ConfigurationPage() -> impl IntoView {
     let query = use_query_map();
     let navigate = use_navigate();
-    let zones = LocalResource::new(|| async {
-        let query =
-            format!("query {{ zones {{ id name sandbox programmes {{ id name {POLICY} }} }} }}");
-        graphql::<ZonesOnly>(&query, json!({})).await
-    });
+    let zones = LocalResource::new(assets::zones);
     let zone = Memo::new(move |_| {
         query.with(|q| q.get("zone")).or_else(|| {
             zones
                 .get()
                 .and_then(|r| r.ok())
-                .and_then(|z| z.zones.first().map(|z| z.id.clone()))
+                .and_then(|z| z.first().map(|z| z.id.to_string()))
         })
     });
     let data = LocalResource::new(move || {
         let zone = zone.get();
         async move {
             let Some(zone) = zone else { return Ok(None) };
-            graphql::<Data>(
-                &format!(
-                    "query C($z: String!) {{ zones {{ id name sandbox programmes {{ id name {POLICY} }} }}
-                      dispatchGroups(zoneId: $z) {{ id name zoneId companyName powerChangeKw direction
-                        minRuntimeMinutes maxRuntimeMinutes weeklyRuntimeMinutes marketplaceUnits
-                        meterableUnits {{ id name dispatchGroupId dispatchGroupName zoneId meteringGranularity baseline {{ method staticKw }} }}
-                        prices {{ programme {{ id kind name productCode auction {POLICY} }} availabilityPrice utilisationPrice unitCeiling }} }} }}"
-                ),
-                json!({ "z": zone }),
-            )
-            .await
-            .map(Some)
+            let zones = assets::zones().await?;
+            let groups = assets::dispatch_groups(&zone, None).await?;
+            Ok::<_, String>(Some((zones, groups)))
         }
     });
     let message: Message = RwSignal::new(None);
@@ -111,10 +69,10 @@ pub fn ConfigurationPage() -> impl IntoView {
         <div class="toolbar">
             <label>"Zone "
                 <select id="config-zone" on:change=move |ev| navigate(&format!("/configuration?zone={}", event_target_value(&ev)), Default::default())>
-                    {move || zones.get().and_then(|r| r.ok()).map(|z| z.zones.into_iter().map(|z| {
+                    {move || zones.get().and_then(|r| r.ok()).map(|z| z.into_iter().map(|z| {
                         let selected = zone.get().as_deref() == Some(z.id.as_str());
                         let label = if z.sandbox { format!("{} (sandbox)", z.name) } else { z.name.clone() };
-                        view! { <option value=z.id.clone() selected=selected>{label}</option> }
+                        view! { <option value=z.id.to_string() selected=selected>{label}</option> }
                     }).collect_view())}
                 </select>
             </label>
@@ -125,14 +83,14 @@ pub fn ConfigurationPage() -> impl IntoView {
             Err(text) => view! { <p class="error" id="config-message">{text}</p> }.into_any(),
         })}
         {move || match data.get() {
-            Some(Ok(Some(d))) => {
+            Some(Ok(Some((zones, groups)))) => {
                 let zone_id = zone.get().unwrap_or_default();
-                let current = d.zones.iter().find(|z| z.id == zone_id).cloned();
+                let current = zones.into_iter().find(|z| z.id.as_str() == zone_id);
                 view! {
                     {current.clone().map(|z| view! { <ZoneCard zone=z message=message reload=reload/> })}
                     <section class="card">
                         <h2>"Dispatch groups"</h2>
-                        {d.dispatch_groups.into_iter().map(|g| view! {
+                        {groups.into_iter().map(|g| view! {
                             <GroupCard group=g programmes=current.clone().map(|z| z.programmes).unwrap_or_default() message=message reload=reload/>
                         }).collect_view()}
                         <NewGroup zone=zone_id message=message reload=reload/>
@@ -147,43 +105,61 @@ pub fn ConfigurationPage() -> impl IntoView {
     }
 }
 
-fn day_select(id: String, value: RwSignal<String>, optional: bool) -> impl IntoView {
+fn day_select(id: String, value: RwSignal<Option<DayOfWeek>>, optional: bool) -> impl IntoView {
     view! {
-        <select id=id on:change=move |ev| value.set(event_target_value(&ev))>
-            {optional.then(|| view! { <option value="" selected=move || value.get().is_empty()>"none"</option> })}
-            {DayOfWeek::ALL.iter().map(|d| {
-                let code = d.as_str().to_owned();
-                let selected = { let code = code.clone(); move || value.get() == code };
-                view! { <option value=code.clone() selected=selected>{code.clone()}</option> }
+        <select id=id on:change=move |ev| value.set(DayOfWeek::parse(&event_target_value(&ev)))>
+            {optional.then(|| view! { <option value="" selected=move || value.get().is_none()>"none"</option> })}
+            {DayOfWeek::ALL.iter().map(|&d| {
+                view! { <option value=d.as_str() selected=move || value.get() == Some(d)>{d.as_str()}</option> }
             }).collect_view()}
+        </select>
+    }
+}
+
+/// A choice among a code enum's values, labelled.
+fn choice<T: Copy + PartialEq + Send + Sync + 'static>(
+    value: RwSignal<T>,
+    options: &'static [T],
+    code: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
+) -> impl IntoView {
+    view! {
+        <select on:change=move |ev| {
+            let chosen = event_target_value(&ev);
+            if let Some(&v) = options.iter().find(|&&o| code(o) == chosen) { value.set(v) }
+        }>
+            {options.iter().map(|&o| view! { <option value=code(o) selected=move || value.get() == o>{label(o)}</option> }).collect_view()}
         </select>
     }
 }
 
 #[component]
 fn ZoneCard(
-    zone: ZoneRow,
+    zone: Zone,
     message: Message,
     reload: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let name = RwSignal::new(zone.name.clone());
     let sandbox = RwSignal::new(zone.sandbox);
-    let kind = RwSignal::new("DYNAMIC".to_owned());
+    let kind = RwSignal::new(ProgrammeKind::Dynamic);
     let auction = RwSignal::new(true);
     let add_programme = {
-        let id = zone.id.clone();
+        let id = zone.id.to_string();
         move |_| {
+            let (id, kind, auction) = (id.clone(), kind.get_untracked(), auction.get_untracked());
             act(
-            "mutation($z: String!, $k: ProgrammeKind!, $a: Boolean!) { createProgramme(zoneId: $z, kind: $k, auction: $a) { id } }".to_owned(),
-            json!({ "z": id, "k": kind.get_untracked(), "a": auction.get_untracked() }),
-            "Programme added.", message, reload)
+                async move { configuration::create_programme(&id, kind, auction).await },
+                "Programme added.",
+                message,
+                reload,
+            )
         }
     };
-    let id = zone.id.clone();
+    let id = zone.id.to_string();
     let save = move |_| {
+        let (id, name, sandbox) = (id.clone(), name.get_untracked(), sandbox.get_untracked());
         act(
-            "mutation($id: String!, $n: String!, $s: Boolean!) { updateZone(id: $id, name: $n, sandbox: $s) { id } }".to_owned(),
-            json!({ "id": id, "n": name.get_untracked(), "s": sandbox.get_untracked() }),
+            async move { configuration::update_zone(&id, &name, sandbox).await },
             "Zone saved.",
             message,
             reload,
@@ -191,7 +167,7 @@ fn ZoneCard(
     };
     view! {
         <section class="card">
-            <h2>"Zone "<code>{zone.id.clone()}</code></h2>
+            <h2>"Zone "<code>{zone.id.to_string()}</code></h2>
             <p>
                 <label>"Name " <input type="text" prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev))/></label>" "
                 <label><input type="checkbox" prop:checked=move || sandbox.get() on:change=move |ev| sandbox.set(event_target_checked(&ev))/>" Sandbox (nothing is paid)"</label>" "
@@ -200,12 +176,7 @@ fn ZoneCard(
             <h3>"Programmes"</h3>
             {zone.programmes.into_iter().map(|p| view! { <PolicyForm programme=p message=message reload=reload/> }).collect_view()}
             <p>
-                <select on:change=move |ev| kind.set(event_target_value(&ev))>
-                    {shared::ProgrammeKind::ALL.iter().map(|k| {
-                        let code = k.as_str().to_uppercase();
-                        view! { <option value=code.clone() selected={let code = code.clone(); move || kind.get() == code}>{k.label()}</option> }
-                    }).collect_view()}
-                </select>" "
+                {choice(kind, ProgrammeKind::ALL, ProgrammeKind::as_str, ProgrammeKind::label)}" "
                 <label><input type="checkbox" prop:checked=move || auction.get() on:change=move |ev| auction.set(event_target_checked(&ev))/>" auction"</label>" "
                 <button on:click=add_programme>"Add programme"</button>
             </p>
@@ -215,65 +186,63 @@ fn ZoneCard(
 
 #[component]
 fn PolicyForm(
-    programme: ProgrammeRow,
+    programme: Programme,
     message: Message,
     reload: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let p = programme.policy.clone();
-    let lock_day = RwSignal::new(p.declaration_lock_day.as_str().to_owned());
+    let lock_day = RwSignal::new(Some(p.declaration_lock_day));
     let lock_time = RwSignal::new(p.declaration_lock_time.clone());
-    let accept_day = RwSignal::new(p.acceptance_day.as_str().to_owned());
+    let accept_day = RwSignal::new(Some(p.acceptance_day));
     let accept_time = RwSignal::new(p.acceptance_time.clone());
     let auto_accept = RwSignal::new(p.auto_accept);
-    let week_day = RwSignal::new(
-        p.week_ahead_day
-            .map(|d| d.as_str().to_owned())
-            .unwrap_or_default(),
-    );
+    let week_day = RwSignal::new(p.week_ahead_day);
     let week_time = RwSignal::new(p.week_ahead_time.clone().unwrap_or_default());
     let day_time = RwSignal::new(p.day_ahead_time.clone().unwrap_or_default());
     let lead = RwSignal::new(p.start_lead_minutes.to_string());
     let manual = RwSignal::new(p.manual_dispatch);
-    let basis = RwSignal::new(p.payment_basis.as_str().to_owned());
-    let scale = RwSignal::new(p.delivery_scale.as_str().to_owned());
-    let factor = RwSignal::new(p.performance_factor.as_str().to_owned());
-    let id = programme.id.clone();
-    let upper = |s: String| s.to_uppercase();
-    let blank = |s: String| {
-        if s.trim().is_empty() {
-            Value::Null
-        } else {
-            Value::String(s)
-        }
-    };
+    let basis = RwSignal::new(p.payment_basis);
+    let scale = RwSignal::new(p.delivery_scale);
+    let factor = RwSignal::new(p.performance_factor);
+    let id = programme.id.to_string();
+    let blank = |s: String| Some(s).filter(|s| !s.trim().is_empty());
     let save = move |_| {
-        let policy = json!({
-            "declarationLockDay": lock_day.get_untracked(), "declarationLockTime": lock_time.get_untracked(),
-            "acceptanceDay": accept_day.get_untracked(), "acceptanceTime": accept_time.get_untracked(),
-            "autoAccept": auto_accept.get_untracked(),
-            "weekAheadDay": blank(week_day.get_untracked()), "weekAheadTime": blank(week_time.get_untracked()),
-            "dayAheadTime": blank(day_time.get_untracked()),
-            "startLeadMinutes": lead.get_untracked().trim().parse::<u32>().unwrap_or(u32::MAX),
-            "manualDispatch": manual.get_untracked(),
-            "paymentBasis": upper(basis.get_untracked()), "deliveryScale": upper(scale.get_untracked()),
-            "performanceFactor": upper(factor.get_untracked()),
-        });
+        let Ok(start_lead_minutes) = lead.get_untracked().trim().parse::<u32>() else {
+            message.set(Some(
+                Err("START lead: a whole number of minutes".to_owned()),
+            ));
+            return;
+        };
+        // The two required days always hold a value: their selects have no "none".
+        let (Some(declaration_lock_day), Some(acceptance_day)) =
+            (lock_day.get_untracked(), accept_day.get_untracked())
+        else {
+            return;
+        };
+        let policy = ProgrammePolicy {
+            declaration_lock_day,
+            declaration_lock_time: lock_time.get_untracked(),
+            acceptance_day,
+            acceptance_time: accept_time.get_untracked(),
+            auto_accept: auto_accept.get_untracked(),
+            week_ahead_day: week_day.get_untracked(),
+            week_ahead_time: blank(week_time.get_untracked()),
+            day_ahead_time: blank(day_time.get_untracked()),
+            start_lead_minutes,
+            manual_dispatch: manual.get_untracked(),
+            payment_basis: basis.get_untracked(),
+            delivery_scale: scale.get_untracked(),
+            performance_factor: factor.get_untracked(),
+        };
+        let id = id.clone();
         act(
-            "mutation($p: String!, $policy: ProgrammePolicyInput!) { updateProgrammePolicy(programmeId: $p, policy: $policy) { id } }".to_owned(),
-            json!({ "p": id, "policy": policy }),
+            async move { configuration::update_programme_policy(&id, &policy).await },
             "Policy saved.",
             message,
             reload,
         );
     };
     let text = |value: RwSignal<String>| view! { <input type="text" class="short" placeholder="HH:MM" prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/> };
-    let choice = |value: RwSignal<String>, options: Vec<(&'static str, &'static str)>| {
-        view! {
-            <select on:change=move |ev| value.set(event_target_value(&ev))>
-                {options.into_iter().map(|(code, label)| view! { <option value=code selected=move || value.get() == code>{label}</option> }).collect_view()}
-            </select>
-        }
-    };
     let slug = programme.name.to_lowercase().replace([' ', '(', ')'], "-");
     view! {
         <details class="policy" data-programme=programme.name.clone()>
@@ -286,9 +255,9 @@ fn PolicyForm(
                 <tr><th>"Day-ahead schedule"</th><td>{text(day_time)}" daily"</td></tr>
                 <tr><th>"START lead (minutes)"</th><td><input type="number" class="short" prop:value=move || lead.get() on:input=move |ev| lead.set(event_target_value(&ev))/></td></tr>
                 <tr><th>"Manual dispatch"</th><td><input type="checkbox" prop:checked=move || manual.get() on:change=move |ev| manual.set(event_target_checked(&ev))/></td></tr>
-                <tr><th>"Paid for"</th><td>{choice(basis, PaymentBasis::ALL.iter().map(|b| (b.as_str(), match b { PaymentBasis::AvailabilityAndUtilisation => "availability and utilisation", PaymentBasis::UtilisationOnly => "utilisation only" })).collect())}</td></tr>
-                <tr><th>"Delivery scale"</th><td>{choice(scale, DeliveryScale::ALL.iter().map(|s| (s.as_str(), match s { DeliveryScale::Flat => "flat", DeliveryScale::Sliding => "sliding 50–100 %" })).collect())}</td></tr>
-                <tr><th>"Availability performance factor"</th><td>{choice(factor, PerformanceFactor::ALL.iter().map(|f| (f.as_str(), match f { PerformanceFactor::One => "1", PerformanceFactor::LastMonth => "last month's delivery" })).collect())}</td></tr>
+                <tr><th>"Paid for"</th><td>{choice(basis, PaymentBasis::ALL, PaymentBasis::as_str, |b| match b { PaymentBasis::AvailabilityAndUtilisation => "availability and utilisation", PaymentBasis::UtilisationOnly => "utilisation only" })}</td></tr>
+                <tr><th>"Delivery scale"</th><td>{choice(scale, DeliveryScale::ALL, DeliveryScale::as_str, |s| match s { DeliveryScale::Flat => "flat", DeliveryScale::Sliding => "sliding 50–100 %" })}</td></tr>
+                <tr><th>"Availability performance factor"</th><td>{choice(factor, PerformanceFactor::ALL, PerformanceFactor::as_str, |f| match f { PerformanceFactor::One => "1", PerformanceFactor::LastMonth => "last month's delivery" })}</td></tr>
             </table>
             <button class="primary save-policy" on:click=save>"Save policy"</button>
         </details>
@@ -298,14 +267,14 @@ fn PolicyForm(
 #[component]
 fn GroupCard(
     group: DispatchGroup,
-    programmes: Vec<ProgrammeRow>,
+    programmes: Vec<Programme>,
     message: Message,
     reload: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let id = group.id.to_string();
     let name = RwSignal::new(group.name.clone());
     let kw = RwSignal::new(group.power_change_kw.to_string());
-    let direction = RwSignal::new(group.direction.as_str().to_uppercase());
+    let direction = RwSignal::new(group.direction);
     let min = RwSignal::new(
         group
             .min_runtime_minutes
@@ -328,23 +297,40 @@ fn GroupCard(
     let save = {
         let id = id.clone();
         move |_| {
-            let g = json!({
-                "name": name.get_untracked(), "powerChangeKw": number(&kw.get_untracked()).unwrap_or(f64::NAN),
-                "direction": direction.get_untracked(),
-                "minRuntimeMinutes": whole(&min.get_untracked()), "maxRuntimeMinutes": whole(&max.get_untracked()),
-                "weeklyRuntimeMinutes": whole(&weekly.get_untracked()),
-                "marketplaceUnits": market.get_untracked().split(',').map(str::trim).filter(|s| !s.is_empty()).collect::<Vec<_>>(),
-            });
-            act("mutation($id: String!, $g: DispatchGroupInput!) { updateDispatchGroup(id: $id, group: $g) { id } }".to_owned(),
-                json!({ "id": id, "g": g }), "Dispatch group saved.", message, reload);
+            let Some(power_change_kw) = number(&kw.get_untracked()) else {
+                message.set(Some(Err("kW must be a number".to_owned())));
+                return;
+            };
+            let group = DispatchGroupInput {
+                name: name.get_untracked(),
+                power_change_kw,
+                direction: direction.get_untracked(),
+                min_runtime_minutes: whole(&min.get_untracked()),
+                max_runtime_minutes: whole(&max.get_untracked()),
+                weekly_runtime_minutes: whole(&weekly.get_untracked()),
+                marketplace_units: market
+                    .get_untracked()
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            };
+            let id = id.clone();
+            act(
+                async move { configuration::update_dispatch_group(&id, &group).await },
+                "Dispatch group saved.",
+                message,
+                reload,
+            );
         }
     };
     let retire = {
         let id = id.clone();
         move |_| {
+            let id = id.clone();
             act(
-                "mutation($id: String!) { retireDispatchGroup(id: $id) }".to_owned(),
-                json!({ "id": id }),
+                async move { configuration::retire_dispatch_group(&id).await },
                 "Dispatch group retired.",
                 message,
                 reload,
@@ -358,14 +344,21 @@ fn GroupCard(
     };
     let prices = group.prices.clone();
     let new_unit = RwSignal::new(String::new());
-    let new_granularity = RwSignal::new("PER_MINUTE".to_owned());
+    let new_granularity = RwSignal::new(MeteringGranularity::PerMinute);
     let add_unit = {
         let id = id.clone();
         move |_| {
+            let unit = MeterableUnitInput {
+                name: new_unit.get_untracked(),
+                metering_granularity: new_granularity.get_untracked(),
+            };
+            let id = id.clone();
             act(
-            "mutation($g: String!, $u: MeterableUnitInput!) { createMeterableUnit(dispatchGroupId: $g, unit: $u) { id } }".to_owned(),
-            json!({ "g": id, "u": { "name": new_unit.get_untracked(), "meteringGranularity": new_granularity.get_untracked() } }),
-            "Meterable unit added.", message, reload)
+                async move { configuration::create_meterable_unit(&id, &unit).await },
+                "Meterable unit added.",
+                message,
+                reload,
+            )
         }
     };
     view! {
@@ -373,10 +366,7 @@ fn GroupCard(
             <h3>{group.name.clone()}" "<span class="muted">{format!("({})", group.company_name)}</span></h3>
             <p>
                 {field("Name", name)}{field("kW", kw)}
-                <label>"Direction "<select on:change=move |ev| direction.set(event_target_value(&ev))>
-                    <option value="TURN_DOWN" selected=move || direction.get() == "TURN_DOWN">"turn down"</option>
-                    <option value="TURN_UP" selected=move || direction.get() == "TURN_UP">"turn up"</option>
-                </select></label>" "
+                <label>"Direction "{choice(direction, Direction::ALL, Direction::as_str, |d| match d { Direction::TurnDown => "turn down", Direction::TurnUp => "turn up" })}</label>" "
                 {field("Min", min)}{field("Max", max)}{field("Weekly", weekly)}{field("Marketplace units", market)}
                 <button on:click=save>"Save"</button>" "
                 <button class="danger" on:click=retire>"Retire"</button>
@@ -385,7 +375,7 @@ fn GroupCard(
                 <thead><tr><th>"Programme"</th><th>"Availability (£/MW/h)"</th><th>"Utilisation (£/MWh)"</th><th>"Unit Ceiling (£/MWh)"</th><th></th></tr></thead>
                 <tbody>
                     {programmes.into_iter().map(|p| {
-                        let current = prices.iter().find(|row| row.programme.id.to_string() == p.id).cloned();
+                        let current = prices.iter().find(|row| row.programme.id == p.id).cloned();
                         view! { <PriceRow group=id.clone() programme=p current=current message=message reload=reload/> }
                     }).collect_view()}
                 </tbody>
@@ -394,10 +384,7 @@ fn GroupCard(
             {group.meterable_units.into_iter().map(|u| view! { <UnitRow unit=u message=message reload=reload/> }).collect_view()}
             <p>
                 <input type="text" placeholder="New unit name" prop:value=move || new_unit.get() on:input=move |ev| new_unit.set(event_target_value(&ev))/>" "
-                <select on:change=move |ev| new_granularity.set(event_target_value(&ev))>
-                    <option value="PER_MINUTE">"per minute (kW)"</option>
-                    <option value="HALF_HOURLY">"half-hourly (kWh)"</option>
-                </select>" "
+                {choice(new_granularity, MeteringGranularity::ALL, MeteringGranularity::as_str, |g| match g { MeteringGranularity::PerMinute => "per minute (kW)", MeteringGranularity::HalfHourly => "half-hourly (kWh)" })}" "
                 <button on:click=add_unit>"Add unit"</button>
             </p>
         </article>
@@ -407,7 +394,7 @@ fn GroupCard(
 #[component]
 fn PriceRow(
     group: String,
-    programme: ProgrammeRow,
+    programme: Programme,
     current: Option<shared::ProgrammePrice>,
     message: Message,
     reload: impl Fn() + Copy + Send + Sync + 'static,
@@ -416,14 +403,20 @@ fn PriceRow(
     let availability = RwSignal::new(show(current.as_ref().and_then(|c| c.availability_price)));
     let utilisation = RwSignal::new(show(current.as_ref().and_then(|c| c.utilisation_price)));
     let ceiling = RwSignal::new(show(current.as_ref().and_then(|c| c.unit_ceiling)));
-    let programme_id = programme.id.clone();
+    let programme_id = programme.id.to_string();
     let save = move |_| {
+        let price = PriceInput {
+            availability_price: number(&availability.get_untracked()),
+            utilisation_price: number(&utilisation.get_untracked()),
+            unit_ceiling: number(&ceiling.get_untracked()),
+        };
+        let (group, programme_id) = (group.clone(), programme_id.clone());
         act(
-        "mutation($g: String!, $p: String!, $price: PriceInput!) { setPrice(dispatchGroupId: $g, programmeId: $p, price: $price) { id } }".to_owned(),
-        json!({ "g": group, "p": programme_id, "price": {
-            "availabilityPrice": number(&availability.get_untracked()), "utilisationPrice": number(&utilisation.get_untracked()),
-            "unitCeiling": number(&ceiling.get_untracked()) } }),
-        "Prices saved.", message, reload)
+            async move { configuration::set_price(&group, &programme_id, &price).await },
+            "Prices saved.",
+            message,
+            reload,
+        )
     };
     let cell = |value: RwSignal<String>| view! { <td><input type="text" class="short money" prop:value=move || value.get() on:input=move |ev| value.set(event_target_value(&ev))/></td> };
     view! {
@@ -442,7 +435,7 @@ fn UnitRow(
     reload: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let id = unit.id.to_string();
-    let method = RwSignal::new(unit.baseline.method.as_str().to_uppercase());
+    let method = RwSignal::new(unit.baseline.method);
     let static_kw = RwSignal::new(
         unit.baseline
             .static_kw
@@ -452,18 +445,25 @@ fn UnitRow(
     let set = {
         let id = id.clone();
         move |_| {
+            let (id, method, kw) = (
+                id.clone(),
+                method.get_untracked(),
+                number(&static_kw.get_untracked()),
+            );
             act(
-            "mutation($u: String!, $m: BaselineMethod!, $kw: Float) { setBaseline(meterableUnitId: $u, method: $m, staticKw: $kw) }".to_owned(),
-            json!({ "u": id, "m": method.get_untracked(), "kw": number(&static_kw.get_untracked()) }),
-            "Baseline saved.", message, reload)
+                async move { configuration::set_baseline(&id, method, kw).await },
+                "Baseline saved.",
+                message,
+                reload,
+            )
         }
     };
     let retire = {
         let id = id.clone();
         move |_| {
+            let id = id.clone();
             act(
-                "mutation($id: String!) { retireMeterableUnit(id: $id) }".to_owned(),
-                json!({ "id": id }),
+                async move { configuration::retire_meterable_unit(&id).await },
                 "Meterable unit retired.",
                 message,
                 reload,
@@ -482,13 +482,10 @@ fn UnitRow(
                 .ok()
                 .and_then(|v| v.as_string())
                 .unwrap_or_default();
-            let result = graphql::<Value>(
-                "mutation($u: String!, $c: String!) { uploadBaselineTemplate(meterableUnitId: $u, csv: $c) }",
-                json!({ "u": id, "c": csv }),
-            ).await;
-            message.set(Some(result.map(|v| {
-                format!("Template stored: {} values.", v["upload_baseline_template"])
-            })));
+            let result = configuration::upload_baseline_template(&id, &csv).await;
+            message.set(Some(
+                result.map(|values| format!("Template stored: {values} values.")),
+            ));
             reload();
         });
     };
@@ -497,13 +494,7 @@ fn UnitRow(
             <code>{unit.id.to_string()}</code>" "{unit.name.clone()}" · "
             {match unit.metering_granularity { shared::MeteringGranularity::PerMinute => "per minute", shared::MeteringGranularity::HalfHourly => "half-hourly" }}
             " · Baseline "
-            <select on:change=move |ev| method.set(event_target_value(&ev))>
-                {BaselineMethod::ALL.iter().map(|m| {
-                    let code = m.as_str().to_uppercase();
-                    let selected = { let code = code.clone(); move || method.get() == code };
-                    view! { <option value=code.clone() selected=selected>{m.as_str()}</option> }
-                }).collect_view()}
-            </select>" "
+            {choice(method, BaselineMethod::ALL, BaselineMethod::as_str, BaselineMethod::as_str)}" "
             <input type="text" class="short" placeholder="static kW" prop:value=move || static_kw.get() on:input=move |ev| static_kw.set(event_target_value(&ev))/>" "
             <button on:click=set>"Set baseline"</button>" "
             <label class="upload">"Template CSV "<input type="file" accept=".csv,text/csv" on:change=upload/></label>" "
@@ -522,13 +513,26 @@ fn NewGroup(
     let name = RwSignal::new(String::new());
     let kw = RwSignal::new(String::new());
     let create = move |_| {
+        let Some(power_change_kw) = number(&kw.get_untracked()) else {
+            message.set(Some(Err("kW must be a number".to_owned())));
+            return;
+        };
+        let group = DispatchGroupInput {
+            name: name.get_untracked(),
+            power_change_kw,
+            direction: Direction::TurnDown,
+            min_runtime_minutes: None,
+            max_runtime_minutes: None,
+            weekly_runtime_minutes: None,
+            marketplace_units: Vec::new(),
+        };
+        let (zone, company) = (zone.clone(), company.get_untracked());
         act(
-        "mutation($z: String!, $c: String!, $g: DispatchGroupInput!) { createDispatchGroup(zoneId: $z, company: $c, group: $g) { id } }".to_owned(),
-        json!({ "z": zone, "c": company.get_untracked(), "g": {
-            "name": name.get_untracked(), "powerChangeKw": number(&kw.get_untracked()).unwrap_or(f64::NAN),
-            "direction": "TURN_DOWN", "minRuntimeMinutes": null, "maxRuntimeMinutes": null,
-            "weeklyRuntimeMinutes": null, "marketplaceUnits": [] } }),
-        "Dispatch group created.", message, reload)
+            async move { configuration::create_dispatch_group(&zone, &company, &group).await },
+            "Dispatch group created.",
+            message,
+            reload,
+        )
     };
     let input = |placeholder: &'static str, value: RwSignal<String>| {
         view! {
@@ -547,10 +551,17 @@ fn NewZone(message: Message, reload: impl Fn() + Copy + Send + Sync + 'static) -
     let name = RwSignal::new(String::new());
     let sandbox = RwSignal::new(false);
     let create = move |_| {
+        let (id, name, sandbox) = (
+            id.get_untracked(),
+            name.get_untracked(),
+            sandbox.get_untracked(),
+        );
         act(
-        "mutation($id: String!, $n: String!, $s: Boolean!) { createZone(id: $id, name: $n, sandbox: $s) { id } }".to_owned(),
-        json!({ "id": id.get_untracked(), "n": name.get_untracked(), "s": sandbox.get_untracked() }),
-        "Zone created.", message, reload)
+            async move { configuration::create_zone(&id, &name, sandbox).await },
+            "Zone created.",
+            message,
+            reload,
+        )
     };
     view! {
         <section class="card">

@@ -2,44 +2,15 @@
 //! state — a missed message is the control room's to chase — plus new dispatches and fair
 //! allocation of a requirement.
 
-use crate::api::graphql;
+use crate::api::{accounts, assets, dispatch};
 use crate::pages::meterable_units::today;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_query_map};
-use serde::Deserialize;
-use serde_json::{Value, json};
 use shared::{
-    Allocation, DeliveryAttempt, Dispatch, DispatchStatus, MessageStatus, WeekCommencing, long_date,
+    Allocation, DeliveryAttempt, Dispatch, DispatchInput, DispatchStatus, MessageStatus,
+    WeekCommencing, long_date,
 };
-
-#[derive(Deserialize, Clone)]
-struct ListData {
-    dispatches: Vec<Dispatch>,
-}
-
-#[derive(Deserialize, Clone)]
-struct Role {
-    me: RoleOnly,
-}
-
-#[derive(Deserialize, Clone)]
-struct RoleOnly {
-    role: shared::Role,
-}
-
-#[derive(Deserialize, Clone)]
-struct Attempts {
-    dispatch_message_attempts: Vec<DeliveryAttempt>,
-}
-
-#[derive(Deserialize, Clone)]
-struct Proposed {
-    allocation: Allocation,
-}
-
-const LIST: &str = "query L($f: String!, $t: String!) { dispatches(from: $f, to: $t) { id dispatchGroupId dispatchGroup programme start end powerChangeKw status stoppedAt
-  messages { messageId instruction dueAt deadline status attempts deliveredAt lastError } } }";
 
 type Message = RwSignal<Option<Result<String, String>>>;
 
@@ -57,7 +28,7 @@ pub fn DispatchesPage() -> impl IntoView {
             .and_then(|w| WeekCommencing::parse(&w).ok())
             .unwrap_or_else(|| WeekCommencing::containing(today()))
     });
-    let role = LocalResource::new(|| graphql::<Role>("query { me { role } }", json!({})));
+    let me = LocalResource::new(accounts::me);
     let list = LocalResource::new(move || {
         let week = week.get();
         async move {
@@ -65,16 +36,14 @@ pub fn DispatchesPage() -> impl IntoView {
                 format!("{week}T00:00:00Z"),
                 format!("{}T00:00:00Z", week.next()),
             );
-            graphql::<ListData>(LIST, json!({ "f": from, "t": to }))
-                .await
-                .map(|d| d.dispatches)
+            dispatch::dispatches(&from, &to).await
         }
     });
     let message: Message = RwSignal::new(None);
     let operator = move || {
-        role.get()
+        me.get()
             .and_then(|r| r.ok())
-            .is_some_and(|r| r.me.role != shared::Role::Participant)
+            .is_some_and(|me| me.role != shared::Role::Participant)
     };
     let go =
         move |w: WeekCommencing| navigate(&format!("/dispatches?week={w}"), Default::default());
@@ -123,32 +92,26 @@ fn DispatchRow(
     reload: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let id = dispatch.id.to_string();
-    let act = move |mutation: &'static str, done: &'static str, id: String| {
+    let act = move |stop: bool, id: String| {
         spawn_local(async move {
-            let result = graphql::<Value>(mutation, json!({ "id": id })).await;
-            message.set(Some(result.map(|_| done.to_owned())));
+            let result = if stop {
+                dispatch::emergency_stop(&id)
+                    .await
+                    .map(|()| "Emergency stop sent.")
+            } else {
+                dispatch::cancel(&id).await.map(|()| "Dispatch cancelled.")
+            };
+            message.set(Some(result.map(str::to_owned)));
             reload();
         });
     };
     let cancel = {
         let id = id.clone();
-        move |_| {
-            act(
-                "mutation($id: String!) { cancelDispatch(id: $id) { id } }",
-                "Dispatch cancelled.",
-                id.clone(),
-            )
-        }
+        move |_| act(false, id.clone())
     };
     let stop = {
         let id = id.clone();
-        move |_| {
-            act(
-                "mutation($id: String!) { emergencyStop(id: $id) { id } }",
-                "Emergency stop sent.",
-                id.clone(),
-            )
-        }
+        move |_| act(true, id.clone())
     };
     let status = match dispatch.status {
         DispatchStatus::Active => "active",
@@ -173,11 +136,8 @@ fn DispatchRow(
                     let resend = move |_| {
                         let id = message_id.clone();
                         spawn_local(async move {
-                            let result = graphql::<Value>(
-                                "mutation($m: String!) { resendDispatchMessage(messageId: $m) { id } }",
-                                json!({ "m": id }),
-                            ).await;
-                            message.set(Some(result.map(|_| "Message queued to be sent again.".to_owned())));
+                            let result = dispatch::resend(&id).await;
+                            message.set(Some(result.map(|()| "Message queued to be sent again.".to_owned())));
                             reload();
                         });
                     };
@@ -190,10 +150,7 @@ fn DispatchRow(
                         }
                         let id = message_id.clone();
                         spawn_local(async move {
-                            let found = graphql::<Attempts>(
-                                "query($m: String!) { dispatchMessageAttempts(messageId: $m) { messageId instruction test url attemptedAt statusCode latencyMs error bodyExcerpt } }",
-                                json!({ "m": id }),
-                            ).await.map(|a| a.dispatch_message_attempts);
+                            let found = dispatch::attempts(&id).await;
                             history.set(Some(found));
                         });
                     };
@@ -225,35 +182,6 @@ fn DispatchRow(
     }
 }
 
-#[derive(Deserialize, Clone)]
-struct ZoneOption {
-    id: String,
-    name: String,
-    programmes: Vec<ProgrammeOption>,
-}
-
-#[derive(Deserialize, Clone)]
-struct ProgrammeOption {
-    id: String,
-    name: String,
-}
-
-#[derive(Deserialize, Clone)]
-struct GroupOption {
-    id: String,
-    name: String,
-}
-
-#[derive(Deserialize, Clone)]
-struct ZoneList {
-    zones: Vec<ZoneOption>,
-}
-
-#[derive(Deserialize, Clone)]
-struct Groups {
-    dispatch_groups: Vec<GroupOption>,
-}
-
 /// Zone, programme and (optionally) dispatch group pickers; the chosen ids land in the
 /// signals given.
 #[component]
@@ -263,50 +191,37 @@ fn Pickers(
     group: Option<RwSignal<String>>,
     prefix: &'static str,
 ) -> impl IntoView {
-    let zones = LocalResource::new(|| {
-        graphql::<ZoneList>("{ zones { id name programmes { id name } } }", json!({}))
-    });
+    let zones = LocalResource::new(assets::zones);
     let groups = LocalResource::new(move || {
         let zone = zone.get();
         async move {
             if zone.is_empty() {
                 return Ok(Vec::new());
             }
-            graphql::<Groups>(
-                "query($z: String!) { dispatchGroups(zoneId: $z) { id name } }",
-                json!({ "z": zone }),
-            )
-            .await
-            .map(|g| g.dispatch_groups)
+            assets::dispatch_groups(&zone, None).await
         }
     });
-    let zone_list = move || {
-        zones
-            .get()
-            .and_then(Result::ok)
-            .map(|z| z.zones)
-            .unwrap_or_default()
-    };
+    let zone_list = move || zones.get().and_then(Result::ok).unwrap_or_default();
     let programmes = move || {
         zone_list()
             .into_iter()
-            .find(|z| z.id == zone.get())
+            .find(|z| z.id.as_str() == zone.get())
             .map(|z| z.programmes)
             .unwrap_or_default()
     };
     view! {
         <label>"Zone "<select id=format!("{prefix}-zone") on:change=move |ev| { zone.set(event_target_value(&ev)); programme.set(String::new()); if let Some(g) = group { g.set(String::new()); } }>
             <option value="" selected=move || zone.get().is_empty()>"Choose…"</option>
-            {move || zone_list().into_iter().map(|z| { let id = z.id.clone(); view! { <option value=z.id selected=move || zone.get() == id>{z.name}</option> } }).collect_view()}
+            {move || zone_list().into_iter().map(|z| { let id = z.id.to_string(); view! { <option value=id.clone() selected=move || zone.get() == id>{z.name}</option> } }).collect_view()}
         </select></label>" "
         <label>"Programme "<select id=format!("{prefix}-programme") on:change=move |ev| programme.set(event_target_value(&ev))>
             <option value="" selected=move || programme.get().is_empty()>"Choose…"</option>
-            {move || programmes().into_iter().map(|p| { let id = p.id.clone(); view! { <option value=p.id selected=move || programme.get() == id>{p.name}</option> } }).collect_view()}
+            {move || programmes().into_iter().map(|p| { let id = p.id.to_string(); view! { <option value=id.clone() selected=move || programme.get() == id>{p.name}</option> } }).collect_view()}
         </select></label>" "
         {group.map(|group| view! {
             <label>"Dispatch group "<select id=format!("{prefix}-group") on:change=move |ev| group.set(event_target_value(&ev))>
                 <option value="" selected=move || group.get().is_empty()>"Choose…"</option>
-                {move || groups.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|g| { let id = g.id.clone(); view! { <option value=g.id selected=move || group.get() == id>{g.name}</option> } }).collect_view()}
+                {move || groups.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|g| { let id = g.id.to_string(); view! { <option value=id.clone() selected=move || group.get() == id>{g.name}</option> } }).collect_view()}
             </select></label>" "
         })}
     }
@@ -330,14 +245,17 @@ fn NewDispatch(
             return;
         };
         let window_id = window.get_untracked();
+        let input = DispatchInput {
+            dispatch_group_id: group.get_untracked(),
+            programme_id: programme.get_untracked(),
+            start: start.get_untracked(),
+            end: end.get_untracked(),
+            power_change_kw: power,
+            availability_window_id: Some(window_id).filter(|w| !w.trim().is_empty()),
+        };
         spawn_local(async move {
-            let result = graphql::<Value>(
-                "mutation($d: DispatchInput!) { createDispatch(dispatch: $d) { id } }",
-                json!({ "d": { "dispatchGroupId": group.get_untracked(), "programmeId": programme.get_untracked(),
-                    "start": start.get_untracked(), "end": end.get_untracked(), "powerChangeKw": power,
-                    "availabilityWindowId": if window_id.trim().is_empty() { None } else { Some(window_id) } } }),
-            ).await;
-            message.set(Some(result.map(|_| "Dispatched.".to_owned())));
+            let result = dispatch::create(&input).await;
+            message.set(Some(result.map(|()| "Dispatched.".to_owned())));
             reload();
         });
     };
@@ -382,12 +300,17 @@ fn FairAllocation(
             )));
             return;
         };
+        let (p, s, e) = (
+            programme.get_untracked(),
+            start.get_untracked(),
+            end.get_untracked(),
+        );
         spawn_local(async move {
-            match graphql::<Proposed>(
-                "query($p: String!, $s: String!, $e: String!, $kw: Float!) { allocation(programmeId: $p, start: $s, end: $e, requirementKw: $kw) { requirementKw allocatedKw shortfallKw lines { dispatchGroupId dispatchGroup availabilityWindowId acceptedKw allocatedKw } } }",
-                json!({ "p": programme.get_untracked(), "s": start.get_untracked(), "e": end.get_untracked(), "kw": kw }),
-            ).await {
-                Ok(p) => { proposal.set(Some(p.allocation)); message.set(None); }
+            match dispatch::allocation(&p, &s, &e, kw).await {
+                Ok(plan) => {
+                    proposal.set(Some(plan));
+                    message.set(None);
+                }
                 Err(e) => message.set(Some(Err(e))),
             }
         });
@@ -396,22 +319,21 @@ fn FairAllocation(
         let Some(plan) = proposal.get_untracked() else {
             return;
         };
-        let lines: Vec<Value> = plan
+        let lines: Vec<DispatchInput> = plan
             .lines
             .iter()
-            .map(|line| {
-                json!({ "dispatchGroupId": line.dispatch_group_id.to_string(), "programmeId": programme.get_untracked(),
-                    "start": start.get_untracked(), "end": end.get_untracked(), "powerChangeKw": line.allocated_kw,
-                    "availabilityWindowId": line.availability_window_id.to_string() })
+            .map(|line| DispatchInput {
+                dispatch_group_id: line.dispatch_group_id.to_string(),
+                programme_id: programme.get_untracked(),
+                start: start.get_untracked(),
+                end: end.get_untracked(),
+                power_change_kw: line.allocated_kw,
+                availability_window_id: Some(line.availability_window_id.to_string()),
             })
             .collect();
         spawn_local(async move {
             // All or none: a refused line leaves every group undispatched.
-            let result = graphql::<Value>(
-                "mutation($d: [DispatchInput!]!) { createDispatches(dispatches: $d) { id } }",
-                json!({ "d": lines }),
-            )
-            .await;
+            let result = dispatch::create_all(&lines).await;
             message.set(Some(
                 result.map(|_| format!("{} dispatches created.", plan.lines.len())),
             ));

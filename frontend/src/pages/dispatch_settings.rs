@@ -1,31 +1,9 @@
 //! API Testing › Dispatch Settings and Dispatch V2 Testing (guide §3.1).
 
-use crate::api::graphql;
+use crate::api::dispatch_settings as api;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::Deserialize;
-use serde_json::json;
-use shared::{
-    DeliveryChannel, DispatchSettings, Instruction, NewSigningSecret, TestDispatchResult,
-};
-
-const SETTINGS: &str = "query S { dispatchSettings { endpointUrl delivery emailContacts secretHint secretCreatedAt
-  recentAttempts { messageId instruction test url attemptedAt statusCode latencyMs error bodyExcerpt } } }";
-
-#[derive(Deserialize, Clone)]
-struct SettingsData {
-    dispatch_settings: DispatchSettings,
-}
-
-#[derive(Deserialize, Clone)]
-struct Rotated {
-    rotate_signing_secret: NewSigningSecret,
-}
-
-#[derive(Deserialize, Clone)]
-struct Sent {
-    send_test_dispatch: TestDispatchResult,
-}
+use shared::{DeliveryChannel, Instruction, TestDispatchInput, TestDispatchResult};
 
 fn when(t: chrono::DateTime<chrono::Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
@@ -33,29 +11,32 @@ fn when(t: chrono::DateTime<chrono::Utc>) -> String {
 
 #[component]
 pub fn DispatchSettingsPage() -> impl IntoView {
-    let data = LocalResource::new(|| graphql::<SettingsData>(SETTINGS, json!({})));
+    let data = LocalResource::new(api::dispatch_settings);
     let url = RwSignal::new(String::new());
-    let delivery = RwSignal::new("API".to_owned());
+    let delivery = RwSignal::new(DeliveryChannel::Api);
     let contacts = RwSignal::new(String::new());
     let fresh = RwSignal::new(None::<String>);
     let status = RwSignal::new(None::<Result<String, String>>);
     Effect::new(move |_| {
         if let Some(Ok(d)) = data.get() {
-            url.set(d.dispatch_settings.endpoint_url.clone().unwrap_or_default());
-            delivery.set(d.dispatch_settings.delivery.as_str().to_uppercase());
-            contacts.set(d.dispatch_settings.email_contacts.join(", "));
+            url.set(d.endpoint_url.clone().unwrap_or_default());
+            delivery.set(d.delivery);
+            contacts.set(d.email_contacts.join(", "));
         }
     });
     let save = move |_| {
         spawn_local(async move {
             let endpoint = url.get_untracked();
-            let result = graphql::<serde_json::Value>(
-                "mutation($u: String, $d: DeliveryChannel!, $c: [String!]!) { updateDispatchSettings(endpointUrl: $u, delivery: $d, emailContacts: $c) { endpointUrl } }",
-                json!({ "u": if endpoint.trim().is_empty() { None } else { Some(endpoint) }, "d": delivery.get_untracked(),
-                    "c": contacts.get_untracked().split(',').map(str::trim).filter(|c| !c.is_empty()).collect::<Vec<_>>() }),
-            )
-            .await;
-            status.set(Some(result.map(|_| "Dispatch settings saved.".to_owned())));
+            let endpoint = Some(endpoint.as_str()).filter(|e| !e.trim().is_empty());
+            let contacts: Vec<String> = contacts
+                .get_untracked()
+                .split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned)
+                .collect();
+            let result = api::update(endpoint, delivery.get_untracked(), &contacts).await;
+            status.set(Some(result.map(|()| "Dispatch settings saved.".to_owned())));
             data.refetch();
         });
     };
@@ -67,16 +48,9 @@ pub fn DispatchSettingsPage() -> impl IntoView {
             return;
         }
         spawn_local(async move {
-            match graphql::<Rotated>(
-                "mutation { rotateSigningSecret { secret settings { endpointUrl delivery emailContacts secretHint
-                   secretCreatedAt recentAttempts { messageId instruction test url attemptedAt
-                   statusCode latencyMs error bodyExcerpt } } } }",
-                json!({}),
-            )
-            .await
-            {
-                Ok(r) => {
-                    fresh.set(Some(r.rotate_signing_secret.secret));
+            match api::rotate_signing_secret().await {
+                Ok(rotated) => {
+                    fresh.set(Some(rotated.secret));
                     status.set(None);
                 }
                 Err(e) => status.set(Some(Err(e))),
@@ -95,11 +69,12 @@ pub fn DispatchSettingsPage() -> impl IntoView {
                     on:input=move |ev| url.set(event_target_value(&ev))/>
             </td></tr>
             <tr><th>"Receive dispatches by"</th><td>
-                <select id="delivery" on:change=move |ev| delivery.set(event_target_value(&ev))>
-                    {DeliveryChannel::ALL.iter().map(|c| {
-                        let code = c.as_str().to_uppercase();
+                <select id="delivery" on:change=move |ev| {
+                    if let Some(chosen) = DeliveryChannel::parse(&event_target_value(&ev)) { delivery.set(chosen) }
+                }>
+                    {DeliveryChannel::ALL.iter().map(|&c| {
                         let label = match c { DeliveryChannel::Api => "API (signed HTTP POST)", DeliveryChannel::Email => "E-mail to dispatch contacts" };
-                        view! { <option value=code.clone() selected={let code = code.clone(); move || delivery.get() == code}>{label}</option> }
+                        view! { <option value=c.as_str() selected=move || delivery.get() == c>{label}</option> }
                     }).collect_view()}
                 </select>
             </td></tr>
@@ -108,8 +83,8 @@ pub fn DispatchSettingsPage() -> impl IntoView {
                     on:input=move |ev| contacts.set(event_target_value(&ev))/>
             </td></tr>
             <tr><th>"Signing secret"</th><td>
-                {move || data.get().and_then(|r| r.ok()).map(|d| match d.dispatch_settings.secret_hint {
-                    Some(hint) => view! { <code id="secret-hint">{hint}</code>" created "{d.dispatch_settings.secret_created_at.map(when).unwrap_or_default()}" " }.into_any(),
+                {move || data.get().and_then(|r| r.ok()).map(|d| match d.secret_hint {
+                    Some(hint) => view! { <code id="secret-hint">{hint}</code>" created "{d.secret_created_at.map(when).unwrap_or_default()}" " }.into_any(),
                     None => view! { <span id="secret-hint">"none yet "</span> }.into_any(),
                 })}
                 <button id="rotate-secret" on:click=rotate>"Create a new signing secret"</button>
@@ -129,12 +104,12 @@ pub fn DispatchSettingsPage() -> impl IntoView {
         }}
         <h2>"Endpoint health"</h2>
         {move || match data.get() {
-            Some(Ok(d)) if d.dispatch_settings.recent_attempts.is_empty() => view! { <p class="muted">"Nothing has been sent yet."</p> }.into_any(),
+            Some(Ok(d)) if d.recent_attempts.is_empty() => view! { <p class="muted">"Nothing has been sent yet."</p> }.into_any(),
             Some(Ok(d)) => view! {
                 <table class="grid" id="endpoint-health">
                     <thead><tr><th>"Sent"</th><th>"Instruction"</th><th>"Result"</th><th>"Time"</th><th>"Message id"</th></tr></thead>
                     <tbody>
-                        {d.dispatch_settings.recent_attempts.into_iter().map(|a| view! {
+                        {d.recent_attempts.into_iter().map(|a| view! {
                             <tr>
                                 <td>{when(a.attempted_at)}</td>
                                 <td>{a.instruction}{if a.test { " (test)" } else { "" }}</td>
@@ -159,7 +134,7 @@ pub fn DispatchSettingsPage() -> impl IntoView {
 #[component]
 pub fn DispatchTestingPage() -> impl IntoView {
     let dispatch_id = RwSignal::new("TEST-0001".to_owned());
-    let instruction = RwSignal::new("START".to_owned());
+    let instruction = RwSignal::new(Instruction::Start);
     let start = RwSignal::new(String::new());
     let end = RwSignal::new(String::new());
     let power = RwSignal::new("100".to_owned());
@@ -171,17 +146,17 @@ pub fn DispatchTestingPage() -> impl IntoView {
             result.set(Some(Err("Power change must be a number of kW".to_owned())));
             return;
         };
+        let message = TestDispatchInput {
+            dispatch_id: dispatch_id.get_untracked(),
+            instruction: instruction.get_untracked(),
+            start: start.get_untracked(),
+            end: end.get_untracked(),
+            power_change_kw: kw,
+            meterable_unit_ids: units.get_untracked(),
+        };
         sending.set(true);
         spawn_local(async move {
-            let sent = graphql::<Sent>(
-                "mutation($m: TestDispatchInput!) { sendTestDispatch(message: $m) { url parameters success outcome
-                   attempt { messageId instruction test url attemptedAt statusCode latencyMs error bodyExcerpt } } }",
-                json!({ "m": { "dispatchId": dispatch_id.get_untracked(), "instruction": instruction.get_untracked(),
-                    "start": start.get_untracked(), "end": end.get_untracked(), "powerChangeKw": kw,
-                    "meterableUnitIds": units.get_untracked() } }),
-            )
-            .await
-            .map(|s| s.send_test_dispatch);
+            let sent = api::send_test(&message).await;
             result.set(Some(sent));
             sending.set(false);
         });
@@ -203,8 +178,10 @@ pub fn DispatchTestingPage() -> impl IntoView {
         <table class="form-table">
             {field("Dispatch ID", "test-dispatch-id", "TEST-0001", dispatch_id)}
             <tr><th><label for="test-instruction">"Instruction"</label></th><td>
-                <select id="test-instruction" on:change=move |ev| instruction.set(event_target_value(&ev))>
-                    {Instruction::ALL.iter().map(|i| view! { <option value=i.as_str() selected=move || instruction.get() == i.as_str()>{i.as_str()}</option> }).collect_view()}
+                <select id="test-instruction" on:change=move |ev| {
+                    if let Some(chosen) = Instruction::parse(&event_target_value(&ev)) { instruction.set(chosen) }
+                }>
+                    {Instruction::ALL.iter().map(|&i| view! { <option value=i.as_str() selected=move || instruction.get() == i>{i.as_str()}</option> }).collect_view()}
                 </select>
             </td></tr>
             {field("Start", "test-start", "2025-02-17T16:00:00Z", start)}

@@ -2,7 +2,7 @@
 //! document, and the GraphQL schema. Nothing is fetched from outside the product, so the
 //! pages work on an offline control-room network.
 
-use gloo_net::http::Request;
+use crate::api::docs;
 use leptos::prelude::*;
 use leptos_router::components::A;
 use serde_json::{Map, Value};
@@ -41,25 +41,9 @@ fn NotPermitted() -> impl IntoView {
     }
 }
 
-async fn fetch_text(url: &str) -> Result<String, String> {
-    let response = Request::get(url)
-        .send()
-        .await
-        .map_err(|e| format!("the server could not be reached: {e}"))?;
-    if !response.ok() {
-        return Err(format!("{url}: HTTP {}", response.status()));
-    }
-    response.text().await.map_err(|e| e.to_string())
-}
-
-async fn fetch_openapi() -> Result<Value, String> {
-    let text = fetch_text("/api/v2/openapi.json").await?;
-    serde_json::from_str(&text).map_err(|e| format!("the API description is not JSON: {e}"))
-}
-
 #[component]
 pub fn ParticipantApiPage() -> impl IntoView {
-    let doc = LocalResource::new(fetch_openapi);
+    let doc = LocalResource::new(docs::openapi);
     view! {
         <p class="muted"><A href="/documentation">"Documentation"</A>" › Participant API"</p>
         {move || match doc.get() {
@@ -432,7 +416,7 @@ fn pretty(v: &Value) -> String {
 
 #[component]
 pub fn GraphqlDocsPage() -> impl IntoView {
-    let sdl = LocalResource::new(|| fetch_text("/graphql/schema.graphql"));
+    let sdl = LocalResource::new(docs::graphql_schema);
     view! {
         <p class="muted"><A href="/documentation">"Documentation"</A>" › GraphQL API"</p>
         <h1>"GraphQL API"</h1>

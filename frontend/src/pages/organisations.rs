@@ -1,45 +1,31 @@
 //! FSP companies (operators register them, guide §2.2) and network operators (platform
 //! admins register them).
 
-use crate::api::graphql;
+use crate::api::organisations::{create_company, create_operator, organisations};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::Deserialize;
-use serde_json::json;
-use shared::{Company, OperatorSummary};
-
-#[derive(Deserialize, Clone)]
-struct OrganisationsData {
-    companies: Vec<Company>,
-    operators: Vec<OperatorSummary>,
-}
+use shared::NewCompanyInput;
 
 #[component]
 pub fn OrganisationsPage() -> impl IntoView {
-    let data = LocalResource::new(|| {
-        graphql::<OrganisationsData>(
-            "query Orgs { companies { id name companiesHouseNumber vatNumber billingAddress } operators { id name } }",
-            json!({}),
-        )
-    });
+    let data = LocalResource::new(organisations);
     let status = RwSignal::new(None::<Result<String, String>>);
     let field = || RwSignal::new(String::new());
     let (name, number, vat, address, operator) = (field(), field(), field(), field(), field());
     let register = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let operator = operator.get_untracked();
-        let input = json!({"c": {
-            "name": name.get_untracked(), "companiesHouseNumber": number.get_untracked(),
-            "vatNumber": vat.get_untracked(), "billingAddress": address.get_untracked(),
-            "operator": if operator.trim().is_empty() { None } else { Some(operator) },
-        }});
+        let input = NewCompanyInput {
+            name: name.get_untracked(),
+            companies_house_number: number.get_untracked(),
+            vat_number: vat.get_untracked(),
+            billing_address: address.get_untracked(),
+            operator: Some(operator).filter(|o| !o.trim().is_empty()),
+        };
         spawn_local(async move {
-            let result = graphql::<serde_json::Value>(
-                "mutation Register($c: NewCompanyInput!) { createCompany(input: $c) { id } }",
-                input,
-            )
-            .await
-            .map(|_| "Company registered.".to_owned());
+            let result = create_company(&input)
+                .await
+                .map(|()| "Company registered.".to_owned());
             status.set(Some(result));
             data.refetch();
         });
@@ -49,12 +35,9 @@ pub fn OrganisationsPage() -> impl IntoView {
         ev.prevent_default();
         let name = operator_name.get_untracked();
         spawn_local(async move {
-            let result = graphql::<serde_json::Value>(
-                "mutation AddOperator($n: String!) { createOperator(name: $n) { id } }",
-                json!({ "n": name }),
-            )
-            .await
-            .map(|_| "Operator registered.".to_owned());
+            let result = create_operator(&name)
+                .await
+                .map(|()| "Operator registered.".to_owned());
             status.set(Some(result));
             data.refetch();
         });

@@ -1,7 +1,7 @@
 //! API Testing › Readings (guide §3.1): the latest 60 readings of each of the company's
 //! meterable units, and an example request for sending one.
 
-use crate::api::{assets, post_csv, rest};
+use crate::api::{assets, readings};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use shared::{MeterableUnit, MeteringGranularity, Reading};
@@ -11,14 +11,7 @@ async fn load() -> Result<Vec<(MeterableUnit, Vec<Reading>)>, String> {
     let mut out = Vec::new();
     for zone in assets::zones().await? {
         for unit in assets::meterable_units(zone.id.as_str()).await? {
-            let rows = rest(
-                "GET",
-                &format!("/api/v2/readings/latest?meterable_unit_id={}", unit.id),
-                None,
-            )
-            .await?;
-            let rows: Vec<Reading> =
-                serde_json::from_value(rows).map_err(|e| format!("unexpected readings: {e}"))?;
+            let rows = readings::latest(unit.id.as_str()).await?;
             out.push((unit, rows));
         }
     }
@@ -52,10 +45,10 @@ pub fn ReadingsPage() -> impl IntoView {
                             .ok()
                             .and_then(|v| v.as_string())
                             .unwrap_or_default();
-                        let result = post_csv("/api/v2/readings/csv", text).await.map(|s| {
+                        let result = readings::upload_csv(text).await.map(|s| {
                             format!(
                                 "Uploaded: {} readings ({} new, {} changed, {} unchanged).",
-                                s["accepted"], s["inserted"], s["updated"], s["unchanged"]
+                                s.accepted, s.inserted, s.updated, s.unchanged
                             )
                         });
                         upload.set(Some(result));

@@ -2,74 +2,12 @@
 //! and PDF), an event's page with its chart, and Invoices/Statements with their versions.
 //! Downloads are plain links to the Participant API, which takes the session cookie.
 
-use crate::api::graphql;
+use crate::api::{accounts, assets, settlement};
 use crate::pages::meterable_units::today;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
-use serde::Deserialize;
-use serde_json::json;
-use shared::{Direction, EventReport, Month, ReportStatus, Statement, StatementVersion};
-
-#[derive(Deserialize, Clone)]
-struct ZoneOption {
-    id: String,
-    name: String,
-}
-
-#[derive(Deserialize, Clone)]
-struct Zones {
-    zones: Vec<ZoneOption>,
-}
-
-#[derive(Deserialize, Clone)]
-struct Reports {
-    event_reports: Vec<EventReport>,
-}
-
-#[derive(Deserialize, Clone)]
-struct OneReport {
-    event_report: EventReport,
-}
-
-#[derive(Deserialize, Clone)]
-struct Statements {
-    statements: Vec<Statement>,
-}
-
-#[derive(Deserialize, Clone)]
-struct Detail {
-    statement: StatementDetail,
-}
-
-#[derive(Deserialize, Clone)]
-struct StatementDetail {
-    statement: Statement,
-    versions: Vec<StatementVersion>,
-}
-
-#[derive(Deserialize, Clone)]
-struct Role {
-    me: RoleOnly,
-}
-
-#[derive(Deserialize, Clone)]
-struct RoleOnly {
-    role: shared::Role,
-}
-
-const EARNINGS_FIELDS: &str = "earnings { deliveredMwh utilisationPrice utilisationPriceApplied deliveryScale scaleFactor utilisationGbp acceptedMw availabilityHours availabilityPriceApplied performanceFactor availabilityGbp totalGbp }";
-
-fn report_fields(intervals: bool) -> String {
-    format!(
-        "id status version zoneId zone programme company dispatchGroupId dispatchGroup direction start end powerChangeKw instructedKwh deliveredKwh deliveryPercent completenessPercent missingIntervals
-         units {{ meterableUnitId meterableUnit meteringGranularity instructedKw instructedKwh deliveredKwh deliveryPercent completenessPercent missingIntervals {} }} {EARNINGS_FIELDS}",
-        if intervals { "intervals { start baseline reading response delivered }" } else { "intervals { start }" }
-    )
-}
-
-const STATEMENT_FIELDS: &str = "id month status version reason issuedAt companyId company operator zoneId zone availabilityGbp utilisationGbp totalGbp
-  lines { dispatchGroupId dispatchGroup programme events windows deliveredMwh availabilityGbp utilisationGbp totalGbp }";
+use shared::{Direction, EventReport, Month, ReportStatus, Statement, StatementDetail};
 
 fn status_label(status: ReportStatus, version: i32) -> String {
     match status {
@@ -96,21 +34,10 @@ fn filters() -> (Memo<Month>, Memo<Option<String>>) {
     (month, zone)
 }
 
-/// The answer to `reissueStatement`: the new version's number.
-#[derive(serde::Deserialize)]
-struct Reissued {
-    reissue_statement: ReissuedVersion,
-}
-
-#[derive(serde::Deserialize)]
-struct ReissuedVersion {
-    version: i32,
-}
-
 #[component]
 fn Filters(base: &'static str, month: Memo<Month>, zone: Memo<Option<String>>) -> impl IntoView {
     let navigate = use_navigate();
-    let zones = LocalResource::new(|| graphql::<Zones>("{ zones { id name } }", json!({})));
+    let zones = LocalResource::new(assets::zones);
     let go = move |m: Month, z: Option<String>| {
         let zone = z.map(|z| format!("&zone={z}")).unwrap_or_default();
         navigate(&format!("{base}?month={m}{zone}"), Default::default());
@@ -125,9 +52,9 @@ fn Filters(base: &'static str, month: Memo<Month>, zone: Memo<Option<String>>) -
                 go_zone(month.get_untracked(), (!z.is_empty()).then_some(z))
             }>
                 <option value="" selected=move || zone.get().is_none()>"All zones"</option>
-                {move || zones.get().and_then(Result::ok).map(|z| z.zones).unwrap_or_default().into_iter().map(|z| {
-                    let id = z.id.clone();
-                    view! { <option value=z.id selected=move || zone.get().as_deref() == Some(id.as_str())>{z.name}</option> }
+                {move || zones.get().and_then(Result::ok).unwrap_or_default().into_iter().map(|z| {
+                    let id = z.id.to_string();
+                    view! { <option value=id.clone() selected=move || zone.get().as_deref() == Some(id.as_str())>{z.name}</option> }
                 }).collect_view()}
             </select></label>
         </div>
@@ -148,17 +75,7 @@ pub fn EventReportsPage() -> impl IntoView {
     let (month, zone) = filters();
     let reports = LocalResource::new(move || {
         let (m, z) = (month.get(), zone.get());
-        async move {
-            graphql::<Reports>(
-                &format!(
-                    "query($m: String!, $z: String) {{ eventReports(month: $m, zoneId: $z) {{ {} }} }}",
-                    report_fields(false)
-                ),
-                json!({ "m": m.to_string(), "z": z }),
-            )
-            .await
-            .map(|r| r.event_reports)
-        }
+        async move { settlement::event_reports(&m.to_string(), z.as_deref()).await }
     });
     view! {
         <h1>"Event Reports"</h1>
@@ -222,17 +139,7 @@ pub fn EventReportPage() -> impl IntoView {
     let params = use_params_map();
     let report = LocalResource::new(move || {
         let id = params.with(|p| p.get("id")).unwrap_or_default();
-        async move {
-            graphql::<OneReport>(
-                &format!(
-                    "query($id: String!) {{ eventReport(id: $id) {{ {} }} }}",
-                    report_fields(true)
-                ),
-                json!({ "id": id }),
-            )
-            .await
-            .map(|r| r.event_report)
-        }
+        async move { settlement::event_report(&id).await }
     });
     view! {
         <p><a href="/reports/event-reports">"◀ Event Reports"</a></p>
@@ -398,23 +305,16 @@ pub(crate) fn UnitChart(report: EventReport, unit: shared::UnitPerformance) -> i
 #[component]
 pub fn StatementsPage() -> impl IntoView {
     let (month, zone) = filters();
-    let role = LocalResource::new(|| graphql::<Role>("query { me { role } }", json!({})));
+    let me = LocalResource::new(accounts::me);
     let operator = move || {
-        role.get()
+        me.get()
             .and_then(Result::ok)
-            .is_some_and(|r| r.me.role != shared::Role::Participant)
+            .is_some_and(|me| me.role != shared::Role::Participant)
     };
     let message = RwSignal::new(None::<Result<String, String>>);
     let list = LocalResource::new(move || {
         let (m, z) = (month.get(), zone.get());
-        async move {
-            graphql::<Statements>(
-                &format!("query($m: String!, $z: String) {{ statements(month: $m, zoneId: $z) {{ {STATEMENT_FIELDS} }} }}"),
-                json!({ "m": m.to_string(), "z": z }),
-            )
-            .await
-            .map(|s| s.statements)
-        }
+        async move { settlement::statements(&m.to_string(), z.as_deref()).await }
     });
     view! {
         <h1>"Invoices/Statements"</h1>
@@ -468,12 +368,7 @@ fn StatementRow(
             }
             let id = id.clone();
             spawn_local(async move {
-                let found = graphql::<Detail>(
-                    &format!("query($id: String!) {{ statement(id: $id) {{ statement {{ {STATEMENT_FIELDS} }} versions {{ version issuedAt reason totalGbp }} }} }}"),
-                    json!({ "id": id }),
-                )
-                .await
-                .map(|d| d.statement);
+                let found = settlement::statement(&id).await;
                 open.set(Some(found));
             });
         }
@@ -492,16 +387,9 @@ fn StatementRow(
             };
             let id = id.clone();
             spawn_local(async move {
-                let result = graphql::<Reissued>(
-                    "mutation($id: String!, $r: String!) { reissueStatement(id: $id, reason: $r) { version } }",
-                    json!({ "id": id, "r": reason }),
-                )
-                .await;
-                message.set(Some(result.map(|r| {
-                    format!(
-                        "Statement re-issued as version {}.",
-                        r.reissue_statement.version
-                    )
+                let result = settlement::reissue_statement(&id, &reason).await;
+                message.set(Some(result.map(|reissued| {
+                    format!("Statement re-issued as version {}.", reissued.version)
                 })));
                 reload();
             });
@@ -561,32 +449,11 @@ fn StatementRow(
     }
 }
 
-#[derive(Deserialize, Clone)]
-struct Samples {
-    sample_reports: SampleReports,
-}
-
-#[derive(Deserialize, Clone)]
-struct SampleReports {
-    event_report: EventReport,
-    statement: Statement,
-}
-
 /// API Testing › Sample Reports: what the reports look like, computed by the settlement
 /// code from the company's sandbox data with an invented event.
 #[component]
 pub fn SampleReportsPage() -> impl IntoView {
-    let sample = LocalResource::new(|| async {
-        graphql::<Samples>(
-            &format!(
-                "{{ sampleReports {{ eventReport {{ {} }} statement {{ {STATEMENT_FIELDS} }} }} }}",
-                report_fields(true)
-            ),
-            json!({}),
-        )
-        .await
-        .map(|s| s.sample_reports)
-    });
+    let sample = LocalResource::new(settlement::sample_reports);
     view! {
         <h1>"Sample Reports"</h1>
         <p class="muted">"An example event performance report, earnings statement and monthly statement, computed by the same settlement code as the real ones from your sandbox dispatch group, meterable unit, baseline and prices, with an invented one-hour event yesterday at 16:00 (a five-minute ramp, ten minutes above the instruction, three minutes of readings missing). Nothing is stored."</p>

@@ -1,17 +1,19 @@
 //! Sign-in pages (guide §2.3–§2.5): password, authenticator enrolment, the code at every
 //! later sign-in, and setting a password from an invitation link.
 
-use crate::api::{go, rest};
+use crate::api::{accounts, go};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_query_map;
-use serde_json::{Value, json};
+use shared::{
+    ActivateRequest, CodeRequest, ForgotPasswordRequest, LoginRequest, NextStep, SignInProgress,
+};
 
-fn after_step(result: &Value) {
-    match result.get("next").and_then(Value::as_str) {
-        Some("totp_setup") => go("/totp-setup"),
-        Some("second_factor") => go("/verify"),
-        _ => go("/meterable-units"),
+fn after_step(result: &SignInProgress) {
+    match result.next {
+        NextStep::TotpSetup => go("/totp-setup"),
+        NextStep::SecondFactor => go("/verify"),
+        NextStep::Done => go("/meterable-units"),
     }
 }
 
@@ -23,9 +25,12 @@ pub fn LoginPage() -> impl IntoView {
     let notice = use_query_map().with_untracked(|q| q.get("notice"));
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let body = json!({"email": email.get_untracked(), "password": password.get_untracked()});
+        let request = LoginRequest {
+            email: email.get_untracked(),
+            password: password.get_untracked(),
+        };
         spawn_local(async move {
-            match rest("POST", "/auth/login", Some(body)).await {
+            match accounts::login(&request).await {
                 Ok(result) => after_step(&result),
                 Err(e) => error.set(Some(e)),
             }
@@ -50,14 +55,16 @@ pub fn LoginPage() -> impl IntoView {
 
 #[component]
 pub fn TotpSetupPage() -> impl IntoView {
-    let enrolment = LocalResource::new(|| rest("GET", "/auth/totp/setup", None));
+    let enrolment = LocalResource::new(accounts::totp_enrolment);
     let code = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let body = json!({"code": code.get_untracked()});
+        let request = CodeRequest {
+            code: code.get_untracked(),
+        };
         spawn_local(async move {
-            match rest("POST", "/auth/totp/setup", Some(body)).await {
+            match accounts::confirm_totp(&request).await {
                 Ok(result) => after_step(&result),
                 Err(e) => error.set(Some(e)),
             }
@@ -68,8 +75,7 @@ pub fn TotpSetupPage() -> impl IntoView {
             <h1>"Set Up 2-Factor Authentication"</h1>
             {move || match enrolment.get() {
                 Some(Ok(data)) => {
-                    let svg = data["qr_svg"].as_str().unwrap_or_default().to_owned();
-                    let secret = data["secret"].as_str().unwrap_or_default().to_owned();
+                    let (svg, secret) = (data.qr_svg, data.secret);
                     view! {
                         <p>"Please scan the QR code using Google Authenticator, Microsoft Authenticator, or a similar app:"</p>
                         <div class="qr" inner_html=svg></div>
@@ -101,9 +107,11 @@ pub fn VerifyPage() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let body = json!({"code": code.get_untracked()});
+        let request = CodeRequest {
+            code: code.get_untracked(),
+        };
         spawn_local(async move {
-            match rest("POST", "/auth/totp", Some(body)).await {
+            match accounts::verify_totp(&request).await {
                 Ok(result) => after_step(&result),
                 Err(e) => error.set(Some(e)),
             }
@@ -157,9 +165,12 @@ pub fn ActivatePage() -> impl IntoView {
             error.set(Some("The two passwords differ.".to_owned()));
             return;
         }
-        let body = json!({"token": token.clone(), "password": password.get_untracked()});
+        let request = ActivateRequest {
+            token: token.clone(),
+            password: password.get_untracked(),
+        };
         spawn_local(async move {
-            match rest("POST", "/auth/activate", Some(body)).await {
+            match accounts::activate(&request).await {
                 Ok(_) => go("/login?notice=Your%20password%20is%20set.%20Sign%20in%20with%20it."),
                 Err(e) => error.set(Some(e)),
             }
@@ -188,16 +199,13 @@ pub fn ForgotPasswordPage() -> impl IntoView {
     let message = RwSignal::new(None::<Result<String, String>>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let body = json!({"email": email.get_untracked()});
+        let request = ForgotPasswordRequest {
+            email: email.get_untracked(),
+        };
         spawn_local(async move {
-            let result = rest("POST", "/auth/password/forgot", Some(body))
+            let result = accounts::forgot_password(&request)
                 .await
-                .map(|v| {
-                    v["message"]
-                        .as_str()
-                        .unwrap_or("Check your e-mail.")
-                        .to_owned()
-                });
+                .map(|answer| answer.message);
             message.set(Some(result));
         });
     };

@@ -1,56 +1,54 @@
 //! Users (operators and platform admins): invite, disable, reset two-factor
 //! authentication (guide §2.2, §2.5), and the security audit log.
 
-use crate::api::graphql;
+use crate::api::accounts;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use serde::Deserialize;
-use serde_json::json;
-use shared::{AuditEntry, Role, UserSummary};
+use shared::{NewUserInput, Role};
 
-#[derive(Deserialize, Clone)]
-struct UsersData {
-    users: Vec<UserSummary>,
+/// What the Users page can do to one user.
+#[derive(Clone, Copy)]
+enum UserAction {
+    ResetSecondFactor,
+    Disable,
 }
-
-#[derive(Deserialize, Clone)]
-struct AuditData {
-    audit_log: Vec<AuditEntry>,
-}
-
-const USERS_QUERY: &str = "query Users { users { id name email role organisation activated secondFactorEnrolled disabled } }";
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    let users = LocalResource::new(|| graphql::<UsersData>(USERS_QUERY, json!({})));
+    let users = LocalResource::new(accounts::users);
     let status = RwSignal::new(None::<Result<String, String>>);
-    let act = move |mutation: &'static str, id: String, done: &'static str| {
+    let act = move |action: UserAction, id: String| {
         spawn_local(async move {
-            let result = graphql::<serde_json::Value>(mutation, json!({ "id": id }))
-                .await
-                .map(|_| done.to_owned());
-            status.set(Some(result));
+            let result = match action {
+                UserAction::ResetSecondFactor => accounts::reset_second_factor(&id)
+                    .await
+                    .map(|()| "Two-factor authentication reset; the user has been e-mailed."),
+                UserAction::Disable => accounts::disable_user(&id)
+                    .await
+                    .map(|()| "User disabled; their sessions have ended."),
+            };
+            status.set(Some(result.map(str::to_owned)));
             users.refetch();
         });
     };
 
     let email = RwSignal::new(String::new());
     let name = RwSignal::new(String::new());
-    let role = RwSignal::new("PARTICIPANT".to_owned());
+    let role = RwSignal::new(Role::Participant);
     let organisation = RwSignal::new(String::new());
     let create = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let input = json!({"u": {
-            "email": email.get_untracked(), "name": name.get_untracked(),
-            "role": role.get_untracked(), "organisation": organisation.get_untracked(),
-        }});
+        let organisation = organisation.get_untracked();
+        let input = NewUserInput {
+            email: email.get_untracked(),
+            name: name.get_untracked(),
+            role: role.get_untracked(),
+            organisation: Some(organisation).filter(|o| !o.trim().is_empty()),
+        };
         spawn_local(async move {
-            let result = graphql::<serde_json::Value>(
-                "mutation Create($u: NewUserInput!) { createUser(input: $u) { id } }",
-                input,
-            )
-            .await
-            .map(|_| "Invitation sent.".to_owned());
+            let result = accounts::create_user(&input)
+                .await
+                .map(|()| "Invitation sent.".to_owned());
             status.set(Some(result));
             users.refetch();
         });
@@ -65,14 +63,14 @@ pub fn UsersPage() -> impl IntoView {
             None => None,
         }}
         {move || match users.get() {
-            Some(Ok(data)) => view! {
+            Some(Ok(list)) => view! {
                 <table class="grid" id="users">
                     <thead><tr>
                         <th>"Name"</th><th>"Email"</th><th>"Organisation"</th><th>"Role"</th>
                         <th>"Status"</th><th>"2FA"</th><th></th>
                     </tr></thead>
                     <tbody>
-                        {data.users.into_iter().map(|u| {
+                        {list.into_iter().map(|u| {
                             let status = if u.disabled { "Disabled" } else if u.activated { "Active" } else { "Invited" };
                             let (reset_id, disable_id) = (u.id.to_string(), u.id.to_string());
                             let disabled = u.disabled;
@@ -85,13 +83,11 @@ pub fn UsersPage() -> impl IntoView {
                                     <td>{if u.second_factor_enrolled { "Enrolled" } else { "Not set up" }}</td>
                                     <td>
                                         <button class="reset-2fa" on:click=move |_| act(
-                                            "mutation Reset($id: String!) { resetSecondFactor(id: $id) }",
-                                            reset_id.clone(), "Two-factor authentication reset; the user has been e-mailed.")>
+                                            UserAction::ResetSecondFactor, reset_id.clone())>
                                             "Reset 2FA"</button>
                                         " "
                                         <button class="disable" disabled=disabled on:click=move |_| act(
-                                            "mutation Disable($id: String!) { disableUser(id: $id) }",
-                                            disable_id.clone(), "User disabled; their sessions have ended.")>
+                                            UserAction::Disable, disable_id.clone())>
                                             "Disable"</button>
                                     </td>
                                 </tr>
@@ -109,7 +105,11 @@ pub fn UsersPage() -> impl IntoView {
                 <label>"Name"<input name="name" required on:input=move |ev| name.set(event_target_value(&ev))/></label>
                 <label>"Email"<input type="email" name="email" required on:input=move |ev| email.set(event_target_value(&ev))/></label>
                 <label>"Role"
-                    <select name="role" on:change=move |ev| role.set(event_target_value(&ev))>
+                    <select name="role" on:change=move |ev| role.set(match event_target_value(&ev).as_str() {
+                        "OPERATOR" => Role::Operator,
+                        "PLATFORM_ADMIN" => Role::PlatformAdmin,
+                        _ => Role::Participant,
+                    })>
                         <option value="PARTICIPANT">{Role::Participant.label()}</option>
                         <option value="OPERATOR">{Role::Operator.label()}</option>
                         <option value="PLATFORM_ADMIN">{Role::PlatformAdmin.label()}</option>
@@ -125,20 +125,15 @@ pub fn UsersPage() -> impl IntoView {
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let log = LocalResource::new(|| {
-        graphql::<AuditData>(
-            "query Audit { auditLog(limit: 500) { at event actorEmail subjectEmail detail } }",
-            json!({}),
-        )
-    });
+    let log = LocalResource::new(|| accounts::audit_log(500));
     view! {
         <h1>"Security audit log"</h1>
         {move || match log.get() {
-            Some(Ok(data)) => view! {
+            Some(Ok(entries)) => view! {
                 <table class="grid">
                     <thead><tr><th>"When (UTC)"</th><th>"Event"</th><th>"By"</th><th>"User"</th><th>"Detail"</th></tr></thead>
                     <tbody>
-                        {data.audit_log.into_iter().map(|e| view! {
+                        {entries.into_iter().map(|e| view! {
                             <tr>
                                 <td>{e.at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
                                 <td>{e.event}</td>
@@ -156,25 +151,15 @@ pub fn AuditPage() -> impl IntoView {
     }
 }
 
-#[derive(Deserialize, Clone)]
-struct MailboxData {
-    dev_mailbox: Vec<shared::MailboxMessage>,
-}
-
 /// Dev mode: the e-mail the platform kept, so invitations work without a mail server.
 #[component]
 pub fn MailboxPage() -> impl IntoView {
-    let mail = LocalResource::new(|| {
-        graphql::<MailboxData>(
-            "query Mailbox { devMailbox { createdAt to subject text sentAt } }",
-            json!({}),
-        )
-    });
+    let mail = LocalResource::new(accounts::dev_mailbox);
     view! {
         <h1>"Mailbox (dev mode)"</h1>
         <p class="muted">"E-mail the platform sent or, with no SMTP server configured, kept."</p>
         {move || match mail.get() {
-            Some(Ok(data)) => data.dev_mailbox.into_iter().map(|m| view! {
+            Some(Ok(messages)) => messages.into_iter().map(|m| view! {
                 <article class="card">
                     <p><strong>{m.subject}</strong>" to "{m.to}" · "
                         {m.created_at.format("%Y-%m-%d %H:%M:%S UTC").to_string()}

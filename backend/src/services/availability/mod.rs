@@ -152,6 +152,7 @@ fn check_window(input: &WindowInput, capacity_kw: f64) -> Result<Checked, Servic
     let mut errors = Vec::new();
     let mut refuse = |field: &str, reason: String| {
         errors.push(FieldError {
+            csv_column: false,
             index: None,
             field: field.to_owned(),
             reason,
@@ -270,7 +271,7 @@ pub async fn declare(
     let (group, zone, programme) = group_and_programme(db, actor, group_id, programme_id).await?;
     if group.retired_at.is_some() {
         return Err(ServiceError::invalid(
-            "dispatchGroupId",
+            "dispatch_group_id",
             "this dispatch group is retired",
         ));
     }
@@ -461,7 +462,7 @@ pub async fn decide(
     require_operator(actor)?;
     if window_ids.is_empty() {
         return Err(ServiceError::invalid(
-            "windowIds",
+            "window_ids",
             "name at least one window",
         ));
     }
@@ -483,8 +484,9 @@ pub async fn decide(
         };
         if let Some(reason) = problem {
             errors.push(FieldError {
+                csv_column: false,
                 index: Some(index),
-                field: "windowIds".to_owned(),
+                field: "window_ids".to_owned(),
                 reason,
             });
         }

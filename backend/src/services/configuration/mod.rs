@@ -68,19 +68,19 @@ pub fn check_policy(policy: &ProgrammePolicy) -> Result<(), ServiceError> {
             ));
         }
     };
-    time("declarationLockTime", Some(&policy.declaration_lock_time));
-    time("acceptanceTime", Some(&policy.acceptance_time));
-    time("weekAheadTime", policy.week_ahead_time.as_deref());
-    time("dayAheadTime", policy.day_ahead_time.as_deref());
+    time("declaration_lock_time", Some(&policy.declaration_lock_time));
+    time("acceptance_time", Some(&policy.acceptance_time));
+    time("week_ahead_time", policy.week_ahead_time.as_deref());
+    time("day_ahead_time", policy.day_ahead_time.as_deref());
     if policy.week_ahead_day.is_some() != policy.week_ahead_time.is_some() {
         errors.push(FieldError::new(
-            "weekAheadTime",
+            "week_ahead_time",
             "give both the week-ahead day and time, or neither",
         ));
     }
     if policy.start_lead_minutes > 1440 {
         errors.push(FieldError::new(
-            "startLeadMinutes",
+            "start_lead_minutes",
             "must be at most 1440 (a day)",
         ));
     }
@@ -164,18 +164,18 @@ pub async fn set_price(
     let (programme, _) = own_programme(db, operator_id, programme_id).await?;
     if programme.zone_id != zone.id {
         return Err(ServiceError::invalid(
-            "programmeId",
+            "programme_id",
             "is not a programme of the dispatch group's zone",
         ));
     }
     let mut errors = Vec::new();
-    let availability = pence("availabilityPrice", input.availability_price, &mut errors);
-    let utilisation = pence("utilisationPrice", input.utilisation_price, &mut errors);
-    let ceiling = pence("unitCeiling", input.unit_ceiling, &mut errors);
+    let availability = pence("availability_price", input.availability_price, &mut errors);
+    let utilisation = pence("utilisation_price", input.utilisation_price, &mut errors);
+    let ceiling = pence("unit_ceiling", input.unit_ceiling, &mut errors);
     if let Some(c) = ceiling {
         for (name, price) in [
-            ("availabilityPrice", availability),
-            ("utilisationPrice", utilisation),
+            ("availability_price", availability),
+            ("utilisation_price", utilisation),
         ] {
             if let Some(p) = price
                 && p > c
@@ -244,12 +244,12 @@ pub(super) fn check_group(input: &DispatchGroupInput) -> Vec<FieldError> {
         errors.push(FieldError::new("name", "must be 1 to 100 characters"));
     }
     if !input.power_change_kw.is_finite() || input.power_change_kw <= 0.0 {
-        errors.push(FieldError::new("powerChangeKw", "must be more than zero"));
+        errors.push(FieldError::new("power_change_kw", "must be more than zero"));
     }
     for (name, value) in [
-        ("minRuntimeMinutes", input.min_runtime_minutes),
-        ("maxRuntimeMinutes", input.max_runtime_minutes),
-        ("weeklyRuntimeMinutes", input.weekly_runtime_minutes),
+        ("min_runtime_minutes", input.min_runtime_minutes),
+        ("max_runtime_minutes", input.max_runtime_minutes),
+        ("weekly_runtime_minutes", input.weekly_runtime_minutes),
     ] {
         if value.is_some_and(|v| v < 1) {
             errors.push(FieldError::new(name, "must be at least 1 minute"));
@@ -259,7 +259,7 @@ pub(super) fn check_group(input: &DispatchGroupInput) -> Vec<FieldError> {
         && min > max
     {
         errors.push(FieldError::new(
-            "maxRuntimeMinutes",
+            "max_runtime_minutes",
             "must not be below the minimum runtime",
         ));
     }
@@ -267,13 +267,13 @@ pub(super) fn check_group(input: &DispatchGroupInput) -> Vec<FieldError> {
         && week < max
     {
         errors.push(FieldError::new(
-            "weeklyRuntimeMinutes",
+            "weekly_runtime_minutes",
             "must not be below the maximum runtime per event",
         ));
     }
     if input.marketplace_units.iter().any(|m| m.trim().is_empty()) {
         errors.push(FieldError::new(
-            "marketplaceUnits",
+            "marketplace_units",
             "references must not be empty",
         ));
     }
@@ -512,7 +512,7 @@ pub async fn create_meterable_unit(
     let (group, _) = assets::visible_dispatch_group(db, actor, group_id).await?;
     if group.retired_at.is_some() {
         return Err(ServiceError::invalid(
-            "dispatchGroupId",
+            "dispatch_group_id",
             "this dispatch group is retired",
         ));
     }
@@ -564,7 +564,7 @@ pub async fn update_meterable_unit(
             > 0
     {
         return Err(ServiceError::invalid(
-            "meteringGranularity",
+            "metering_granularity",
             "cannot change once the unit has readings",
         ));
     }

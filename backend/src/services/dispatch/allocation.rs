@@ -48,7 +48,7 @@ pub async fn propose(
     }
     if !requirement_kw.is_finite() || requirement_kw <= 0.0 {
         return Err(ServiceError::invalid(
-            "requirementKw",
+            "requirement_kw",
             "must be more than zero",
         ));
     }

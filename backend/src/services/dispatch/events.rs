@@ -73,15 +73,16 @@ pub async fn dispatch_all(
             Err(ServiceError::Invalid(refusals)) => refusals,
             Err(ServiceError::NotFound(what)) => {
                 let field = match what {
-                    "programme" => "programmeId",
-                    "availability window" => "availabilityWindowId",
-                    _ => "dispatchGroupId",
+                    "programme" => "programme_id",
+                    "availability window" => "availability_window_id",
+                    _ => "dispatch_group_id",
                 };
                 vec![FieldError::new(field, format!("no such {what}"))]
             }
             Err(other) => return Err(other),
         };
         errors.extend(refusals.into_iter().map(|e| FieldError {
+            csv_column: false,
             index: Some(index),
             ..e
         }));
@@ -131,11 +132,11 @@ pub(super) async fn create_in(
     }
     let kw = input.power_change_kw;
     if !kw.is_finite() || kw <= 0.0 {
-        errors.push(FieldError::new("powerChangeKw", "must be more than zero"));
+        errors.push(FieldError::new("power_change_kw", "must be more than zero"));
     }
     if group.retired_at.is_some() {
         errors.push(FieldError::new(
-            "dispatchGroupId",
+            "dispatch_group_id",
             "this dispatch group is retired",
         ));
     }
@@ -192,13 +193,13 @@ pub(super) async fn create_in(
                     }
                     if kw > accepted {
                         errors.push(FieldError::new(
-                            "powerChangeKw",
+                            "power_change_kw",
                             format!("exceeds the accepted {accepted} kW"),
                         ));
                     }
                 }
                 _ => errors.push(FieldError::new(
-                    "availabilityWindowId",
+                    "availability_window_id",
                     "this window has not been accepted",
                 )),
             }
@@ -207,13 +208,13 @@ pub(super) async fn create_in(
         None => {
             if !matches!(kind, ProgrammeKind::Restore | ProgrammeKind::EmergencyFlex) {
                 errors.push(FieldError::new(
-                    "availabilityWindowId",
+                    "availability_window_id",
                     "only Restore and Emergency Flex are dispatched without an accepted window",
                 ));
             }
             if kw > group.power_change_kw {
                 errors.push(FieldError::new(
-                    "powerChangeKw",
+                    "power_change_kw",
                     format!(
                         "exceeds the group's capacity of {} kW",
                         group.power_change_kw

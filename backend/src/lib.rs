@@ -15,5 +15,6 @@ pub mod rest;
 pub mod seed;
 pub mod services;
 pub mod state;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod web;

@@ -197,3 +197,62 @@ fn validate_openapi_3_1(doc: &serde_json::Value) {
         "the validator must refuse a broken document"
     );
 }
+
+/// The vendored sqlx-core sets `TCP_NODELAY` on every PostgreSQL connection (without it a
+/// statement longer than one segment waits ~40 ms for the server's delayed ACK). Checked
+/// on the real sockets of this process: each one connected to the PostgreSQL port.
+#[tokio::test]
+async fn postgres_connections_set_tcp_nodelay() {
+    use rustix::process::{PidfdFlags, PidfdGetfdFlags, getpid, pidfd_getfd, pidfd_open};
+    let app = TestApp::spawn(Engine::Postgres, None).await;
+    let zones = backend::db::entities::zones::Entity::find()
+        .count(&app.db)
+        .await
+        .expect("a query over the pool");
+    assert!(zones > 0);
+
+    let admin = std::env::var("OPENFLEX_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| backend::testing::DEFAULT_POSTGRES_ADMIN_URL.to_owned());
+    let port: u16 = admin
+        .rsplit('@')
+        .next()
+        .and_then(|host| host.split('/').next())
+        .and_then(|host| host.rsplit(':').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(5432);
+    let me = pidfd_open(getpid(), PidfdFlags::empty()).expect("pidfd_open");
+    let mut checked = 0;
+    for entry in std::fs::read_dir("/proc/self/fd")
+        .expect("/proc/self/fd")
+        .flatten()
+    {
+        let is_socket = std::fs::read_link(entry.path())
+            .is_ok_and(|target| target.to_string_lossy().starts_with("socket:"));
+        let Some(fd) = entry.file_name().to_str().and_then(|n| n.parse().ok()) else {
+            continue;
+        };
+        if !is_socket {
+            continue;
+        }
+        // A duplicate of the descriptor, so that it can be read without `unsafe`; the
+        // connection itself is untouched.
+        let copy = match pidfd_getfd(&me, fd, PidfdGetfdFlags::empty()) {
+            Ok(copy) => copy,
+            // Closed since the directory was read (another test's pool, say).
+            Err(rustix::io::Errno::BADF) => continue,
+            Err(e) => panic!("pidfd_getfd: {e}"),
+        };
+        let peer = rustix::net::getpeername(&copy)
+            .ok()
+            .flatten()
+            .and_then(|a| std::net::SocketAddr::try_from(a).ok());
+        if peer.is_some_and(|p| p.port() == port) {
+            assert!(
+                rustix::net::sockopt::tcp_nodelay(&copy).expect("getsockopt"),
+                "a PostgreSQL connection ({peer:?}) without TCP_NODELAY"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 0, "no PostgreSQL connection found to check");
+}

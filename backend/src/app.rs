@@ -1,7 +1,7 @@
 //! Builds the application's router over its state. Binding a port is the caller's
 //! business, so tests drive the router in-process.
 
-pub use crate::state::{AppState, Clock, StateError, SystemClock};
+pub use crate::state::{AppState, Clock, ShiftedClock, StateError, SystemClock};
 use crate::{graphql, rest, web};
 use axum::Router;
 use axum::extract::State;

@@ -42,6 +42,10 @@ pub struct Settings {
     /// Requests per minute one API token or session (or, without either, one client
     /// address) may send to `/api/v2` and `/graphql`.
     pub api_requests_per_minute: u32,
+    /// Dev mode only: the server's clock reads this instant (RFC 3339) at start-up and
+    /// runs on from there, so that a demo or a browser test meets the same week, month
+    /// and finalisation day whenever it runs.
+    pub start_clock_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Why the configuration could not be loaded.
@@ -76,6 +80,7 @@ impl Default for Settings {
             delivery_batch: 1_000,
             trusted_proxies: String::new(),
             api_requests_per_minute: 6_000,
+            start_clock_at: None,
         }
     }
 }
@@ -131,6 +136,13 @@ impl Settings {
             return Err(ConfigError::Invalid(
                 "dev_mode is only for http://localhost or http://127.0.0.1: it turns on demo \
                  sign-ins, introspection and insecure cookies, so it may not serve a public URL"
+                    .into(),
+            ));
+        }
+        if self.start_clock_at.is_some() && !self.dev_mode {
+            return Err(ConfigError::Invalid(
+                "start_clock_at (OPENFLEX_START_CLOCK_AT) is only for dev mode: a production \
+                 server keeps the real time"
                     .into(),
             ));
         }
@@ -234,6 +246,29 @@ mod tests {
             ..dev("http://localhost:8080")
         };
         assert!(proxies.validate().is_err());
+    }
+
+    #[test]
+    fn a_fixed_start_clock_is_for_dev_mode_only() {
+        let start = chrono::DateTime::parse_from_rfc3339("2026-03-10T12:00:00Z")
+            .map(|t| t.to_utc())
+            .ok();
+        let production = Settings {
+            secret_key: Some("k".to_owned()),
+            start_clock_at: start,
+            ..Settings::default()
+        };
+        assert!(production.validate().is_err());
+        let dev = Settings {
+            dev_mode: true,
+            start_clock_at: start,
+            ..Settings::default()
+        };
+        assert!(dev.validate().is_ok());
+        let clock = crate::state::ShiftedClock::starting_at(start.expect("instant"));
+        let now = crate::state::Clock::now(&clock);
+        let drift = (now - start.expect("instant")).num_seconds();
+        assert!((0..60).contains(&drift), "{now}");
     }
 
     #[test]

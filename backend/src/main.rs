@@ -1,7 +1,7 @@
 //! `openflex`: the Openflex server binary.
 
 use anyhow::Context;
-use backend::app::{AppState, Clock, SystemClock, router};
+use backend::app::{AppState, Clock, ShiftedClock, SystemClock, router};
 use backend::config::{LogFormat, Settings};
 use backend::crypto::SecretBox;
 use backend::services::ServiceError;
@@ -96,7 +96,13 @@ async fn main() -> anyhow::Result<()> {
         .await
         .context("connecting to the database")?;
     db::migrate(&db).await.context("migrating the database")?;
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let clock: Arc<dyn Clock> = match settings.start_clock_at {
+        Some(start) => {
+            tracing::warn!(%start, "dev mode: the clock starts at a fixed instant");
+            Arc::new(ShiftedClock::starting_at(start))
+        }
+        None => Arc::new(SystemClock),
+    };
 
     let state = AppState::new(db.clone(), settings.clone(), clock.clone())
         .context("building the application")?;

@@ -23,6 +23,26 @@ impl Clock for SystemClock {
     }
 }
 
+/// The real time shifted by a fixed amount: a clock that read `start` when it was made
+/// and runs on at the real rate (dev mode's `start_clock_at`).
+pub struct ShiftedClock {
+    offset: chrono::TimeDelta,
+}
+
+impl ShiftedClock {
+    pub fn starting_at(start: DateTime<Utc>) -> Self {
+        Self {
+            offset: start - Utc::now(),
+        }
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.offset
+    }
+}
+
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,

@@ -503,6 +503,16 @@ async fn sign_in_as_demo_fsp(client: &Client) -> Result<()> {
 }
 
 async fn sign_in_as_demo(client: &Client, role: shared::Role) -> Result<()> {
+    sign_in_as_demo_on_clock(client, role, chrono::TimeDelta::zero()).await
+}
+
+/// Signing in to a server whose clock runs `shift` ahead of this machine's
+/// (`OPENFLEX_START_CLOCK_AT`): the authenticator code is the one for the server's time.
+async fn sign_in_as_demo_on_clock(
+    client: &Client,
+    role: shared::Role,
+    shift: chrono::TimeDelta,
+) -> Result<()> {
     let demo = backend::seed::DEMO_LOGINS
         .iter()
         .find(|l| l.role == role)
@@ -522,10 +532,7 @@ async fn sign_in_as_demo(client: &Client, role: shared::Role) -> Result<()> {
     static USED: std::sync::Mutex<Vec<(String, &str, u64)>> = std::sync::Mutex::new(Vec::new());
     let origin = client.current_url().await?.origin().ascii_serialization();
     let step = loop {
-        let step = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_secs()
-            / 30;
+        let step = u64::try_from((chrono::Utc::now() + shift).timestamp())? / 30;
         let fresh = {
             let mut used = USED
                 .lock()
@@ -1260,20 +1267,23 @@ async fn fsp_reads_reports(engine: Engine) -> Result<()> {
         dispatch_events, dispatch_groups, meterable_units, programmes, readings, zones,
     };
     use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+    // A fixed day on the server's clock: the event, its month and the finalisation are the
+    // same whenever (and in whichever time zone) the test runs.
+    let now = chrono::DateTime::parse_from_rfc3339("2026-03-10T12:00:00Z")?.to_utc();
+    let shift = now - chrono::Utc::now();
     let database = TempDatabase::create(engine).await?;
-    let (mut server, port) = start_server(&database.url).await?;
+    let (mut server, port) = start_server_with(
+        &database.url,
+        &[("OPENFLEX_START_CLOCK_AT", now.to_rfc3339())],
+    )
+    .await?;
     let (mut driver, client, profile, _) = start_browser().await?;
 
     let outcome = async {
         let db = backend::db::connect(&database.url).await?;
-        let now = chrono::Utc::now();
-        let end = chrono::DateTime::from_timestamp(now.timestamp() / 60 * 60, 0)
-            .context("time")?
-            - chrono::Duration::hours(1);
-        let start = end - chrono::Duration::hours(1);
-        let month = shared::Month::of(
-            end.with_timezone(&chrono_tz::Europe::London).date_naive(),
-        );
+        let start = chrono::DateTime::parse_from_rfc3339("2026-03-10T10:00:00Z")?.to_utc();
+        let end = start + chrono::Duration::hours(1);
+        let month = shared::Month::parse("2026-03").map_err(anyhow::Error::msg)?;
         let zone = zones::Entity::find()
             .filter(zones::Column::Slug.eq("twilight-zone"))
             .one(&db)
@@ -1341,7 +1351,7 @@ async fn fsp_reads_reports(engine: Engine) -> Result<()> {
             "http://localhost:{port}/reports/event-reports?month={month}&zone=twilight-zone"
         );
         client.goto(&reports).await?;
-        sign_in_as_demo_fsp(&client).await?;
+        sign_in_as_demo_on_clock(&client, shared::Role::Participant, shift).await?;
         client.goto(&reports).await?;
         let row = wait_for(&client, Locator::Css("#event-reports tbody tr"))
             .await
@@ -1447,7 +1457,7 @@ async fn fsp_reads_reports(engine: Engine) -> Result<()> {
         client
             .goto(&format!("http://localhost:{port}/login"))
             .await?;
-        sign_in_as_demo(&client, shared::Role::Operator).await?;
+        sign_in_as_demo_on_clock(&client, shared::Role::Operator, shift).await?;
         client
             .goto(&format!(
                 "http://localhost:{port}/reports/statements?month={month}&zone=twilight-zone"

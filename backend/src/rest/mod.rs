@@ -36,7 +36,9 @@ pub use crate::problem::ProblemDetails;
             Errors are RFC 9457 problem details (`application/problem+json`) with a stable \
             `code` (BAD_REQUEST, INVALID_PARAMETER, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, \
             CONFLICT, INVALID_INPUT, RATE_LIMITED, INTERNAL), a `correlation_id`, and for \
-            refused input an `errors` list naming each field (and, in batches, its row)."
+            refused input an `errors` list naming each field (snake_case, as in the request; a \
+            CSV column as the file names it) and, in batches, its row or CSV line. GraphQL \
+            answers with the same codes."
     ),
     paths(
         assets::zones,

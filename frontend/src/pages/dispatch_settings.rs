@@ -17,8 +17,14 @@ pub fn DispatchSettingsPage() -> impl IntoView {
     let contacts = RwSignal::new(String::new());
     let fresh = RwSignal::new(None::<String>);
     let status = RwSignal::new(None::<Result<String, String>>);
+    // The form takes the stored settings once: a reload (after saving or rotating the
+    // secret) must not overwrite what the user is typing.
+    let filled = RwSignal::new(false);
     Effect::new(move |_| {
-        if let Some(Ok(d)) = data.get() {
+        if let Some(Ok(d)) = data.get()
+            && !filled.get_untracked()
+        {
+            filled.set(true);
             url.set(d.endpoint_url.clone().unwrap_or_default());
             delivery.set(d.delivery);
             contacts.set(d.email_contacts.join(", "));

@@ -1,0 +1,337 @@
+//! What every browser test uses: the server and Chromium started, signing in, waiting for
+//! and working the page.
+
+use anyhow::{Context, Result, bail, ensure};
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::process::{Child, Command};
+
+pub(crate) fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+pub(crate) fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Status code of `GET path`, or None while nothing listens.
+pub(crate) async fn http_status(port: u16, path: &str) -> Option<u16> {
+    http_status_with(port, path, "").await
+}
+
+/// Status code of `GET path` with an `Authorization` header (none when empty).
+pub(crate) async fn http_status_with(port: u16, path: &str, authorization: &str) -> Option<u16> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+    let auth = if authorization.is_empty() {
+        String::new()
+    } else {
+        format!("Authorization: {authorization}\r\n")
+    };
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: localhost:{port}\r\n{auth}Connection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).await.ok()?;
+    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
+}
+
+/// Status code of a JSON POST to a local server.
+pub(crate) async fn http_post_json(
+    port: u16,
+    path: &str,
+    body: &serde_json::Value,
+    authorization: &str,
+) -> Result<u16> {
+    let body = body.to_string();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
+    let auth = if authorization.is_empty() {
+        String::new()
+    } else {
+        format!("Authorization: {authorization}\r\n")
+    };
+    let request = format!(
+        "POST {path} HTTP/1.1\r\nHost: localhost:{port}\r\n{auth}Content-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).await?;
+    Ok(std::str::from_utf8(&head[9..12])?.parse()?)
+}
+
+pub(crate) async fn wait_until(what: &str, mut ready: impl AsyncFnMut() -> bool) -> Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if ready().await {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("{what} did not become ready within 30 s")
+}
+
+pub(crate) async fn start_server(db_url: &str) -> Result<(Child, u16)> {
+    start_server_with(db_url, &[]).await
+}
+
+pub(crate) async fn start_server_with(
+    db_url: &str,
+    extra_env: &[(&str, String)],
+) -> Result<(Child, u16)> {
+    let root = workspace_root();
+    let bin = root.join("target/debug/openflex");
+    let static_dir = root.join("frontend/dist");
+    ensure!(
+        bin.is_file(),
+        "{} is missing: run ./dev test, which builds it",
+        bin.display()
+    );
+    ensure!(
+        static_dir.join("index.html").is_file(),
+        "{} is missing: run ./dev test, which builds the browser app",
+        static_dir.display()
+    );
+    let port = free_port()?;
+    let mut command = Command::new(bin);
+    for (key, value) in extra_env {
+        command.env(key, value);
+    }
+    let child = command
+        .arg("serve")
+        .env("OPENFLEX_ADDR", format!("127.0.0.1:{port}"))
+        .env("OPENFLEX_PUBLIC_URL", format!("http://localhost:{port}"))
+        .env("DATABASE_URL", db_url)
+        .env("OPENFLEX_DEV_MODE", "true")
+        .env(
+            "OPENFLEX_SECRET_KEY",
+            backend::crypto::SecretBox::generate_key()?,
+        )
+        .env("OPENFLEX_STATIC_DIR", &static_dir)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting the server")?;
+    wait_until("the server", async || {
+        http_status(port, "/healthz").await == Some(200)
+    })
+    .await?;
+    Ok((child, port))
+}
+
+pub(crate) async fn start_browser() -> Result<(Child, Client, PathBuf, u16)> {
+    let driver_port = free_port()?;
+    let driver = Command::new("chromedriver")
+        .arg(format!("--port={driver_port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .context("chromedriver not found: ./dev test installs Debian's chromium-driver")?;
+    wait_until("chromedriver", async || {
+        http_status(driver_port, "/status").await == Some(200)
+    })
+    .await?;
+    let profile = std::env::temp_dir().join(format!(
+        "openflex-e2e-chromium-{}",
+        uuid::Uuid::new_v4().simple()
+    ));
+    let capabilities = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": "/usr/bin/chromium",
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,1600",
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }
+    });
+    let serde_json::Value::Object(capabilities) = capabilities else {
+        bail!("capabilities must be an object");
+    };
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&format!("http://127.0.0.1:{driver_port}"))
+        .await
+        .context("connecting to chromedriver")?;
+    Ok((driver, client, profile, driver_port))
+}
+
+/// The app sends a signed-out visitor to the sign-in page; the demo FSP user signs in
+/// with password and authenticator code.
+pub(crate) async fn sign_in_as_demo_fsp(client: &Client) -> Result<()> {
+    sign_in_as_demo(client, shared::Role::Participant).await
+}
+
+pub(crate) async fn sign_in_as_demo(client: &Client, role: shared::Role) -> Result<()> {
+    sign_in_as_demo_on_clock(client, role, chrono::TimeDelta::zero()).await
+}
+
+/// Signing in to a server whose clock runs `shift` ahead of this machine's
+/// (`OPENFLEX_START_CLOCK_AT`): the authenticator code is the one for the server's time.
+pub(crate) async fn sign_in_as_demo_on_clock(
+    client: &Client,
+    role: shared::Role,
+    shift: chrono::TimeDelta,
+) -> Result<()> {
+    let demo = backend::seed::DEMO_LOGINS
+        .iter()
+        .find(|l| l.role == role)
+        .context("a demo login")?;
+    wait_for(client, Locator::Css("input[name='email']"))
+        .await
+        .context("not sent to the sign-in page")?
+        .send_keys(demo.email)
+        .await?;
+    fill(client, "input[name='password']", demo.password).await?;
+    click(client, "button[type='submit']").await?;
+    let code_box = wait_for(client, Locator::Css("input[name='code']"))
+        .await
+        .context("no second-factor page after the password")?;
+    // The server refuses a code twice in one 30-second step (replay protection): a second
+    // sign-in as the same user against the same server waits for the next step.
+    static USED: std::sync::Mutex<Vec<(String, &str, u64)>> = std::sync::Mutex::new(Vec::new());
+    let origin = client.current_url().await?.origin().ascii_serialization();
+    let step = loop {
+        let step = u64::try_from((chrono::Utc::now() + shift).timestamp())? / 30;
+        let fresh = {
+            let mut used = USED
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let key = (origin.clone(), demo.email, step);
+            let fresh = !used.contains(&key);
+            if fresh {
+                used.push(key);
+            }
+            fresh
+        };
+        if fresh {
+            break step;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    code_box
+        .send_keys(&code_at(demo.totp_secret, step * 30)?)
+        .await?;
+    click(client, "button[type='submit']").await?;
+    wait_for(client, Locator::Css(".user-name[href='/account']"))
+        .await
+        .context("not signed in after the code")?;
+    Ok(())
+}
+
+/// The element, once it appears (at most 20 s).
+pub(crate) async fn wait_for(
+    client: &Client,
+    locator: Locator<'_>,
+) -> Result<fantoccini::elements::Element, fantoccini::error::CmdError> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match client.wait().at_most(left).for_element(locator).await {
+            // The app redirected (to the sign-in page, say) while the driver was looking:
+            // look again on the new page.
+            Err(e)
+                if e.to_string().contains("aborted by navigation")
+                    && std::time::Instant::now() < deadline => {}
+            other => return other,
+        }
+    }
+}
+
+/// Waits for the element, then types into it.
+pub(crate) async fn fill(client: &Client, css: &str, text: &str) -> Result<()> {
+    wait_for(client, Locator::Css(css))
+        .await
+        .with_context(|| format!("no {css} on the page"))?
+        .send_keys(text)
+        .await?;
+    Ok(())
+}
+
+/// Waits for the element, then clicks it.
+pub(crate) async fn click(client: &Client, css: &str) -> Result<()> {
+    wait_for(client, Locator::Css(css))
+        .await
+        .with_context(|| format!("no {css} on the page"))?
+        .click()
+        .await?;
+    Ok(())
+}
+
+/// What an authenticator app shows now for a base32 secret.
+pub(crate) fn current_code(secret: &str) -> Result<String> {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?;
+    code_at(secret, now.as_secs())
+}
+
+pub(crate) fn code_at(secret: &str, unix_seconds: u64) -> Result<String> {
+    let secret = totp_rs::Secret::try_from_base32(secret.trim())?;
+    let totp = totp_rs::Builder::new()
+        .with_secret(secret.as_bytes().to_vec())
+        .with_account_name("e2e")
+        .build()?;
+    Ok(totp.generate(unix_seconds).to_string())
+}
+
+/// Picks `label` in the `<select>` at `css` once it is offered.
+pub(crate) async fn choose(client: &Client, css: &str, label: &str) -> Result<()> {
+    let offered = wait_until(&format!("{label} in {css}"), async || {
+        client
+            .find_all(Locator::Css(&format!("{css} option")))
+            .await
+            .is_ok_and(|options| options.len() > 1)
+    })
+    .await;
+    if let Err(e) = offered {
+        let html = match client.find(Locator::Css(css)).await {
+            Ok(select) => select.html(false).await.unwrap_or_default(),
+            Err(_) => "(no such element)".to_owned(),
+        };
+        bail!("{e}; the page offers: {html}");
+    }
+    client
+        .find(Locator::Css(css))
+        .await?
+        .select_by_label(label)
+        .await?;
+    Ok(())
+}
+
+/// Picks the twilight-zone "API Test" group and the Sustain programme on the calendar.
+pub(crate) async fn choose_api_test_sustain(client: &Client) -> Result<()> {
+    wait_for(client, Locator::Css("#group-select option"))
+        .await
+        .context("no dispatch groups offered")?;
+    client
+        .find(Locator::Css("#programme-select"))
+        .await?
+        .select_by_label("Sustain")
+        .await?;
+    wait_for(client, Locator::Css("#group-select option")).await?;
+    client
+        .find(Locator::Css("#group-select"))
+        .await?
+        .select_by_label("API Test")
+        .await?;
+    wait_until("the calendar for API Test", async || {
+        match client.find(Locator::Css(".muted")).await {
+            Ok(_) => client
+                .source()
+                .await
+                .is_ok_and(|html| html.contains("API Test · Sustain")),
+            Err(_) => false,
+        }
+    })
+    .await
+}

@@ -31,6 +31,7 @@ macro_rules! code_enum {
 pub mod accounts;
 pub mod assets;
 pub mod availability;
+pub mod case;
 pub mod dispatch;
 pub mod ids;
 pub mod organisations;

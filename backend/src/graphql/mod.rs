@@ -126,21 +126,10 @@ pub(crate) fn instant(field: &str, value: &str) -> async_graphql::Result<DateTim
 /// `powerChangeKw`, `window.start_utc` is `window.startUtc`); CSV columns as the file does.
 fn graphql_field(f: &crate::services::FieldError) -> String {
     if f.csv_column {
-        return f.field.clone();
+        f.field.clone()
+    } else {
+        shared::case::camel_case(&f.field)
     }
-    let mut out = String::with_capacity(f.field.len());
-    let mut upper = false;
-    for c in f.field.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.push(c.to_ascii_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// Maps a service error to a GraphQL error with a matchable `extensions.code`.

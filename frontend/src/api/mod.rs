@@ -148,36 +148,11 @@ struct ReplyError {
 }
 
 fn snake_keys(value: Value) -> Value {
-    rename_keys(value, &|key| {
-        let mut out = String::with_capacity(key.len() + 4);
-        for c in key.chars() {
-            if c.is_ascii_uppercase() {
-                out.push('_');
-                out.push(c.to_ascii_lowercase());
-            } else {
-                out.push(c);
-            }
-        }
-        out
-    })
+    rename_keys(value, &shared::case::snake_case)
 }
 
 fn camel_keys(value: Value) -> Value {
-    rename_keys(value, &|key| {
-        let mut out = String::with_capacity(key.len());
-        let mut upper = false;
-        for c in key.chars() {
-            if c == '_' {
-                upper = true;
-            } else if upper {
-                out.push(c.to_ascii_uppercase());
-                upper = false;
-            } else {
-                out.push(c);
-            }
-        }
-        out
-    })
+    rename_keys(value, &shared::case::camel_case)
 }
 
 fn rename_keys(value: Value, rename: &dyn Fn(&str) -> String) -> Value {
@@ -239,15 +214,27 @@ pub(crate) async fn post<T: DeserializeOwned>(
     decode(response, "request failed").await
 }
 
-/// GETs a REST endpoint and decodes the answer.
-pub(crate) async fn get<T: DeserializeOwned>(url: &str) -> Result<T, String> {
-    let response = Request::get(url)
+async fn send_get(url: &str) -> Result<gloo_net::http::Response, String> {
+    Request::get(url)
         .build()
         .map_err(|e| e.to_string())?
         .send()
         .await
-        .map_err(|e| format!("the server could not be reached: {e}"))?;
-    decode(response, "request failed").await
+        .map_err(|e| format!("the server could not be reached: {e}"))
+}
+
+/// GETs a REST endpoint and decodes the answer.
+pub(crate) async fn get<T: DeserializeOwned>(url: &str) -> Result<T, String> {
+    decode(send_get(url).await?, "request failed").await
+}
+
+/// GETs a text document (a schema, say).
+pub(crate) async fn get_text(url: &str) -> Result<String, String> {
+    let response = send_get(url).await?;
+    if !response.ok() {
+        return Err(refused(response, url).await);
+    }
+    response.text().await.map_err(|e| e.to_string())
 }
 
 /// POSTs a CSV document and decodes the answer.

@@ -38,6 +38,32 @@ fn whole(text: &str) -> Option<i32> {
     if t.is_empty() { None } else { t.parse().ok() }
 }
 
+/// A dispatch group's fields as typed into the page; the capacity must be a number.
+fn group_input(
+    name: String,
+    kw: &str,
+    direction: Direction,
+    runtimes: [&str; 3],
+    marketplace_units: &str,
+) -> Result<DispatchGroupInput, String> {
+    let power_change_kw = number(kw).ok_or("kW must be a number")?;
+    let [min, max, weekly] = runtimes;
+    Ok(DispatchGroupInput {
+        name,
+        power_change_kw,
+        direction,
+        min_runtime_minutes: whole(min),
+        max_runtime_minutes: whole(max),
+        weekly_runtime_minutes: whole(weekly),
+        marketplace_units: marketplace_units
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    })
+}
+
 #[component]
 pub fn ConfigurationPage() -> impl IntoView {
     let query = use_query_map();
@@ -297,24 +323,19 @@ fn GroupCard(
     let save = {
         let id = id.clone();
         move |_| {
-            let Some(power_change_kw) = number(&kw.get_untracked()) else {
-                message.set(Some(Err("kW must be a number".to_owned())));
-                return;
-            };
-            let group = DispatchGroupInput {
-                name: name.get_untracked(),
-                power_change_kw,
-                direction: direction.get_untracked(),
-                min_runtime_minutes: whole(&min.get_untracked()),
-                max_runtime_minutes: whole(&max.get_untracked()),
-                weekly_runtime_minutes: whole(&weekly.get_untracked()),
-                marketplace_units: market
-                    .get_untracked()
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
+            let group = match group_input(
+                name.get_untracked(),
+                &kw.get_untracked(),
+                direction.get_untracked(),
+                [
+                    &min.get_untracked(),
+                    &max.get_untracked(),
+                    &weekly.get_untracked(),
+                ],
+                &market.get_untracked(),
+            ) {
+                Ok(group) => group,
+                Err(e) => return message.set(Some(Err(e))),
             };
             let id = id.clone();
             act(
@@ -513,18 +534,15 @@ fn NewGroup(
     let name = RwSignal::new(String::new());
     let kw = RwSignal::new(String::new());
     let create = move |_| {
-        let Some(power_change_kw) = number(&kw.get_untracked()) else {
-            message.set(Some(Err("kW must be a number".to_owned())));
-            return;
-        };
-        let group = DispatchGroupInput {
-            name: name.get_untracked(),
-            power_change_kw,
-            direction: Direction::TurnDown,
-            min_runtime_minutes: None,
-            max_runtime_minutes: None,
-            weekly_runtime_minutes: None,
-            marketplace_units: Vec::new(),
+        let group = match group_input(
+            name.get_untracked(),
+            &kw.get_untracked(),
+            Direction::TurnDown,
+            ["", "", ""],
+            "",
+        ) {
+            Ok(group) => group,
+            Err(e) => return message.set(Some(Err(e))),
         };
         let (zone, company) = (zone.clone(), company.get_untracked());
         act(

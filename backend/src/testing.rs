@@ -367,9 +367,7 @@ pub async fn queue_due_messages(
         .map(|i| {
             let id = format!("msg_{tag}_{i:06}");
             dispatch_messages::ActiveModel {
-                payload: Set(format!(
-                    r#"{{"api_version":"2","message_id":"{id}","instruction":"START"}}"#
-                )),
+                payload: Set(start_payload(&id, due)),
                 message_id: Set(id),
                 company_id: Set(companies[i % companies.len()]),
                 dispatch_event_id: Set(None),
@@ -394,4 +392,31 @@ pub async fn queue_due_messages(
             .await?;
     }
     Ok(())
+}
+
+/// The body of a START (as `shared::webhooks` defines it) for the queued test messages.
+fn start_payload(message_id: &str, due: DateTime<Utc>) -> String {
+    use shared::webhooks::{DispatchFields, Message, Named};
+    let message = Message::dispatch(
+        shared::Instruction::Start,
+        DispatchFields {
+            message_id: message_id.to_owned(),
+            test: false,
+            dispatch_id: format!("DSP-{message_id}"),
+            zone: Named {
+                id: "bench-zone".to_owned(),
+                name: "Bench zone".to_owned(),
+            },
+            programme: Some("Sustain".to_owned()),
+            dispatch_group: Named {
+                id: "DG-BENCH".to_owned(),
+                name: "Bench group".to_owned(),
+            },
+            start: due + chrono::Duration::minutes(15),
+            end: due + chrono::Duration::minutes(75),
+            power_change_kw: 100.0,
+            meterable_unit_ids: Vec::new(),
+        },
+    );
+    serde_json::to_string(&message).unwrap_or_default()
 }

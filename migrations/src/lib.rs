@@ -23,6 +23,7 @@ mod m20261127_000018_settlement;
 mod m20261127_000019_delivery_attempts_by_message;
 mod m20261127_000020_scheduled_emails;
 mod m20261130_000021_security;
+mod m20261130_000022_typed_dispatch_messages;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000019_delivery_attempts_by_message::Migration),
             Box::new(m20261127_000020_scheduled_emails::Migration),
             Box::new(m20261130_000021_security::Migration),
+            Box::new(m20261130_000022_typed_dispatch_messages::Migration),
         ]
     }
 }

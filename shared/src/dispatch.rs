@@ -245,6 +245,8 @@ pub struct IssuedMessage {
     pub dispatch_id: Option<String>,
     /// When it became due (a START: 15 minutes before the dispatch starts).
     pub issued_at: chrono::DateTime<chrono::Utc>,
-    /// The webhook's JSON body, without `sent_at`.
+    /// The webhook's JSON body, without `sent_at`: a START, STOP, CANCEL, EMERGENCY_STOP
+    /// or SCHEDULE message with its `version` and `type`, exactly as posted to the
+    /// endpoint.
     pub body: String,
 }

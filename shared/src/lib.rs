@@ -39,6 +39,7 @@ pub mod permissions;
 pub mod readings;
 pub mod settlement;
 pub mod time;
+pub mod webhooks;
 
 pub use accounts::*;
 pub use assets::*;

@@ -14,9 +14,10 @@ use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
+use shared::webhooks::{DispatchFields, Message, Named, Period, Schedule, ScheduledDispatch};
 use shared::{
-    DeliveryAttempt, DeliveryChannel, DispatchSettings, Instruction, NewSigningSecret,
-    TestDispatchInput, TestDispatchResult,
+    DeliveryAttempt, DeliveryChannel, DispatchSettings, NewSigningSecret, TestDispatchInput,
+    TestDispatchResult,
 };
 
 /// Attempts shown in the endpoint health panel.
@@ -349,30 +350,48 @@ pub async fn send_test(
         .one(db)
         .await?
         .ok_or(ServiceError::NotFound("zone"))?;
-    let message_id = format!("msg_{}", crate::ids::new_public_id());
-    let event = serde_json::json!({
-        "dispatch_id": dispatch_id,
-        "start": rfc3339(start),
-        "end": rfc3339(end),
-        "power_change_kw": input.power_change_kw,
-        "meterable_unit_ids": ids,
-    });
-    let mut body = serde_json::json!({
-        "api_version": "2",
-        "message_id": message_id,
-        "instruction": input.instruction,
-        "test": true,
-        "zone": {"id": zone.slug, "name": zone.name},
-        "programme": null,
-        "dispatch_group": {"id": group.public_id, "name": group.name},
-        "sent_at": rfc3339(now),
-    });
-    if input.instruction == Instruction::Schedule {
-        body["period"] = serde_json::json!({"start": rfc3339(start), "end": rfc3339(end)});
-        body["dispatches"] = serde_json::json!([event]);
-    } else if let (Some(target), Some(fields)) = (body.as_object_mut(), event.as_object()) {
-        target.extend(fields.clone());
+    let message_id = crate::services::dispatch::new_message_id();
+    let zone = Named {
+        id: zone.slug,
+        name: zone.name,
+    };
+    let dispatch_group = Named {
+        id: group.public_id.clone(),
+        name: group.name.clone(),
+    };
+    let body = match Message::dispatch(
+        input.instruction,
+        DispatchFields {
+            message_id: message_id.clone(),
+            test: true,
+            dispatch_id: dispatch_id.to_owned(),
+            zone: zone.clone(),
+            programme: None,
+            dispatch_group: dispatch_group.clone(),
+            start,
+            end,
+            power_change_kw: input.power_change_kw,
+            meterable_unit_ids: ids.clone(),
+        },
+    ) {
+        Some(message) => message,
+        None => Message::Schedule(Schedule::new(
+            message_id.clone(),
+            true,
+            zone,
+            None,
+            Period { start, end },
+            vec![ScheduledDispatch {
+                dispatch_id: dispatch_id.to_owned(),
+                dispatch_group,
+                start,
+                end,
+                power_change_kw: input.power_change_kw,
+                meterable_unit_ids: ids.clone(),
+            }],
+        )),
     }
+    .sent(now);
     let bytes = serde_json::to_vec(&body)
         .map_err(|e| ServiceError::Internal(sea_orm::DbErr::Custom(e.to_string())))?;
     let sent = webhooks::post(&url, &addrs, &message_id, now.timestamp(), bytes, &secret).await?;

@@ -324,7 +324,7 @@ mod tests {
     #[test]
     fn signatures_match_the_standard_webhooks_library() {
         let secret = new_secret().expect("secret");
-        let body = br#"{"api_version":"2","instruction":"START"}"#;
+        let body = br#"{"version":"2","type":"dispatch.start"}"#;
         let reference = standardwebhooks::Webhook::new(&secret)
             .expect("secret")
             .sign("msg_p5jXN8AQM9LWM0D4loKWxJek", 1_614_265_330, body)

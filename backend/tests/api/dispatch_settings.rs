@@ -114,7 +114,8 @@ async fn test_messages_are_signed_sent_and_recorded(engine: Engine) {
     );
     assert_eq!(result["attempt"]["messageId"], payload["message_id"]);
     for (field, value) in [
-        ("api_version", json!("2")),
+        ("version", json!("2")),
+        ("type", json!("dispatch.start")),
         ("instruction", json!("START")),
         ("dispatch_id", json!("TEST-0001")),
         ("start", json!("2025-02-17T16:00:00Z")),
@@ -127,6 +128,12 @@ async fn test_messages_are_signed_sent_and_recorded(engine: Engine) {
     }
     assert_eq!(payload["zone"]["id"], "twilight-zone");
     assert_eq!(payload["dispatch_group"]["name"], "API Test");
+    // It is the documented START, as the FSP's receiver would read it.
+    let typed: shared::webhooks::Message = serde_json::from_slice(&body).expect("a message");
+    assert!(
+        matches!(&typed, shared::webhooks::Message::Start(m) if m.test),
+        "{typed:?}"
+    );
 
     let schedule = app
         .graphql(SEND, message("SCHEDULE", API_TEST_UNIT_ID))

@@ -10,6 +10,7 @@ both_databases!(
     unknown_api_route_is_a_404_problem,
     spa_routes_fall_back_to_the_app_and_hashed_assets_are_immutable,
     seeding_twice_changes_nothing,
+    stored_dispatch_messages_are_upgraded_to_the_typed_format,
 );
 
 async fn healthz_reports_the_database(engine: Engine) {
@@ -255,4 +256,71 @@ async fn postgres_connections_set_tcp_nodelay() {
         }
     }
     assert!(checked > 0, "no PostgreSQL connection found to check");
+}
+
+/// Messages queued before the typed format (with `api_version`, without `version` and
+/// `type`) are rewritten by the migration, so that they are still delivered and streamed.
+async fn stored_dispatch_messages_are_upgraded_to_the_typed_format(engine: Engine) {
+    use backend::db::entities::{dispatch_messages, fsp_companies};
+    use migrations::{Migrator, MigratorTrait};
+    use sea_orm::{ActiveModelTrait, Set};
+    let database = backend::testing::TempDatabase::create(engine)
+        .await
+        .expect("database");
+    let db = backend::db::connect(&database.url).await.expect("connect");
+    // Every migration but the last.
+    let before = Migrator::migrations().len() as u32 - 1;
+    Migrator::up(&db, Some(before)).await.expect("migrate");
+    let now = test_now();
+    let company = fsp_companies::ActiveModel {
+        public_id: Set("C-OLD".to_owned()),
+        name: Set("Old Flex Ltd".to_owned()),
+        companies_house_number: Set("12345678".to_owned()),
+        vat_number: Set(None),
+        billing_address: Set("1 Quay".to_owned()),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&db)
+    .await
+    .expect("company");
+    let old = r#"{"api_version":"2","message_id":"msg_old","instruction":"START","dispatch_id":"DSP-1","zone":{"id":"z","name":"Z"},"programme":"Sustain","dispatch_group":{"id":"DG-1","name":"G"},"start":"2025-02-24T16:00:00Z","end":"2025-02-24T18:00:00Z","power_change_kw":250.0,"meterable_unit_ids":["MU-1"]}"#;
+    dispatch_messages::ActiveModel {
+        message_id: Set("msg_old".to_owned()),
+        company_id: Set(company.id),
+        dispatch_event_id: Set(None),
+        instruction: Set("START".to_owned()),
+        payload: Set(old.to_owned()),
+        due_at: Set(now),
+        deadline: Set(now + chrono::Duration::hours(1)),
+        status: Set("pending".to_owned()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        lease_until: Set(None),
+        lease_owner: Set(None),
+        delivered_at: Set(None),
+        last_error: Set(None),
+        created_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&db)
+    .await
+    .expect("an old message");
+    Migrator::up(&db, None).await.expect("the last migration");
+    let stored = dispatch_messages::Entity::find()
+        .one(&db)
+        .await
+        .expect("query")
+        .expect("the message");
+    let message: shared::webhooks::Message =
+        serde_json::from_str(&stored.payload).expect("the typed format");
+    assert!(
+        matches!(&message, shared::webhooks::Message::Start(m) if !m.test && m.dispatch_id == "DSP-1"),
+        "{message:?}"
+    );
+    assert!(
+        !stored.payload.contains("api_version"),
+        "{}",
+        stored.payload
+    );
 }

@@ -311,9 +311,9 @@ pub(super) async fn attempt(
             secret,
         } => (url, client, secret),
     };
-    let mut body: serde_json::Value =
-        serde_json::from_str(&message.payload).map_err(|_| corrupt("message payload"))?;
-    body["sent_at"] = serde_json::Value::String(rfc3339(now));
+    let body = serde_json::from_str::<Message>(&message.payload)
+        .map_err(|_| corrupt("message payload"))?
+        .sent(now);
     let bytes = serde_json::to_vec(&body).map_err(|_| corrupt("message payload"))?;
     let sent = webhooks::post_with(
         client,

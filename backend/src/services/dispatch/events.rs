@@ -341,23 +341,31 @@ pub(super) async fn enqueue(
         .into_iter()
         .map(|u| u.public_id)
         .collect();
-    let mut payload = serde_json::json!({
-        "dispatch_id": event.public_id,
-        "instruction": instruction,
-        "zone": {"id": zone.slug, "name": zone.name},
-        "programme": programme.name,
-        "dispatch_group": {"id": group.public_id, "name": group.name},
-        "start": rfc3339(event.start_at),
-        "end": rfc3339(event.end_at),
-        "power_change_kw": event.power_change_kw,
-        "meterable_unit_ids": units,
-    });
+    let fields = DispatchFields {
+        message_id: new_message_id(),
+        test: false,
+        dispatch_id: event.public_id.clone(),
+        zone: Named {
+            id: zone.slug.clone(),
+            name: zone.name.clone(),
+        },
+        programme: Some(programme.name.clone()),
+        dispatch_group: Named {
+            id: group.public_id.clone(),
+            name: group.name.clone(),
+        },
+        start: event.start_at,
+        end: event.end_at,
+        power_change_kw: event.power_change_kw,
+        meterable_unit_ids: units,
+    };
+    let message = Message::dispatch(instruction, fields)
+        .ok_or_else(|| corrupt("a SCHEDULE is not about one dispatch"))?;
     insert_message(
         db,
         group.company_id,
         Some(event.id),
-        instruction,
-        &mut payload,
+        &message,
         due,
         deadline,
         now,
@@ -365,28 +373,28 @@ pub(super) async fn enqueue(
     .await
 }
 
-/// Writes a message to the outbox; `payload` gets the API version and the message id
-/// (`sent_at` is stamped by each attempt).
-#[allow(clippy::too_many_arguments, reason = "a message's parts")]
+/// A new message id: the `message_id` of the body and the `webhook-id` of every attempt.
+pub(crate) fn new_message_id() -> String {
+    format!("msg_{}", new_public_id())
+}
+
+/// Writes a message to the outbox (`sent_at` is stamped by each attempt).
 pub(crate) async fn insert_message(
     db: &impl ConnectionTrait,
     company_id: i32,
     event_id: Option<i32>,
-    instruction: Instruction,
-    payload: &mut serde_json::Value,
+    message: &Message,
     due: DateTime<Utc>,
     deadline: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
-    let message_id = format!("msg_{}", new_public_id());
-    payload["api_version"] = serde_json::json!("2");
-    payload["message_id"] = serde_json::json!(message_id);
+    let payload = serde_json::to_string(message).map_err(|_| corrupt("message payload"))?;
     dispatch_messages::ActiveModel {
-        message_id: Set(message_id),
+        message_id: Set(message.message_id().to_owned()),
         company_id: Set(company_id),
         dispatch_event_id: Set(event_id),
-        instruction: Set(instruction.as_str().to_owned()),
-        payload: Set(payload.to_string()),
+        instruction: Set(message.instruction().as_str().to_owned()),
+        payload: Set(payload),
         due_at: Set(due),
         deadline: Set(deadline),
         status: Set(MessageStatus::Pending.as_str().to_owned()),

@@ -23,6 +23,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction,
     DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionTrait,
 };
+use shared::webhooks::{DispatchFields, Message, Named};
 use shared::{
     DeclarationStatus, DeliveryChannel, Dispatch, DispatchInput, DispatchMessage, DispatchStatus,
     Instruction, IssuedMessage, MessageStatus, ProgrammeKind, PublicId, WeekCommencing,

@@ -217,13 +217,13 @@ pub async fn issued_between(
         .await?;
     rows.into_iter()
         .map(|m| {
-            let body: serde_json::Value =
+            let body: Message =
                 serde_json::from_str(&m.payload).map_err(|_| corrupt("message payload"))?;
             Ok(IssuedMessage {
                 row: m.id,
                 instruction: Instruction::parse(&m.instruction)
                     .ok_or_else(|| corrupt("instruction"))?,
-                dispatch_id: body["dispatch_id"].as_str().map(str::to_owned),
+                dispatch_id: body.dispatch_id().map(str::to_owned),
                 issued_at: m.due_at,
                 message_id: m.message_id,
                 body: m.payload,

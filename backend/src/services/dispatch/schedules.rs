@@ -3,18 +3,19 @@
 //! next London day's, per programme policy. Each goes to every FSP company with dispatches
 //! in the period, once: the notice is recorded in the transaction that queues its messages.
 
-use super::insert_message;
+use super::{insert_message, new_message_id};
 use crate::db::entities::{
     dispatch_events, dispatch_groups, meterable_units, programmes, schedule_notices, zones,
 };
+use crate::services::ServiceError;
 use crate::services::calendar::{london_instant, parse_clock, policy_of};
-use crate::services::{ServiceError, rfc3339};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Europe::London;
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
 };
-use shared::{DispatchStatus, Instruction, ProgrammePolicy, WeekCommencing};
+use shared::webhooks::{Message, Named, Period, Schedule, ScheduledDispatch};
+use shared::{DispatchStatus, ProgrammePolicy, WeekCommencing};
 use std::collections::BTreeMap;
 
 /// Which notice.
@@ -162,43 +163,52 @@ async fn issue(
         .order_by_asc(meterable_units::Column::Name)
         .all(&txn)
         .await?;
-    let mut by_company: BTreeMap<i32, Vec<serde_json::Value>> = BTreeMap::new();
+    let mut by_company: BTreeMap<i32, Vec<ScheduledDispatch>> = BTreeMap::new();
     for event in &events {
         let Some(group) = groups.iter().find(|g| g.id == event.dispatch_group_id) else {
             continue;
         };
-        let unit_ids: Vec<&str> = units
+        let meterable_unit_ids = units
             .iter()
             .filter(|u| u.dispatch_group_id == group.id)
-            .map(|u| u.public_id.as_str())
+            .map(|u| u.public_id.clone())
             .collect();
         by_company
             .entry(group.company_id)
             .or_default()
-            .push(serde_json::json!({
-                "dispatch_id": event.public_id,
-                "dispatch_group": {"id": group.public_id, "name": group.name},
-                "start": rfc3339(event.start_at),
-                "end": rfc3339(event.end_at),
-                "power_change_kw": event.power_change_kw,
-                "meterable_unit_ids": unit_ids,
-            }));
+            .push(ScheduledDispatch {
+                dispatch_id: event.public_id.clone(),
+                dispatch_group: Named {
+                    id: group.public_id.clone(),
+                    name: group.name.clone(),
+                },
+                start: event.start_at,
+                end: event.end_at,
+                power_change_kw: event.power_change_kw,
+                meterable_unit_ids,
+            });
     }
     let mut queued = 0;
     for (company_id, dispatches) in by_company {
-        let mut payload = serde_json::json!({
-            "instruction": Instruction::Schedule,
-            "zone": {"id": zone.slug, "name": zone.name},
-            "programme": programme.name,
-            "period": {"start": rfc3339(notice.period_start), "end": rfc3339(notice.period_end)},
-            "dispatches": dispatches,
-        });
+        let message = Message::Schedule(Schedule::new(
+            new_message_id(),
+            false,
+            Named {
+                id: zone.slug.clone(),
+                name: zone.name.clone(),
+            },
+            Some(programme.name.clone()),
+            Period {
+                start: notice.period_start,
+                end: notice.period_end,
+            },
+            dispatches,
+        ));
         insert_message(
             &txn,
             company_id,
             None,
-            Instruction::Schedule,
-            &mut payload,
+            &message,
             now,
             notice.period_start,
             now,
@@ -221,6 +231,7 @@ async fn issue(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::services::rfc3339;
     use shared::ProgrammeKind;
 
     fn utc(s: &str) -> DateTime<Utc> {

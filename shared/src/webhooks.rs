@@ -84,12 +84,26 @@ macro_rules! dispatch_message {
     ($(#[$doc:meta])* $name:ident, $kind:ident = $type:literal, $instruction:ident) => {
         #[doc = concat!("The `type` of a ", stringify!($name), " message: always `\"", $type, "\"`.")]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-        #[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
         pub enum $kind {
             #[default]
             #[serde(rename = $type)]
             Only,
         }
+
+        // By hand: the derive does not see a `rename` that a macro passes in.
+        #[cfg(feature = "server")]
+        impl utoipa::PartialSchema for $kind {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$type]))
+                    .description(Some(concat!("Always `", $type, "`.")))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "server")]
+        impl utoipa::ToSchema for $kind {}
 
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -256,6 +270,36 @@ impl Schedule {
         }
     }
 }
+
+/// Each message type as documented: its `type`, its Rust name (the schema's name) and an
+/// example body (the pinned snapshot), in the order the documentation lists them.
+pub const EXAMPLES: [(&str, &str, &str); 5] = [
+    (
+        "dispatch.start",
+        "Start",
+        include_str!("../fixtures/webhooks/start.json"),
+    ),
+    (
+        "dispatch.stop",
+        "Stop",
+        include_str!("../fixtures/webhooks/stop.json"),
+    ),
+    (
+        "dispatch.cancel",
+        "Cancel",
+        include_str!("../fixtures/webhooks/cancel.json"),
+    ),
+    (
+        "dispatch.emergency_stop",
+        "EmergencyStop",
+        include_str!("../fixtures/webhooks/emergency_stop.json"),
+    ),
+    (
+        "dispatch.schedule",
+        "Schedule",
+        include_str!("../fixtures/webhooks/schedule.json"),
+    ),
+];
 
 /// Any message an FSP receives; its `type` tells which.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod auth;
 pub mod availability;
+pub mod contract;
 pub mod dispatches;
 
 pub mod readings;
@@ -34,11 +35,9 @@ pub use crate::problem::ProblemDetails;
             Testing › My API Access Tokens), or the browser session. Times are UTC, RFC 3339; \
             readings are stamped with the end of their interval.\n\n\
             Errors are RFC 9457 problem details (`application/problem+json`) with a stable \
-            `code` (BAD_REQUEST, INVALID_PARAMETER, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, \
-            CONFLICT, INVALID_INPUT, RATE_LIMITED, INTERNAL), a `correlation_id`, and for \
-            refused input an `errors` list naming each field (snake_case, as in the request; a \
-            CSV column as the file names it) and, in batches, its row or CSV line. GraphQL \
-            answers with the same codes."
+            `code` (listed below; GraphQL answers with the same codes), a `correlation_id`, \
+            and for refused input an `errors` list naming each field (snake_case, as in the \
+            request; a CSV column as the file names it) and, in batches, its row or CSV line."
     ),
     paths(
         assets::zones,
@@ -76,14 +75,22 @@ pub use crate::problem::ProblemDetails;
         auth::passkey_begin,
         auth::passkey_finish,
     ),
-    components(schemas(ProblemDetails)),
+    components(schemas(
+        ProblemDetails,
+        shared::webhooks::Start,
+        shared::webhooks::Stop,
+        shared::webhooks::Cancel,
+        shared::webhooks::EmergencyStop,
+        shared::webhooks::Schedule,
+    )),
     tags((name = "assets", description = "Zones, dispatch groups and meterable units"),
          (name = "readings", description = "Meter readings from FSP systems"),
          (name = "availability", description = "Availability declarations, entered by the operator, and their acceptance"),
          (name = "dispatch", description = "Dispatches of the company's groups and their messages' delivery"),
          (name = "reports", description = "Event performance reports, earnings and monthly statements"),
          (name = "auth", description = "Signing in: password, then an authenticator code"),
-         (name = "meta", description = "The API's own description"))
+         (name = "meta", description = "The API's own description"),
+         (name = "webhooks", description = "Messages Openflex posts to the FSP's endpoint (`{base url}/dispatch`): the dispatch receiver's contract"))
 )]
 pub struct ApiDoc;
 
@@ -197,8 +204,16 @@ pub fn router() -> Router<AppState> {
 /// This API's OpenAPI 3.1 document.
 #[utoipa::path(get, path = "/api/v2/openapi.json", tag = "meta",
     responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")))]
-pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
-    Json(document())
+pub async fn openapi_json() -> Json<serde_json::Value> {
+    Json(document_json())
+}
+
+/// The document as served: [`document`] with the OpenAPI 3.1 `webhooks` section, which the
+/// generator does not model.
+pub fn document_json() -> serde_json::Value {
+    let mut doc = serde_json::to_value(document()).unwrap_or_default();
+    doc["webhooks"] = contract::webhooks();
+    doc
 }
 
 /// The OpenAPI document, with the actions reserved to operators spelled out (guide §3.2).
@@ -211,6 +226,10 @@ pub fn document() -> utoipa::openapi::OpenApi {
     );
     for action in shared::OPERATOR_ONLY_ACTIONS {
         description.push_str(&format!("- {action}\n"));
+    }
+    description.push_str("\nError codes:\n");
+    for (code, meaning) in shared::ERROR_CODES {
+        description.push_str(&format!("- `{code}`: {meaning}\n"));
     }
     doc.info.description = Some(description);
 

@@ -96,3 +96,54 @@ async fn a_unique_key_race_is_a_conflict(engine: Engine) {
     let problem = backend::problem::Problem::from(refusal);
     assert_eq!(problem.status, StatusCode::CONFLICT);
 }
+
+/// The codes the adapters answer with are exactly the ones `shared::ERROR_CODES` documents
+/// (in the OpenAPI document and the GraphQL page): none missing, none stale.
+#[test]
+fn every_error_code_is_listed_once_and_every_listed_code_is_answered() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    for dir in ["rest", "graphql"] {
+        for entry in std::fs::read_dir(src.join(dir))
+            .expect("read_dir")
+            .flatten()
+        {
+            files.push(entry.path());
+        }
+    }
+    for file in ["problem.rs", "auth.rs", "services/mod.rs"] {
+        files.push(src.join(file));
+    }
+    let mut answered = std::collections::BTreeSet::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).expect("source");
+        // Every all-capitals string literal in the adapters is an error code.
+        for piece in text.split('"').skip(1).step_by(2) {
+            let code_like = piece.len() > 4
+                && piece.chars().all(|c| c.is_ascii_uppercase() || c == '_')
+                && !piece.starts_with('_');
+            if code_like {
+                answered.insert(piece.to_owned());
+            }
+        }
+    }
+    let listed: std::collections::BTreeSet<String> = shared::ERROR_CODES
+        .iter()
+        .map(|(code, _)| (*code).to_owned())
+        .collect();
+    assert_eq!(
+        listed.len(),
+        shared::ERROR_CODES.len(),
+        "a code listed twice"
+    );
+    assert_eq!(answered, listed);
+    for refusal in [
+        ServiceError::Unauthenticated,
+        ServiceError::Forbidden(String::new()),
+        ServiceError::NotFound("x"),
+        ServiceError::invalid("x", "y"),
+        ServiceError::Conflict(String::new()),
+    ] {
+        assert!(shared::is_error_code(refusal.code()), "{refusal:?}");
+    }
+}

@@ -75,6 +75,64 @@ async fn openapi_document_is_3_1_and_lists_every_route(engine: Engine) {
     for name in ["Zone", "DispatchGroup", "MeterableUnit", "ProblemDetails"] {
         assert!(schemas.contains_key(name), "schema {name} missing");
     }
+    webhooks_are_documented_with_schemas_that_their_examples_meet(&doc);
+}
+
+/// The `webhooks` section: every message type, its three signature headers, and an
+/// example that its own schema (from `components`) accepts, while the schema refuses the
+/// example under another message's `type`.
+fn webhooks_are_documented_with_schemas_that_their_examples_meet(doc: &serde_json::Value) {
+    let webhooks = doc["webhooks"].as_object().expect("a webhooks section");
+    let kinds: Vec<&str> = webhooks.keys().map(String::as_str).collect();
+    assert_eq!(
+        kinds.len(),
+        5,
+        "START, STOP, CANCEL, EMERGENCY_STOP and SCHEDULE: {kinds:?}"
+    );
+    for (kind, item) in webhooks {
+        let post = &item["post"];
+        let headers: Vec<&str> = post["parameters"]
+            .as_array()
+            .expect("parameters")
+            .iter()
+            .filter(|p| p["in"] == "header" && p["required"] == true)
+            .filter_map(|p| p["name"].as_str())
+            .collect();
+        assert_eq!(
+            headers,
+            ["webhook-id", "webhook-timestamp", "webhook-signature"],
+            "{kind}"
+        );
+        let description = post["description"].as_str().unwrap_or_default();
+        assert!(
+            description.contains("0, 2, 7, 22, 52 s"),
+            "{kind}: the retry schedule: {description}"
+        );
+        let content = &post["requestBody"]["content"]["application/json"];
+        let example = &content["example"];
+        assert_eq!(example["type"], kind.as_str());
+        // The schema with the document's components beside it, so its references resolve.
+        let schema = serde_json::json!({
+            "$ref": content["schema"]["$ref"],
+            "components": doc["components"],
+        });
+        let validator = jsonschema::options()
+            .offline()
+            .build(&schema)
+            .unwrap_or_else(|e| panic!("{kind}: {e}"));
+        let errors: Vec<String> = validator
+            .iter_errors(example)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{kind}: {errors:?}");
+        let mut other = example.clone();
+        other["type"] = serde_json::json!(if kind == "dispatch.stop" {
+            "dispatch.start"
+        } else {
+            "dispatch.stop"
+        });
+        assert!(!validator.is_valid(&other), "{kind} accepts another type");
+    }
 }
 
 async fn unknown_api_route_is_a_404_problem(engine: Engine) {

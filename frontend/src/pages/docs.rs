@@ -423,7 +423,13 @@ pub fn GraphqlDocsPage() -> impl IntoView {
         <section class="card">
             <p class="prose">"POST one operation as JSON ("<code>"Content-Type: application/json"</code>") to "<code>"/graphql"</code>
                ", with "<code>"Authorization: Bearer oflx_…"</code>" or from a signed-in browser. Batches, GET queries and other content types are refused. "
-               "Errors carry "<code>"extensions.code"</code>" (UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, INVALID_INPUT, CONFLICT, RATE_LIMITED, QUERY_TOO_LARGE for more than 30 aliases or 500 fields, INTERNAL), the same codes as the Participant API, and, for refused input, each field (camelCase, as in the schema; a CSV column as the file names it) with its row."</p>
+               "Errors carry "<code>"extensions.code"</code>", the same codes as the Participant API, and, for refused input, each field (camelCase, as in the schema; a CSV column as the file names it) with its row."</p>
+            <table class="grid" id="error-codes">
+                <thead><tr><th>"Code"</th><th>"When"</th></tr></thead>
+                <tbody>
+                    {shared::ERROR_CODES.iter().map(|(code, meaning)| view! { <tr><td><code>{*code}</code></td><td>{*meaning}</td></tr> }).collect_view()}
+                </tbody>
+            </table>
             <p><a href="/graphql" rel="external" id="graphql-explorer">"Open the GraphQL explorer"</a>
                " (development deployments; production keeps introspection off, so use the schema below) · "
                <a href="/graphql/schema.graphql" rel="external" download="openflex.graphql">"Download the schema"</a></p>

@@ -44,10 +44,10 @@ pub use outbox::*;
 pub const LEASE: Duration = Duration::seconds(30);
 
 /// Retry delays after the 1st, 2nd, … failed attempt; then every minute.
-pub(super) const RETRY_SECONDS: [i64; 4] = [2, 5, 15, 30];
+pub(crate) const RETRY_SECONDS: [i64; 4] = [2, 5, 15, 30];
 
 /// STOP and EMERGENCY_STOP are useful for this long after they are due.
-pub(super) const STOP_GRACE: Duration = Duration::minutes(15);
+pub(crate) const STOP_GRACE: Duration = Duration::minutes(15);
 
 pub(super) fn require_operator(actor: &Actor) -> Result<(), ServiceError> {
     match actor {

@@ -44,6 +44,7 @@ impl DispatchSettingsMutation {
         dispatch_settings::update(
             db,
             &state.settings,
+            &state.secrets,
             actor,
             now,
             endpoint_url.as_deref(),

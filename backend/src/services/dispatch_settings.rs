@@ -10,7 +10,7 @@ use crate::db::entities::{
     delivery_attempts, dispatch_groups, dispatch_settings, meterable_units, zones,
 };
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
@@ -81,6 +81,7 @@ pub async fn get(db: &DatabaseConnection, actor: &Actor) -> Result<DispatchSetti
         secret_hint: settings.as_ref().and_then(|s| s.secret_hint.clone()),
         secret_created_at: settings.as_ref().and_then(|s| s.secret_created_at),
         recent_attempts: recent.into_iter().map(attempt).collect(),
+        new_secret: None,
     })
 }
 
@@ -100,6 +101,7 @@ pub fn contacts(stored: &str) -> Vec<String> {
 pub async fn update(
     db: &DatabaseConnection,
     config: &Settings,
+    secrets: &SecretBox,
     actor: &Actor,
     now: DateTime<Utc>,
     endpoint_url: Option<&str>,
@@ -174,7 +176,49 @@ pub async fn update(
     )
     .exec_without_returning(db)
     .await?;
-    get(db, actor).await
+    // An endpoint without a secret would miss every dispatch (nothing can be signed): the
+    // first save of one creates the secret, once, even if two saves race.
+    let new_secret = match endpoint {
+        Some(_) => first_secret(db, secrets, company_id, now).await?,
+        None => None,
+    };
+    Ok(DispatchSettings {
+        new_secret,
+        ..get(db, actor).await?
+    })
+}
+
+/// A secret sealed for storage, with the hint shown beside it.
+fn new_sealed_secret(secrets: &SecretBox) -> Result<(String, String, String), ServiceError> {
+    let secret = webhooks::new_secret()?;
+    let sealed = secrets
+        .seal(secret.as_bytes())
+        .map_err(accounts::crypto_error)?;
+    let hint = format!(
+        "{}…{}",
+        webhooks::SECRET_PREFIX,
+        &secret[secret.len() - 4..]
+    );
+    Ok((secret, sealed, hint))
+}
+
+/// Stores a signing secret if the company has none; the secret, if this call stored it.
+async fn first_secret(
+    db: &DatabaseConnection,
+    secrets: &SecretBox,
+    company_id: i32,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, ServiceError> {
+    let (secret, sealed, hint) = new_sealed_secret(secrets)?;
+    let stored = dispatch_settings::Entity::update_many()
+        .col_expr(dispatch_settings::Column::SecretEnc, Expr::value(sealed))
+        .col_expr(dispatch_settings::Column::SecretHint, Expr::value(hint))
+        .col_expr(dispatch_settings::Column::SecretCreatedAt, Expr::value(now))
+        .filter(dispatch_settings::Column::CompanyId.eq(company_id))
+        .filter(dispatch_settings::Column::SecretEnc.is_null())
+        .exec(db)
+        .await?;
+    Ok((stored.rows_affected == 1).then_some(secret))
 }
 
 /// A new signing secret for the caller's company, shown once; the old one stops signing
@@ -191,15 +235,7 @@ pub async fn rotate_secret(
             "an API token cannot rotate the signing secret; sign in".to_owned(),
         ));
     }
-    let secret = webhooks::new_secret()?;
-    let sealed = secrets
-        .seal(secret.as_bytes())
-        .map_err(accounts::crypto_error)?;
-    let hint = format!(
-        "{}…{}",
-        webhooks::SECRET_PREFIX,
-        &secret[secret.len() - 4..]
-    );
+    let (secret, sealed, hint) = new_sealed_secret(secrets)?;
     dispatch_settings::Entity::insert(dispatch_settings::ActiveModel {
         company_id: Set(company_id),
         endpoint_url: Set(None),

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 both_databases!(
     test_messages_are_signed_sent_and_recorded,
     endpoints_are_checked_before_anything_is_sent,
+    two_racing_first_saves_create_one_secret,
 );
 
 type Received = Arc<Mutex<Vec<(HeaderMap, Bytes)>>>;
@@ -40,7 +41,7 @@ async fn receiver(status: StatusCode) -> (String, Received) {
     (format!("http://{addr}/fsp"), received)
 }
 
-const SETTINGS: &str = "mutation($u: String, $d: DeliveryChannel!) { updateDispatchSettings(endpointUrl: $u, delivery: $d) { endpointUrl delivery secretHint } }";
+const SETTINGS: &str = "mutation($u: String, $d: DeliveryChannel!) { updateDispatchSettings(endpointUrl: $u, delivery: $d) { endpointUrl delivery secretHint newSecret } }";
 const ROTATE: &str = "mutation { rotateSigningSecret { secret settings { secretHint } } }";
 const SEND: &str = "mutation($m: TestDispatchInput!) { sendTestDispatch(message: $m) { url parameters success outcome attempt { messageId statusCode } } }";
 
@@ -67,11 +68,39 @@ async fn test_messages_are_signed_sent_and_recorded(engine: Engine) {
         set["data"]["updateDispatchSettings"]["endpointUrl"], base,
         "{set}"
     );
-    let missing = app.graphql(SEND, message("START", API_TEST_UNIT_ID)).await;
-    assert_eq!(
-        missing["errors"][0]["extensions"]["field"], "signingSecret",
-        "{missing}"
+    // The first endpoint saved gets its signing secret at once, shown in this answer only:
+    // no dispatch can go out unsigned.
+    let first = set["data"]["updateDispatchSettings"]["newSecret"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no secret with the first endpoint: {set}"))
+        .to_owned();
+    assert!(first.starts_with("whsec_"), "{set}");
+    assert!(
+        set["data"]["updateDispatchSettings"]["secretHint"]
+            .as_str()
+            .is_some_and(|h| h.ends_with(&first[first.len() - 4..])),
+        "{set}"
     );
+    let again = app
+        .graphql(SETTINGS, json!({"u": format!("{base}/"), "d": "API"}))
+        .await;
+    assert!(
+        again["data"]["updateDispatchSettings"]["newSecret"].is_null(),
+        "a second save shows no secret: {again}"
+    );
+    let signed = app.graphql(SEND, message("STOP", API_TEST_UNIT_ID)).await;
+    assert_eq!(
+        signed["data"]["sendTestDispatch"]["success"], true,
+        "{signed}"
+    );
+    {
+        let (headers, body) = received.lock().expect("lock")[0].clone();
+        standardwebhooks::Webhook::new(&first)
+            .expect("secret")
+            .verify(&body, &headers)
+            .expect("signed with the secret the first save showed");
+        received.lock().expect("lock").clear();
+    }
 
     let rotated = app.graphql(ROTATE, json!({})).await;
     let secret = rotated["data"]["rotateSigningSecret"]["secret"]
@@ -187,7 +216,8 @@ async fn test_messages_are_signed_sent_and_recorded(engine: Engine) {
         .as_array()
         .expect("attempts")
         .clone();
-    assert_eq!(attempts.len(), 4, "{health}");
+    // STOP (signed with the first secret), START, SCHEDULE, STOP (500), CANCEL.
+    assert_eq!(attempts.len(), 5, "{health}");
     assert_eq!(attempts[0]["instruction"], "CANCEL");
     assert!(attempts[0]["error"].is_string() && attempts[0]["statusCode"].is_null());
     assert_eq!(attempts[1]["statusCode"], 500);
@@ -289,4 +319,26 @@ async fn endpoints_are_checked_before_anything_is_sent(engine: Engine) {
         .graphql("{ dispatchSettings { delivery } }", json!({}))
         .await;
     assert_eq!(error_code(&forbidden), Some("FORBIDDEN"));
+}
+
+/// Two first saves at once: the secret is created once, and only one answer shows it.
+async fn two_racing_first_saves_create_one_secret(engine: Engine) {
+    let app = fsp_app(engine).await;
+    let (base, _received) = receiver(StatusCode::OK).await;
+    let save = || app.graphql(SETTINGS, json!({"u": base.clone(), "d": "API"}));
+    let (a, b) = tokio::join!(save(), save());
+    let shown: Vec<&str> = [&a, &b]
+        .iter()
+        .filter_map(|r| r["data"]["updateDispatchSettings"]["newSecret"].as_str())
+        .collect();
+    assert_eq!(shown.len(), 1, "{a} {b}");
+    let hint = app
+        .graphql("{ dispatchSettings { secretHint } }", json!({}))
+        .await;
+    assert!(
+        hint["data"]["dispatchSettings"]["secretHint"]
+            .as_str()
+            .is_some_and(|h| h.ends_with(&shown[0][shown[0].len() - 4..])),
+        "the stored secret is the one shown: {hint}"
+    );
 }

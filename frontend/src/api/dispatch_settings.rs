@@ -12,8 +12,9 @@ operation! {
 }
 
 operation! {
-    /// Saves where and how the company receives dispatches.
-    pub fn update(endpoint_url: Option<&str>, delivery: DeliveryChannel, email_contacts: &[String]) -> ()
+    /// Saves where and how the company receives dispatches; the first endpoint saved also
+    /// gets the signing secret (in `new_secret`, shown once).
+    pub fn update(endpoint_url: Option<&str>, delivery: DeliveryChannel, email_contacts: &[String]) -> DispatchSettings
         = include_str!("../../graphql/dispatch_settings/UpdateDispatchSettings.graphql")
 }
 

@@ -42,7 +42,10 @@ pub fn DispatchSettingsPage() -> impl IntoView {
                 .map(str::to_owned)
                 .collect();
             let result = api::update(endpoint, delivery.get_untracked(), &contacts).await;
-            status.set(Some(result.map(|()| "Dispatch settings saved.".to_owned())));
+            if let Some(secret) = result.as_ref().ok().and_then(|s| s.new_secret.clone()) {
+                fresh.set(Some(secret));
+            }
+            status.set(Some(result.map(|_| "Dispatch settings saved.".to_owned())));
             data.refetch();
         });
     };
@@ -69,6 +72,7 @@ pub fn DispatchSettingsPage() -> impl IntoView {
         <p>"Flexible Power sends dispatch signals to your system at "<code>"{base url}/dispatch"</code>
            ", signed as Standard Webhooks ("<code>"webhook-id"</code>", "<code>"webhook-timestamp"</code>", "<code>"webhook-signature"</code>"). "
            "Verify every message with your signing secret and treat a repeated "<code>"webhook-id"</code>" as already handled."</p>
+        <p class="muted" id="secret-rule">"Saving your endpoint for the first time creates your signing secret, shown once below: every dispatch is signed with it, so none goes out unsigned. Create a new one at any time; the old one stops at once."</p>
         <table class="form-table">
             <tr><th>"Participant endpoint base url"</th><td>
                 <input type="url" id="endpoint-url" placeholder="https://fsp.example/openflex" prop:value=move || url.get()

@@ -163,7 +163,17 @@ pub struct Statement {
     /// When this version was made final.
     pub issued_at: Option<DateTime<Utc>>,
     pub company_id: PublicId,
+    /// The company's registered name.
     pub company: String,
+    /// Its Companies House registration number (guide §3.9).
+    #[serde(default)]
+    pub company_number: String,
+    /// Its VAT number; none if it is not registered for VAT.
+    #[serde(default)]
+    pub vat_number: Option<String>,
+    /// Its billing address.
+    #[serde(default)]
+    pub billing_address: String,
     pub operator: String,
     pub zone_id: String,
     pub zone: String,

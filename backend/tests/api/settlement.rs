@@ -21,7 +21,7 @@ const REPORT: &str = "query($id: String!) { eventReport(id: $id) { status delive
   earnings { deliveredMwh utilisationPriceApplied scaleFactor utilisationGbp acceptedMw availabilityHours availabilityPriceApplied availabilityGbp totalGbp } } }";
 
 const STATEMENTS: &str = "query($m: String!) { statements(month: $m, zoneId: \"twilight-zone\") { id status version company
-  lines { dispatchGroup programme events windows availabilityGbp utilisationGbp totalGbp } totalGbp } }";
+  companyNumber vatNumber billingAddress lines { dispatchGroup programme events windows availabilityGbp utilisationGbp totalGbp } totalGbp } }";
 
 /// Per-minute readings of API Test at `kw`, stamped `first`..=`last` minutes after 16:00 on
 /// Monday 24 February 2025, posted by an FSP user.
@@ -163,6 +163,22 @@ async fn an_event_is_reported_and_its_month_frozen_on_the_fifteenth(engine: Engi
     let provisional = app.graphql(STATEMENTS, json!({"m": "2025-02"})).await;
     let s = &provisional["data"]["statements"][0];
     assert_eq!(s["status"], "PROVISIONAL", "{provisional}");
+    // Guide §3.9: the company as registered, for the invoice.
+    assert_eq!(
+        (
+            &s["company"],
+            &s["companyNumber"],
+            &s["vatNumber"],
+            &s["billingAddress"]
+        ),
+        (
+            &json!("Twilight Flex Ltd"),
+            &json!("12345678"),
+            &json!("GB123456789"),
+            &json!("1 Demo Street\nPerth\nPH1 3AQ")
+        ),
+        "{provisional}"
+    );
     assert_eq!(
         s["lines"][0],
         json!({"dispatchGroup": "API Test", "programme": "Sustain", "events": 1, "windows": 1,

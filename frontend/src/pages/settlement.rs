@@ -423,6 +423,10 @@ fn StatementRow(
             Err(e) => view! { <tr><td colspan="10" class="error">{e}</td></tr> }.into_any(),
             Ok(d) => view! {
                 <tr class="statement-detail"><td colspan="10">
+                    <p class="billed-to">{format!("{} · Companies House {} · VAT {} · {}",
+                        d.statement.company, d.statement.company_number,
+                        d.statement.vat_number.clone().unwrap_or_else(|| "not registered".to_owned()),
+                        d.statement.billing_address.lines().map(str::trim).collect::<Vec<_>>().join(", "))}</p>
                     <table class="grid">
                         <thead><tr><th>"Dispatch group"</th><th>"Programme"</th><th>"Events"</th><th>"Windows"</th><th>"Delivered MWh"</th><th>"Availability"</th><th>"Utilisation"</th><th>"Total"</th></tr></thead>
                         <tbody>{d.statement.lines.iter().map(|l| view! {

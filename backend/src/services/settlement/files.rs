@@ -157,6 +157,9 @@ pub fn statements_csv(statements: &[Statement]) -> Result<String, ServiceError> 
         "status",
         "version",
         "company",
+        "company_number",
+        "vat_number",
+        "billing_address",
         "operator",
         "zone",
         "dispatch_group_id",
@@ -177,6 +180,9 @@ pub fn statements_csv(statements: &[Statement]) -> Result<String, ServiceError> 
             s.status.as_str().to_owned(),
             s.version.to_string(),
             s.company.clone(),
+            s.company_number.clone(),
+            s.vat_number.clone().unwrap_or_default(),
+            s.billing_address.clone(),
             s.operator.clone(),
             s.zone_id.clone(),
         ];
@@ -352,6 +358,16 @@ pub fn statement_pdf(s: &Statement) -> Vec<u8> {
     let mut lines = vec![
         status_line(s.status, s.version),
         format!("{} · statement {}", s.company, s.id),
+        format!(
+            "Companies House {} · VAT {} · {}",
+            s.company_number,
+            s.vat_number.as_deref().unwrap_or("not registered"),
+            s.billing_address
+                .lines()
+                .map(str::trim)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         format!("{} · {} · month {}", s.operator, s.zone, s.month),
     ];
     if let Some(reason) = &s.reason {

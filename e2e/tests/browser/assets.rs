@@ -51,6 +51,21 @@ pub(crate) async fn meterable_units_page_shows_the_api_test_card(engine: Engine)
             prices.contains("95.55") && prices.contains("1.99"),
             "prices table lacks the guide's Sustain prices: {prices}"
         );
+        // Each meterable unit shows its own baseline (guide §3.5).
+        let unit_baselines = card.find_all(Locator::Css("td.unit-baseline")).await?;
+        ensure!(
+            !unit_baselines.is_empty(),
+            "the units table shows no baseline per unit"
+        );
+        for cell in unit_baselines {
+            let text = cell.text().await?;
+            ensure!(
+                ["None this week", "Static", "Nominated", "Automatic"]
+                    .iter()
+                    .any(|m| text.starts_with(m)),
+                "a unit's baseline reads {text:?}"
+            );
+        }
         ensure!(
             client
                 .current_url()

@@ -139,6 +139,17 @@ pub(crate) async fn operator_declares_availability_the_fsp_reads_it(engine: Engi
             banner == "Availability declarations for this programme are managed by the Operator",
             "FSP banner: {banner}"
         );
+        // The FSP sees the week's deadline too, as the guide shows (§3.4).
+        let deadline = wait_for(&client, Locator::Css("#calendar-deadline"))
+            .await
+            .context("the FSP does not see the week's deadline")?
+            .text()
+            .await?;
+        ensure!(
+            deadline.starts_with("This week can be edited until 23:59 on Wednesday")
+                || deadline.starts_with("Declarations for this week locked at 23:59 on Wednesday"),
+            "FSP deadline: {deadline}"
+        );
         let seen = wait_for(&client, Locator::Css(&format!("{day} .window")))
             .await
             .context("the FSP does not see the window")?

@@ -172,15 +172,21 @@ fn Calendar(
     message: RwSignal<Option<Result<String, String>>>,
     reload: impl Fn() + Clone + Send + Sync + 'static,
 ) -> impl IntoView {
-    let banner = if cal.managed_by_operator {
-        "Availability declarations for this programme are managed by the Operator".to_owned()
-    } else if cal.locked {
+    // The week's deadline, as the guide shows it to everyone (§3.4).
+    let deadline = if cal.locked {
         format!(
-            "Declarations for this week locked at {}. Accept or reject each window.",
+            "Declarations for this week locked at {}.",
             cal.editable_until_label
         )
     } else {
         format!("This week can be edited until {}", cal.editable_until_label)
+    };
+    let banner = if cal.managed_by_operator {
+        "Availability declarations for this programme are managed by the Operator".to_owned()
+    } else if cal.locked {
+        format!("{deadline} Accept or reject each window.")
+    } else {
+        deadline.clone()
     };
     let group = cal.dispatch_group_id.to_string();
     let programme = cal.programme_id.to_string();
@@ -211,6 +217,7 @@ fn Calendar(
     };
     view! {
         <p class="notice" id="calendar-banner">{banner}</p>
+        {cal.managed_by_operator.then(|| view! { <p class="muted" id="calendar-deadline">{deadline}</p> })}
         <p class="muted">{format!("{} · {} · capacity {} kW", cal.dispatch_group, cal.programme, cal.capacity_kw)}</p>
         {cal.can_decide.then(|| view! {
             <p>

@@ -137,18 +137,18 @@ fn GroupCard(group: DispatchGroup) -> impl IntoView {
         shared::Direction::TurnUp => "turn up",
         shared::Direction::TurnDown => "turn down",
     };
-    let baseline = group
+    // The group's baseline is its units': one line when they agree, else each unit's below.
+    let mut baselines: Vec<String> = group
         .meterable_units
         .iter()
-        .map(|u| match (u.baseline.method, u.baseline.static_kw) {
-            (BaselineMethod::None, _) => "None this week".to_owned(),
-            (BaselineMethod::Static, Some(kw)) => format!("Static {kw} kW"),
-            (BaselineMethod::Static, None) => "Static (no value)".to_owned(),
-            (BaselineMethod::Nominated, _) => "Nominated time series".to_owned(),
-            (BaselineMethod::Automatic, _) => "Automatic (rolling history)".to_owned(),
-        })
-        .next()
-        .unwrap_or_else(|| "None this week".to_owned());
+        .map(|u| baseline_text(&u.baseline))
+        .collect();
+    baselines.dedup();
+    let baseline = match baselines.as_slice() {
+        [] => "None this week".to_owned(),
+        [one] => one.clone(),
+        _ => "Per meterable unit (below)".to_owned(),
+    };
     let marketplace = group.marketplace_units.join(", ");
     view! {
         <article class="card dg-card" data-dispatch-group=group.name.clone()>
@@ -164,7 +164,7 @@ fn GroupCard(group: DispatchGroup) -> impl IntoView {
             </dl>
             <h3>"Meterable Units"</h3>
             <table class="grid">
-                <thead><tr><th>"Meterable Unit ID"</th><th>"Name"</th><th>"Metering"</th></tr></thead>
+                <thead><tr><th>"Meterable Unit ID"</th><th>"Name"</th><th>"Metering"</th><th>"Baseline"</th></tr></thead>
                 <tbody>
                     {group.meterable_units.iter().map(|u| view! {
                         <tr>
@@ -174,6 +174,7 @@ fn GroupCard(group: DispatchGroup) -> impl IntoView {
                                 MeteringGranularity::PerMinute => "Per minute (kW)",
                                 MeteringGranularity::HalfHourly => "Half-hourly (kWh)",
                             }}</td>
+                            <td class="unit-baseline">{baseline_text(&u.baseline)}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>
@@ -196,5 +197,16 @@ fn GroupCard(group: DispatchGroup) -> impl IntoView {
                 </tbody>
             </table>
         </article>
+    }
+}
+
+/// A unit's baseline as the guide words it.
+fn baseline_text(baseline: &shared::Baseline) -> String {
+    match (baseline.method, baseline.static_kw) {
+        (BaselineMethod::None, _) => "None this week".to_owned(),
+        (BaselineMethod::Static, Some(kw)) => format!("Static {kw} kW"),
+        (BaselineMethod::Static, None) => "Static (no value)".to_owned(),
+        (BaselineMethod::Nominated, _) => "Nominated time series".to_owned(),
+        (BaselineMethod::Automatic, _) => "Automatic (rolling history)".to_owned(),
     }
 }

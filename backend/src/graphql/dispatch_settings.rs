@@ -47,9 +47,11 @@ impl DispatchSettingsMutation {
             &state.secrets,
             actor,
             now,
-            endpoint_url.as_deref(),
-            delivery,
-            &email_contacts,
+            dispatch_settings::Change {
+                endpoint_url: endpoint_url.as_deref(),
+                delivery,
+                email_contacts: &email_contacts,
+            },
         )
         .await
         .map_err(gql_error)

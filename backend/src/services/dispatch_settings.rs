@@ -95,6 +95,15 @@ pub fn contacts(stored: &str) -> Vec<String> {
         .collect()
 }
 
+/// What a save of the Dispatch Settings page asks for.
+pub struct Change<'a> {
+    /// The endpoint's base URL; messages go to `{base}/dispatch`.
+    pub endpoint_url: Option<&'a str>,
+    pub delivery: DeliveryChannel,
+    /// Where notices go when they are taken by e-mail.
+    pub email_contacts: &'a [String],
+}
+
 /// Sets where and how the caller's company receives dispatch messages. The endpoint is
 /// checked now (form, and that it resolves to an address this deployment sends to) and
 /// again before every send.
@@ -104,10 +113,13 @@ pub async fn update(
     secrets: &SecretBox,
     actor: &Actor,
     now: DateTime<Utc>,
-    endpoint_url: Option<&str>,
-    delivery: DeliveryChannel,
-    email_contacts: &[String],
+    change: Change<'_>,
 ) -> Result<DispatchSettings, ServiceError> {
+    let Change {
+        endpoint_url,
+        delivery,
+        email_contacts,
+    } = change;
     let company_id = company_of(actor)?;
     if actor.user_id().is_none() {
         // A leaked machine credential must not be able to redirect dispatches.

@@ -4,6 +4,11 @@ use rand::Rng;
 use rand::distr::Alphanumeric;
 use shared::{PUBLIC_ID_LEN, PublicId};
 
+/// A new dispatch message id: the body's `message_id` and every attempt's `webhook-id`.
+pub fn new_message_id() -> String {
+    format!("msg_{}", new_public_id())
+}
+
 /// A new random public id: 20 alphanumerics (~119 bits) from the OS-seeded CSPRNG.
 pub fn new_public_id() -> PublicId {
     let s: String = rand::rng()

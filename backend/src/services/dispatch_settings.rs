@@ -398,7 +398,7 @@ pub async fn send_test(
         .one(db)
         .await?
         .ok_or(ServiceError::NotFound("zone"))?;
-    let message_id = crate::services::dispatch::new_message_id();
+    let message_id = crate::ids::new_message_id();
     let zone = Named {
         id: zone.slug,
         name: zone.name,

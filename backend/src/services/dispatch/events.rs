@@ -342,7 +342,7 @@ pub(super) async fn enqueue(
         .map(|u| u.public_id)
         .collect();
     let fields = DispatchFields {
-        message_id: new_message_id(),
+        message_id: crate::ids::new_message_id(),
         test: false,
         dispatch_id: event.public_id.clone(),
         zone: Named {
@@ -371,11 +371,6 @@ pub(super) async fn enqueue(
         now,
     )
     .await
-}
-
-/// A new message id: the `message_id` of the body and the `webhook-id` of every attempt.
-pub(crate) fn new_message_id() -> String {
-    format!("msg_{}", new_public_id())
 }
 
 /// Writes a message to the outbox (`sent_at` is stamped by each attempt).

@@ -3,10 +3,11 @@
 //! next London day's, per programme policy. Each goes to every FSP company with dispatches
 //! in the period, once: the notice is recorded in the transaction that queues its messages.
 
-use super::{insert_message, new_message_id};
+use super::insert_message;
 use crate::db::entities::{
     dispatch_events, dispatch_groups, meterable_units, programmes, schedule_notices, zones,
 };
+use crate::ids::new_message_id;
 use crate::services::ServiceError;
 use crate::services::calendar::{london_instant, parse_clock, policy_of};
 use chrono::{DateTime, NaiveDate, Utc};

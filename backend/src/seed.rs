@@ -116,8 +116,9 @@ impl Seeder<'_> {
             .await?;
 
         use ProgrammeKind::*;
-        // The guide's "API Test" card (§3.3). Its Secure and Dynamic (auction) ceilings of 1
-        // sit below their own prices, which the product refuses, so they are left unset.
+        // The guide's "API Test" card (§3.3), ceilings included: Secure's and Dynamic
+        // (auction)'s £1 sit below their own prices, so those rows carry a warning and
+        // settlement pays at most £1/MWh there.
         let api_test = self
             .group(Group {
                 zone: &twilight,
@@ -129,8 +130,8 @@ impl Seeder<'_> {
                 marketplace_units: &[],
                 prices: &[
                     (Sustain, false, Some(95.55), Some(1.99), None),
-                    (Secure, false, Some(6.56), Some(7.99), None),
-                    (Dynamic, true, Some(4.55), Some(55.65), None),
+                    (Secure, false, Some(6.56), Some(7.99), Some(1.0)),
+                    (Dynamic, true, Some(4.55), Some(55.65), Some(1.0)),
                     (Restore, false, None, Some(3.99), None),
                 ],
             })

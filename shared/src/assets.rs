@@ -144,6 +144,9 @@ pub struct ProgrammePrice {
     pub utilisation_price: Option<f64>,
     /// The most that may be bid or paid, £/MWh.
     pub unit_ceiling: Option<f64>,
+    /// Why a price here will not be paid in full: a price above the unit ceiling is kept
+    /// as entered, and settlement pays at most the ceiling. None when all is well.
+    pub warning: Option<String>,
 }
 
 /// The baseline a meterable unit is settled against.

@@ -74,8 +74,9 @@ impl ConfigurationMutation {
             .map_err(gql_error)
     }
 
-    /// Sets a dispatch group's prices in a programme; a price above the unit ceiling is
-    /// refused (operators).
+    /// Sets a dispatch group's prices in a programme (operators). A price above the unit
+    /// ceiling is kept, with a `warning` on the price row; settlement pays at most the
+    /// ceiling.
     async fn set_price(
         &self,
         ctx: &Context<'_>,

@@ -297,6 +297,11 @@ async fn assemble_groups(
                     availability_price: p.availability_price_pence.map(pounds),
                     utilisation_price: p.utilisation_price_pence.map(pounds),
                     unit_ceiling: p.unit_ceiling_pence.map(pounds),
+                    warning: ceiling_warning(
+                        p.availability_price_pence,
+                        p.utilisation_price_pence,
+                        p.unit_ceiling_pence,
+                    ),
                 });
         }
     }
@@ -421,4 +426,28 @@ fn public_id(s: &str) -> Result<PublicId, ServiceError> {
 
 fn zone_slug(s: &str) -> Result<ZoneSlug, ServiceError> {
     ZoneSlug::parse(s).map_err(|_| corrupt("zone slug"))
+}
+
+/// The prices (in pence) that stand above the unit ceiling, in words, with what is paid.
+pub(crate) fn ceiling_warning(
+    availability: Option<i64>,
+    utilisation: Option<i64>,
+    ceiling: Option<i64>,
+) -> Option<String> {
+    let ceiling = ceiling?;
+    let above: Vec<String> = [("availability", availability), ("utilisation", utilisation)]
+        .into_iter()
+        .filter_map(|(name, price)| {
+            price
+                .filter(|p| *p > ceiling)
+                .map(|p| format!("{name} £{:.2}", p as f64 / 100.0))
+        })
+        .collect();
+    (!above.is_empty()).then(|| {
+        format!(
+            "{} above the unit ceiling of £{:.2}: settlement pays at most the ceiling",
+            above.join(" and "),
+            ceiling as f64 / 100.0
+        )
+    })
 }

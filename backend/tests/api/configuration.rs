@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
 both_databases!(
-    a_price_above_the_unit_ceiling_is_refused,
+    a_price_above_the_unit_ceiling_is_kept_with_a_warning,
     a_programme_policy_is_checked_and_moves_the_lock,
     zones_are_created_with_their_programmes_and_renamed,
     dispatch_groups_and_units_are_created_changed_and_retired,
@@ -24,24 +24,31 @@ async fn audited(app: &TestApp, event: &str) -> u64 {
         .expect("count")
 }
 
-const SET_PRICE: &str = "mutation($g: String!, $p: String!, $price: PriceInput!) { setPrice(dispatchGroupId: $g, programmeId: $p, price: $price) { prices { programme { kind } availabilityPrice utilisationPrice unitCeiling } } }";
+const SET_PRICE: &str = "mutation($g: String!, $p: String!, $price: PriceInput!) { setPrice(dispatchGroupId: $g, programmeId: $p, price: $price) { prices { programme { kind } availabilityPrice utilisationPrice unitCeiling warning } } }";
 
-async fn a_price_above_the_unit_ceiling_is_refused(engine: Engine) {
+async fn a_price_above_the_unit_ceiling_is_kept_with_a_warning(engine: Engine) {
     let app = TestApp::spawn(engine, Some(SSEN)).await;
     let TwilightIds { group, sustain, .. } = twilight_ids(&app).await;
     let price = |a: Value, u: Value, c: Value| json!({"g": group, "p": sustain, "price": {"availabilityPrice": a, "utilisationPrice": u, "unitCeiling": c}});
-    let refused = app
+    let sustain_row = |answer: &Value| {
+        answer["data"]["setPrice"]["prices"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{answer}"))
+            .iter()
+            .find(|p| p["programme"]["kind"] == "SUSTAIN")
+            .cloned()
+            .unwrap_or_else(|| panic!("{answer}"))
+    };
+    // The guide's own tables hold prices above their ceiling: kept, with a warning, and
+    // settlement pays at most the ceiling.
+    let above = app
         .graphql(SET_PRICE, price(json!(95.55), json!(120.0), json!(100.0)))
         .await;
-    assert_eq!(error_code(&refused), Some("INVALID_INPUT"), "{refused}");
+    assert_eq!(sustain_row(&above)["utilisationPrice"], 120.0, "{above}");
     assert_eq!(
-        refused["errors"][0]["extensions"]["field"],
-        "utilisationPrice"
-    );
-    assert!(
-        refused
-            .to_string()
-            .contains("£120.00 is above the unit ceiling of £100.00")
+        sustain_row(&above)["warning"],
+        "utilisation £120.00 above the unit ceiling of £100.00: settlement pays at most the ceiling",
+        "{above}"
     );
     let pennies = app
         .graphql(SET_PRICE, price(json!(1.005), json!(2.0), Value::Null))
@@ -63,9 +70,9 @@ async fn a_price_above_the_unit_ceiling_is_refused(engine: Engine) {
         .unwrap_or_else(|| panic!("{set}"));
     assert_eq!(
         row,
-        json!({"programme": {"kind": "SUSTAIN"}, "availabilityPrice": 95.55, "utilisationPrice": 99.99, "unitCeiling": 100.0})
+        json!({"programme": {"kind": "SUSTAIN"}, "availabilityPrice": 95.55, "utilisationPrice": 99.99, "unitCeiling": 100.0, "warning": null})
     );
-    assert_eq!(audited(&app, "price_set").await, 1);
+    assert_eq!(audited(&app, "price_set").await, 2);
     let log = app
         .graphql("{ auditLog { event detail } }", json!({}))
         .await;

@@ -33,7 +33,7 @@ pub(crate) async fn operator_declares_availability_the_fsp_reads_it(engine: Engi
             banner.starts_with("This week can be edited until 23:59 on Wednesday"),
             "banner: {banner}"
         );
-        // Configuration: a price above its unit ceiling is refused on the page.
+        // Configuration: a price above its unit ceiling is kept, with its warning.
         client
             .goto(&format!("http://localhost:{port}/configuration?zone=twilight-zone"))
             .await?;
@@ -52,14 +52,20 @@ pub(crate) async fn operator_declares_availability_the_fsp_reads_it(engine: Engi
             input.send_keys(value).await?;
         }
         click(&client, &format!("{row} button.save-price")).await?;
-        let refused = wait_for(&client, Locator::Css("#config-message.error"))
+        let saved = wait_for(&client, Locator::Css("#config-message.notice"))
             .await
-            .context("a price above the ceiling was not refused")?
+            .context("a price above the ceiling was not saved")?
+            .text()
+            .await?;
+        ensure!(saved == "Prices saved.", "message: {saved}");
+        let warning = wait_for(&client, Locator::Css(&format!("{row} .price-warning")))
+            .await
+            .context("no warning beside a price above its ceiling")?
             .text()
             .await?;
         ensure!(
-            refused.contains("above the unit ceiling of £100.00"),
-            "message: {refused}"
+            warning.contains("utilisation £120.00 above the unit ceiling of £100.00"),
+            "warning: {warning}"
         );
         client.goto(&calendar).await?;
         choose_api_test_sustain(&client).await?;

@@ -444,7 +444,8 @@ fn PriceRow(
         <tr data-programme=programme.name.clone()>
             <td>{programme.name.clone()}</td>
             {cell(availability)}{cell(utilisation)}{cell(ceiling)}
-            <td><button class="save-price" on:click=save>"Save"</button></td>
+            <td><button class="save-price" on:click=save>"Save"</button>
+                {current.and_then(|c| c.warning).map(|w| view! { <span class="price-warning warning">" ⚠ "{w}</span> })}</td>
         </tr>
     }
 }

@@ -193,6 +193,7 @@ fn GroupCard(group: DispatchGroup) -> impl IntoView {
                             <td class="num">{money(p.utilisation_price)}</td>
                             <td class="num">{money(p.unit_ceiling)}</td>
                         </tr>
+                        {p.warning.clone().map(|w| view! { <tr class="price-warning"><td colspan="4" class="warning">{format!("⚠ {}: {w}", p.programme.name)}</td></tr> })}
                     }).collect_view()}
                 </tbody>
             </table>

@@ -149,8 +149,8 @@ pub(super) fn money(pence: Option<i64>) -> String {
     )
 }
 
-/// Sets a dispatch group's prices in a programme (operators). Neither price may exceed the
-/// unit ceiling.
+/// Sets a dispatch group's prices in a programme (operators). A price above the unit
+/// ceiling is kept, with a warning on the price row; settlement pays at most the ceiling.
 pub async fn set_price(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -171,26 +171,9 @@ pub async fn set_price(
     let mut errors = Vec::new();
     let availability = pence("availability_price", input.availability_price, &mut errors);
     let utilisation = pence("utilisation_price", input.utilisation_price, &mut errors);
+    // A price above the unit ceiling is kept as entered (the guide's own examples have
+    // them): the price table warns, and settlement pays at most the ceiling.
     let ceiling = pence("unit_ceiling", input.unit_ceiling, &mut errors);
-    if let Some(c) = ceiling {
-        for (name, price) in [
-            ("availability_price", availability),
-            ("utilisation_price", utilisation),
-        ] {
-            if let Some(p) = price
-                && p > c
-            {
-                errors.push(FieldError::new(
-                    name,
-                    format!(
-                        "£{:.2} is above the unit ceiling of £{:.2}",
-                        p as f64 / 100.0,
-                        c as f64 / 100.0
-                    ),
-                ));
-            }
-        }
-    }
     if !errors.is_empty() {
         return Err(ServiceError::Invalid(errors));
     }

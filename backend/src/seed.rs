@@ -16,6 +16,10 @@ use shared::{BaselineMethod, Direction, MeteringGranularity, ProgrammeKind};
 /// The guide's example meterable unit id, kept so its screenshots match the demo.
 pub const API_TEST_UNIT_ID: &str = "LuHmGc49c30Hsb872q2d";
 
+/// The demo's half-hourly unit (ATestDV MU), named in the developer portal's example
+/// readings file.
+pub const HALF_HOURLY_TEST_UNIT_ID: &str = "WnQ7c2TfK8pZx4RbD1sV";
+
 /// Creates the demo data unless it exists. Returns whether anything was created.
 pub async fn seed_demo(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<bool, DbErr> {
     let exists = operators::Entity::find()
@@ -167,7 +171,7 @@ impl Seeder<'_> {
             .await?;
         self.unit(
             &atestdv,
-            None,
+            Some(HALF_HOURLY_TEST_UNIT_ID),
             "ATestDV MU",
             MeteringGranularity::HalfHourly,
             BaselineMethod::Static,

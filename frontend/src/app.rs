@@ -5,7 +5,10 @@ use crate::pages::availability::{AcceptanceDecisionsPage, CalendarPage};
 use crate::pages::configuration::ConfigurationPage;
 use crate::pages::dispatch::DispatchesPage;
 use crate::pages::dispatch_settings::{DispatchSettingsPage, DispatchTestingPage};
-use crate::pages::docs::{DocumentationPage, GraphqlDocsPage, ParticipantApiPage};
+use crate::pages::docs::{
+    ChangelogPage, DevelopersPage, DocumentationPage, GraphqlDocsPage, ParticipantApiPage,
+    ReadingsFormatsPage, ReceivingDispatchesPage, WebhooksPage,
+};
 use crate::pages::meterable_units::MeterableUnitsPage;
 use crate::pages::organisations::OrganisationsPage;
 use crate::pages::readings::ReadingsPage;
@@ -59,8 +62,15 @@ pub fn App() -> impl IntoView {
                         <SampleReportsPage/>
                     }/>
                     <Route path=path!("/documentation") view=DocumentationPage/>
-                    <Route path=path!("/documentation/participant-api") view=ParticipantApiPage/>
-                    <Route path=path!("/documentation/graphql") view=GraphqlDocsPage/>
+                    <Route path=path!("/documentation/participant-api") view=|| view! { <Redirect path="/developers/participant-api"/> }/>
+                    <Route path=path!("/documentation/graphql") view=|| view! { <Redirect path="/developers/graphql"/> }/>
+                    <Route path=path!("/developers") view=DevelopersPage/>
+                    <Route path=path!("/developers/receiving-dispatches") view=ReceivingDispatchesPage/>
+                    <Route path=path!("/developers/webhooks") view=WebhooksPage/>
+                    <Route path=path!("/developers/participant-api") view=ParticipantApiPage/>
+                    <Route path=path!("/developers/readings") view=ReadingsFormatsPage/>
+                    <Route path=path!("/developers/graphql") view=GraphqlDocsPage/>
+                    <Route path=path!("/developers/changelog") view=ChangelogPage/>
                     <Route path=path!("/login") view=LoginPage/>
                     <Route path=path!("/totp-setup") view=TotpSetupPage/>
                     <Route path=path!("/verify") view=VerifyPage/>
@@ -83,7 +93,7 @@ pub fn App() -> impl IntoView {
 fn TopBar() -> impl IntoView {
     let me = LocalResource::new(accounts::me);
     let location = use_location();
-    // Every page but the sign-in ones needs a signed-in user.
+    // Every page but the sign-in ones and the developer portal needs a signed-in user.
     Effect::new(move |_| {
         let public = [
             "/login",
@@ -92,13 +102,16 @@ fn TopBar() -> impl IntoView {
             "/activate",
             "/forgot-password",
         ];
+        let path = location.pathname.get();
         if let Some(Err(e)) = me.get()
             && e == SIGNED_OUT
-            && !public.contains(&location.pathname.get().as_str())
+            && !public.contains(&path.as_str())
+            && !is_developer_portal(&path)
         {
             go("/login");
         }
     });
+    let signed_in = move || me.get().is_some_and(|m| m.is_ok());
     let section = move |prefix: &'static str| {
         move || {
             if location.pathname.get().starts_with(prefix) {
@@ -112,6 +125,9 @@ fn TopBar() -> impl IntoView {
         <header class="topbar">
             <A href="/meterable-units" attr:class="brand">"Openflex"</A>
             <nav class="nav">
+                <Show when=signed_in fallback=move || view! {
+                    <div class=section("/developers")><A href="/developers">"Developers"</A></div>
+                }>
                 <div class=section("/availability")>
                     <span class="nav-label">"Availability"</span>
                     <div class="menu">
@@ -135,7 +151,11 @@ fn TopBar() -> impl IntoView {
                     </div>
                 </div>
                 <div class=section("/api-testing")><A href="/api-testing/dispatch-settings">"API Testing"</A></div>
-                <div class=section("/documentation")><A href="/documentation">"Documentation"</A></div>
+                <div class=move || {
+                    let path = location.pathname.get();
+                    if path.starts_with("/documentation") || is_developer_portal(&path) { "nav-item active" } else { "nav-item" }
+                }><A href="/documentation">"Documentation"</A></div>
+                </Show>
                 {move || {
                     let manages = me
                         .get()
@@ -157,6 +177,11 @@ fn TopBar() -> impl IntoView {
             </div>
         </header>
     }
+}
+
+/// The developer portal's pages need no sign-in.
+fn is_developer_portal(path: &str) -> bool {
+    path == "/developers" || path.starts_with("/developers/")
 }
 
 #[component]

@@ -2,6 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 
+/// The most readings one request (JSON batch or CSV file) may carry.
+pub const MAX_READINGS_PER_REQUEST: usize = 10_000;
+
 /// One reading. Per-minute units send `power_kw`, half-hourly units `energy_kwh`.
 /// Positive is export to the grid, negative import.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

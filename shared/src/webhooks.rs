@@ -10,6 +10,25 @@ use crate::Instruction;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+/// Seconds between an unanswered attempt and the next, for the first attempts after the
+/// one made when the message is due; after these, one attempt a minute until its deadline.
+pub const RETRY_GAPS_SECONDS: [i64; 4] = [2, 5, 15, 30];
+
+/// Minutes a STOP or EMERGENCY_STOP is retried after it is due.
+pub const STOP_GRACE_MINUTES: i64 = 15;
+
+/// When the attempts before the once-a-minute ones are made, in seconds after the
+/// message is due: 0, 2, 7, 22, 52.
+pub fn first_attempts_seconds() -> Vec<i64> {
+    let mut at = 0;
+    let mut times = vec![0];
+    for gap in RETRY_GAPS_SECONDS {
+        at += gap;
+        times.push(at);
+    }
+    times
+}
+
 /// Times in messages: UTC, RFC 3339, to the second (`2025-02-24T16:00:00Z`).
 mod seconds {
     use chrono::{DateTime, SecondsFormat, Utc};

@@ -4,7 +4,7 @@
 //! pinned snapshots as examples; the delivery rules stated here are the outbox's own
 //! constants.
 
-use crate::services::dispatch::{RETRY_SECONDS, STOP_GRACE};
+use crate::services::dispatch::STOP_GRACE;
 use serde_json::{Value, json};
 
 /// When each message is first sent and until when it is retried.
@@ -33,12 +33,10 @@ fn timing(kind: &str) -> String {
 
 /// The retry schedule in words: the first attempt at once, then the outbox's back-off.
 fn retries() -> String {
-    let mut at = 0;
-    let mut seconds = vec!["0".to_owned()];
-    for gap in RETRY_SECONDS {
-        at += gap;
-        seconds.push(at.to_string());
-    }
+    let seconds: Vec<String> = shared::webhooks::first_attempts_seconds()
+        .iter()
+        .map(i64::to_string)
+        .collect();
     format!(
         "Attempts at {} s after the message is due, then every minute until its deadline; \
          a message not answered 2xx by then is marked missed for the operator to follow up.",

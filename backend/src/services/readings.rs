@@ -16,7 +16,7 @@ use shared::{IngestSummary, MeteringGranularity, Reading, ReadingInput, Readings
 use std::collections::HashMap;
 
 /// The most rows one request may carry.
-pub const MAX_BATCH: usize = 10_000;
+pub const MAX_BATCH: usize = shared::MAX_READINGS_PER_REQUEST;
 /// How far ahead of the server's clock a reading may be stamped.
 pub const FUTURE_TOLERANCE: Duration = Duration::minutes(5);
 /// Rows shown per unit on API Testing › Readings.

@@ -13,6 +13,7 @@ mod availability;
 mod baselines;
 mod configuration;
 mod delivery;
+mod developers;
 mod digests;
 mod dispatch;
 mod dispatch_settings;

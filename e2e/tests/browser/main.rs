@@ -10,6 +10,7 @@
 mod accounts;
 mod assets;
 mod availability;
+mod developers;
 mod dispatch_settings;
 mod settlement;
 mod support;
@@ -65,4 +66,14 @@ async fn reports_in_chromium_on_sqlite() -> Result<()> {
 #[tokio::test]
 async fn reports_in_chromium_on_postgres() -> Result<()> {
     settlement::fsp_reads_reports(Engine::Postgres).await
+}
+
+#[tokio::test]
+async fn developer_portal_in_chromium_on_sqlite() -> Result<()> {
+    developers::developer_reads_the_portal_signed_out(Engine::Sqlite).await
+}
+
+#[tokio::test]
+async fn developer_portal_in_chromium_on_postgres() -> Result<()> {
+    developers::developer_reads_the_portal_signed_out(Engine::Postgres).await
 }

@@ -43,11 +43,12 @@ pub use outbox::*;
 /// How long a worker holds a claimed message before another may take it over.
 pub const LEASE: Duration = Duration::seconds(30);
 
-/// Retry delays after the 1st, 2nd, … failed attempt; then every minute.
-pub(crate) const RETRY_SECONDS: [i64; 4] = [2, 5, 15, 30];
+/// Retry delays after the 1st, 2nd, … failed attempt; then every minute (part of the
+/// contract FSPs read, hence in `shared`).
+pub(crate) const RETRY_SECONDS: [i64; 4] = shared::webhooks::RETRY_GAPS_SECONDS;
 
 /// STOP and EMERGENCY_STOP are useful for this long after they are due.
-pub(crate) const STOP_GRACE: Duration = Duration::minutes(15);
+pub(crate) const STOP_GRACE: Duration = Duration::minutes(shared::webhooks::STOP_GRACE_MINUTES);
 
 pub(super) fn require_operator(actor: &Actor) -> Result<(), ServiceError> {
     match actor {

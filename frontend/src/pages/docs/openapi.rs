@@ -1,51 +1,19 @@
-//! Documentation (guide §3.2): the Participant API rendered from the server's own OpenAPI
-//! document, and the GraphQL schema. Nothing is fetched from outside the product, so the
-//! pages work on an offline control-room network.
+//! The Participant API and the webhook contract, rendered from the server's own OpenAPI
+//! document: every route, message, schema and example, with the descriptions' markdown
+//! rendered. Nothing is fetched from outside the product.
 
+use super::{Breadcrumb, Markdown};
 use crate::api::docs;
 use leptos::prelude::*;
-use leptos_router::components::A;
 use serde_json::{Map, Value};
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
 
 #[component]
-pub fn DocumentationPage() -> impl IntoView {
-    view! {
-        <h1>"Documentation"</h1>
-        <section class="card">
-            <h2>"API documentation"</h2>
-            <ul class="doc-index">
-                <li><A href="/documentation/participant-api">"Participant API"</A>
-                    " — the REST API (V2) for FSP systems: every route with its parameters, schemas, examples and error codes."</li>
-                <li><A href="/documentation/graphql">"GraphQL API"</A>
-                    " — the same operations for integrators, with the full schema."</li>
-            </ul>
-        </section>
-        <NotPermitted/>
-    }
-}
-
-/// The actions the operator performs on an FSP's behalf.
-#[component]
-fn NotPermitted() -> impl IntoView {
-    view! {
-        <section class="card" id="not-permitted">
-            <h2>"Not permitted to participants"</h2>
-            <p>"The API supports most features of the portal. These actions are performed by the operator on the FSP's behalf; "
-               "the APIs refuse them to participants (REST 403, GraphQL FORBIDDEN):"</p>
-            <ul>
-                {shared::OPERATOR_ONLY_ACTIONS.iter().map(|a| view! { <li>{*a}</li> }).collect_view()}
-            </ul>
-        </section>
-    }
-}
-
-#[component]
 pub fn ParticipantApiPage() -> impl IntoView {
     let doc = LocalResource::new(docs::openapi);
     view! {
-        <p class="muted"><A href="/documentation">"Documentation"</A>" › Participant API"</p>
+        <Breadcrumb here="Participant API"/>
         {move || match doc.get() {
             Some(Ok(doc)) => render_openapi(&doc).into_any(),
             Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
@@ -79,16 +47,16 @@ fn render_openapi(doc: &Value) -> impl IntoView + use<> {
         })
         .unwrap_or_default();
     let operations = operations(doc);
-    let schemas: Vec<(String, Value)> = doc
+    let schemas: Vec<String> = doc
         .pointer("/components/schemas")
         .and_then(Value::as_object)
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .map(|m| m.keys().cloned().collect())
         .unwrap_or_default();
     view! {
         <h1>{title}</h1>
         <p class="muted">"Version "{version}" · OpenAPI "{openapi}" · "
             <a href="/api/v2/openapi.json" rel="external" download="openflex-openapi.json">"Download openapi.json"</a></p>
-        <section class="card"><p class="prose">{description}</p></section>
+        <section class="card"><Markdown source=description/></section>
         <nav class="card doc-toc">
             <h2>"Routes"</h2>
             <ul>
@@ -103,22 +71,38 @@ fn render_openapi(doc: &Value) -> impl IntoView + use<> {
         </nav>
         {tags.into_iter().map(|(tag, about)| {
             let ops: Vec<Operation> = operations.iter().filter(|o| o.tag == tag).cloned().collect();
+            if ops.is_empty() && tag == "webhooks" {
+                return view! {
+                    <h2 class="doc-tag">{tag}</h2>
+                    <Markdown source=about/>
+                    <p><a href="/developers/webhooks">"The messages, their headers and schemas"</a></p>
+                }.into_any();
+            }
             view! {
                 <h2 class="doc-tag">{tag}</h2>
-                <p class="muted">{about}</p>
+                <Markdown source=about/>
                 {ops.into_iter().map(|op| render_operation(doc, op)).collect_view()}
-            }
+            }.into_any()
         }).collect_view()}
         <h2 class="doc-tag" id="schemas">"Schemas"</h2>
-        {schemas.into_iter().map(|(name, schema)| {
+        {render_schemas(doc, schemas)}
+    }
+}
+
+/// The named component schemas, each with its fields and example.
+fn render_schemas(doc: &Value, names: Vec<String>) -> impl IntoView + use<> {
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let schema = doc.pointer(&format!("/components/schemas/{name}"))?.clone();
             let rows = fields(doc, &schema);
             let example = schema.get("example").map(pretty);
             let summary = type_name(&schema);
             let anchor = format!("schema-{name}");
-            view! {
+            Some(view! {
                 <section class="card doc-schema" id=anchor>
                     <h3><code>{name}</code></h3>
-                    <p class="prose">{text(&schema, "description").to_owned()}</p>
+                    <Markdown source=text(&schema, "description").to_owned()/>
                     {if rows.is_empty() {
                         view! { <p>"Type: "<code>{summary}</code></p> }.into_any()
                     } else {
@@ -126,8 +110,101 @@ fn render_openapi(doc: &Value) -> impl IntoView + use<> {
                     }}
                     {example.map(|e| view! { <p class="muted">"Example"</p><pre class="code">{e}</pre> })}
                 </section>
-            }
-        }).collect_view()}
+            })
+        })
+        .collect_view()
+}
+
+#[component]
+pub fn WebhooksPage() -> impl IntoView {
+    let doc = LocalResource::new(docs::openapi);
+    view! {
+        <Breadcrumb here="Webhooks"/>
+        <h1>"Dispatch messages (webhooks)"</h1>
+        <section class="card">
+            <p>"Openflex posts each dispatch message to your endpoint, "<code>"{base url}/dispatch"</code>
+               ", as JSON signed the "<a href="https://www.standardwebhooks.com/" rel="external">"Standard Webhooks"</a>" way. "
+               "The same contract is the "<code>"webhooks"</code>" section of "
+               <a href="/api/v2/openapi.json" rel="external" download="openflex-openapi.json">"openapi.json"</a>
+               "; "<a href="/developers/receiving-dispatches">"Receiving dispatches"</a>" shows how to set up and check a receiver."</p>
+        </section>
+        {move || match doc.get() {
+            Some(Ok(doc)) => render_webhooks(&doc).into_any(),
+            Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
+            None => view! { <p>"Loading the API description…"</p> }.into_any(),
+        }}
+    }
+}
+
+fn render_webhooks(doc: &Value) -> impl IntoView + use<> {
+    let messages: Vec<Operation> = doc
+        .get("webhooks")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter_map(|(kind, item)| {
+                    Some(Operation {
+                        method: "post",
+                        path: kind.clone(),
+                        tag: "webhooks".to_owned(),
+                        body: item.get("post")?.clone(),
+                        webhook: true,
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    // The schemas the message bodies use, and the ones those use.
+    let mut names: Vec<String> = Vec::new();
+    let mut pending: Vec<String> = messages
+        .iter()
+        .filter_map(|m| {
+            m.body
+                .pointer("/requestBody/content/application~1json/schema")
+        })
+        .flat_map(references)
+        .collect();
+    while let Some(name) = pending.pop() {
+        if names.contains(&name) {
+            continue;
+        }
+        if let Some(schema) = doc.pointer(&format!("/components/schemas/{name}")) {
+            pending.extend(references(schema));
+        }
+        names.push(name);
+    }
+    names.sort();
+    view! {
+        <nav class="card doc-toc">
+            <h2>"Messages"</h2>
+            <ul>
+                {messages.iter().map(|op| {
+                    let anchor = format!("#{}", op.anchor());
+                    view! { <li><a href=anchor rel="external"><code>{op.path.clone()}</code></a>" "<span class="muted">{op.summary()}</span></li> }
+                }).collect_view()}
+            </ul>
+        </nav>
+        {messages.into_iter().map(|op| render_operation(doc, op)).collect_view()}
+        <h2 class="doc-tag" id="schemas">"Schemas"</h2>
+        {render_schemas(doc, names)}
+    }
+}
+
+/// The component schemas a schema names, at any depth of its own tree.
+fn references(schema: &Value) -> Vec<String> {
+    match schema {
+        Value::Object(map) => map
+            .iter()
+            .flat_map(|(key, value)| match (key.as_str(), value) {
+                ("$ref", Value::String(r)) => r
+                    .strip_prefix("#/components/schemas/")
+                    .map(|n| vec![n.to_owned()])
+                    .unwrap_or_default(),
+                _ => references(value),
+            })
+            .collect(),
+        Value::Array(items) => items.iter().flat_map(references).collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -137,6 +214,8 @@ struct Operation {
     path: String,
     tag: String,
     body: Value,
+    /// A message Openflex sends, not a route it serves.
+    webhook: bool,
 }
 
 impl Operation {
@@ -146,7 +225,11 @@ impl Operation {
             .chars()
             .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
             .collect();
-        format!("op-{}{path}", self.method)
+        if self.webhook {
+            format!("message-{path}")
+        } else {
+            format!("op-{}{path}", self.method)
+        }
     }
 
     fn summary(&self) -> String {
@@ -181,6 +264,7 @@ fn operations(doc: &Value) -> Vec<Operation> {
                         .unwrap_or("other")
                         .to_owned(),
                     body: body.clone(),
+                    webhook: false,
                 });
             }
         }
@@ -212,12 +296,22 @@ fn render_operation(doc: &Value, op: Operation) -> impl IntoView + use<> {
         .unwrap_or_default();
     view! {
         <section class="card doc-op" id=anchor>
-            <h3><span class=format!("method {}", op.method)>{op.method.to_uppercase()}</span>" "<code>{op.path.clone()}</code></h3>
+            {if op.webhook {
+                view! { <h3><code>{op.path.clone()}</code></h3> }.into_any()
+            } else {
+                view! { <h3><span class=format!("method {}", op.method)>{op.method.to_uppercase()}</span>" "<code>{op.path.clone()}</code></h3> }.into_any()
+            }}
             <p class="prose"><strong>{summary}</strong></p>
-            <p class="prose">{description}</p>
-            <p class="muted">{if public { "No token needed." } else { "Needs an API token (Authorization: Bearer oflx_…) or a signed-in session." }}</p>
+            <Markdown source=description/>
+            <p class="muted">{if op.webhook {
+                "Openflex sends this: POST {base url}/dispatch, with the headers below."
+            } else if public {
+                "No token needed."
+            } else {
+                "Needs an API token (Authorization: Bearer oflx_…) or a signed-in session."
+            }}</p>
             {(!parameters.is_empty()).then(|| view! {
-                <h4>"Parameters"</h4>
+                <h4>{if op.webhook { "Headers" } else { "Parameters" }}</h4>
                 <table class="grid doc-params">
                     <thead><tr><th>"Name"</th><th>"In"</th><th>"Type"</th><th>"Required"</th><th>"Description"</th></tr></thead>
                     <tbody>
@@ -229,7 +323,7 @@ fn render_operation(doc: &Value, op: Operation) -> impl IntoView + use<> {
                                     <td>{text(&p, "in").to_owned()}</td>
                                     <td><code>{ty}</code></td>
                                     <td>{if p.get("required").and_then(Value::as_bool).unwrap_or(false) { "yes" } else { "no" }}</td>
-                                    <td class="prose">{text(&p, "description").to_owned()}</td>
+                                    <td><Markdown source=text(&p, "description").to_owned()/></td>
                                 </tr>
                             }
                         }).collect_view()}
@@ -244,7 +338,7 @@ fn render_operation(doc: &Value, op: Operation) -> impl IntoView + use<> {
             {responses.into_iter().map(|(status, response)| view! {
                 <div class="doc-response">
                     <p><strong class=format!("status s{}", status.chars().next().unwrap_or('0'))>{status.clone()}</strong>" "
-                        {text(&response, "description").to_owned()}</p>
+                        <Markdown source=text(&response, "description").to_owned() inline=true/></p>
                     {response.get("headers").and_then(Value::as_object).map(|headers| view! {
                         <ul class="muted">
                             {headers.iter().map(|(name, h)| view! {
@@ -399,7 +493,7 @@ fn field_table(rows: Vec<Field>) -> impl IntoView {
                         <td><code>{f.name}</code></td>
                         <td>{schema_link(&f.ty)}</td>
                         <td>{if f.required { "yes" } else { "no" }}</td>
-                        <td class="prose">{f.description}</td>
+                        <td><Markdown source=f.description/></td>
                     </tr>
                 }).collect_view()}
             </tbody>
@@ -411,35 +505,5 @@ fn pretty(v: &Value) -> String {
     match v {
         Value::String(s) => s.clone(),
         other => serde_json::to_string_pretty(other).unwrap_or_default(),
-    }
-}
-
-#[component]
-pub fn GraphqlDocsPage() -> impl IntoView {
-    let sdl = LocalResource::new(docs::graphql_schema);
-    view! {
-        <p class="muted"><A href="/documentation">"Documentation"</A>" › GraphQL API"</p>
-        <h1>"GraphQL API"</h1>
-        <section class="card">
-            <p class="prose">"POST one operation as JSON ("<code>"Content-Type: application/json"</code>") to "<code>"/graphql"</code>
-               ", with "<code>"Authorization: Bearer oflx_…"</code>" or from a signed-in browser. Batches, GET queries and other content types are refused. "
-               "Errors carry "<code>"extensions.code"</code>", the same codes as the Participant API, and, for refused input, each field (camelCase, as in the schema; a CSV column as the file names it) with its row."</p>
-            <table class="grid" id="error-codes">
-                <thead><tr><th>"Code"</th><th>"When"</th></tr></thead>
-                <tbody>
-                    {shared::ERROR_CODES.iter().map(|(code, meaning)| view! { <tr><td><code>{*code}</code></td><td>{*meaning}</td></tr> }).collect_view()}
-                </tbody>
-            </table>
-            <p><a href="/graphql" rel="external" id="graphql-explorer">"Open the GraphQL explorer"</a>
-               " (development deployments; production keeps introspection off, so use the schema below) · "
-               <a href="/graphql/schema.graphql" rel="external" download="openflex.graphql">"Download the schema"</a></p>
-        </section>
-        <NotPermitted/>
-        <h2>"Schema (SDL)"</h2>
-        {move || match sdl.get() {
-            Some(Ok(text)) => view! { <pre class="code" id="graphql-sdl">{text}</pre> }.into_any(),
-            Some(Err(e)) => view! { <p class="error">{e}</p> }.into_any(),
-            None => view! { <p>"Loading the schema…"</p> }.into_any(),
-        }}
     }
 }

@@ -14,6 +14,7 @@ pub mod problem;
 pub mod rest;
 pub mod seed;
 pub mod services;
+pub mod simulator;
 pub mod state;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

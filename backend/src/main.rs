@@ -36,6 +36,64 @@ enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// An FSP's system in a box, for the sandbox: receives dispatch messages on
+    /// {listen}/dispatch, checks their signatures, and follows each START by posting
+    /// readings at the given response until the dispatch stops. Needs no database.
+    FspSimulator(SimulatorArgs),
+}
+
+#[derive(clap::Args)]
+struct SimulatorArgs {
+    /// Openflex's base URL.
+    #[arg(long, default_value = "http://localhost:8080")]
+    api_url: String,
+    /// The company's API token (API Testing › My API Access Tokens).
+    #[arg(long, env = "OPENFLEX_TOKEN")]
+    token: String,
+    /// Where to receive dispatch messages.
+    #[arg(long, default_value = "127.0.0.1:9000")]
+    listen: std::net::SocketAddr,
+    /// The company's signing secret (whsec_…).
+    #[arg(long, env = "OPENFLEX_SIGNING_SECRET")]
+    secret: Option<String>,
+    /// The share of each instruction the simulated units deliver (0.95 = 95 %).
+    #[arg(long, default_value_t = 0.95)]
+    response: f64,
+    /// Sign in as a user of the company (OPENFLEX_EMAIL, OPENFLEX_PASSWORD and the
+    /// authenticator's base32 secret OPENFLEX_TOTP_SECRET) and make this simulator the
+    /// company's dispatch endpoint: an API token may not change where dispatches go.
+    #[arg(long)]
+    register: bool,
+    /// The base URL to register when Openflex reaches the simulator at another address.
+    #[arg(long)]
+    endpoint_url: Option<String>,
+}
+
+impl SimulatorArgs {
+    fn options(self) -> anyhow::Result<backend::simulator::Options> {
+        let var = |name: &str| {
+            std::env::var(name)
+                .with_context(|| format!("--register needs {name} in the environment"))
+        };
+        let register = if self.register {
+            Some(backend::simulator::SignIn {
+                email: var("OPENFLEX_EMAIL")?,
+                password: var("OPENFLEX_PASSWORD")?,
+                totp_secret: var("OPENFLEX_TOTP_SECRET")?,
+            })
+        } else {
+            None
+        };
+        Ok(backend::simulator::Options {
+            api_url: self.api_url,
+            token: self.token,
+            listen: self.listen,
+            secret: self.secret,
+            response: self.response,
+            register,
+            endpoint_url: self.endpoint_url,
+        })
+    }
 }
 
 #[derive(Subcommand)]
@@ -75,6 +133,13 @@ impl From<RoleArg> for Role {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Some(Command::FspSimulator(args)) = cli.command {
+        // A client of Openflex, not a part of it: no configuration, no database.
+        tracing_subscriber::fmt()
+            .with_env_filter(EnvFilter::from_default_env())
+            .init();
+        return backend::simulator::run(args.options()?).await;
+    }
     let mut settings = Settings::load(cli.config.as_deref()).context("loading configuration")?;
     init_tracing(settings.log_format);
     if settings.secret_key.is_none() {
@@ -135,6 +200,8 @@ async fn main() -> anyhow::Result<()> {
                 Err(e) => return Err(e).context("creating the user"),
             }
         }
+        // Run above, before any configuration or database.
+        Command::FspSimulator(_) => {}
         Command::Migrate => {
             tracing::info!("migrations applied");
         }

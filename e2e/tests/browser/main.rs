@@ -13,6 +13,7 @@ mod availability;
 mod developers;
 mod dispatch_settings;
 mod settlement;
+mod simulator;
 mod support;
 
 use anyhow::Result;
@@ -76,4 +77,14 @@ async fn developer_portal_in_chromium_on_sqlite() -> Result<()> {
 #[tokio::test]
 async fn developer_portal_in_chromium_on_postgres() -> Result<()> {
     developers::developer_reads_the_portal_signed_out(Engine::Postgres).await
+}
+
+#[tokio::test]
+async fn fsp_simulator_in_chromium_on_sqlite() -> Result<()> {
+    simulator::simulator_follows_an_operator_dispatch(Engine::Sqlite).await
+}
+
+#[tokio::test]
+async fn fsp_simulator_in_chromium_on_postgres() -> Result<()> {
+    simulator::simulator_follows_an_operator_dispatch(Engine::Postgres).await
 }

@@ -54,6 +54,10 @@ pub fn ReceivingDispatchesPage() -> impl IntoView {
     view! {
         <Breadcrumb here="Receiving dispatches"/>
         <h1>"Receiving dispatches"</h1>
+        <section class="card" id="fsp-simulator">
+            <h2>"Start with the FSP simulator"</h2>
+            <Markdown source=include_str!("../../../developers/receiving-dispatches/simulator.md")/>
+        </section>
         <section class="card">
             <h2>"1. Run a receiver"</h2>
             <Markdown source=include_str!("../../../developers/receiving-dispatches/receiver.md")/>

@@ -15,10 +15,10 @@ pub const TICK: Duration = Duration::from_secs(15);
 /// Runs every due job once.
 pub async fn run_due(state: &AppState) {
     let now = state.clock.now();
-    match availability::auto_accept_due(&state.db, now).await {
+    match availability::decide_due(&state.db, now).await {
         Ok(0) => {}
-        Ok(accepted) => tracing::info!(accepted, "auto-accepted availability at the lock"),
-        Err(e) => tracing::error!(error = %e, "auto-accepting availability failed"),
+        Ok(decided) => tracing::info!(decided, "decided availability at the lock or deadline"),
+        Err(e) => tracing::error!(error = %e, "deciding due availability failed"),
     }
     match schedules::issue_due(&state.db, now).await {
         Ok(0) => {}

@@ -24,6 +24,7 @@ mod m20261127_000019_delivery_attempts_by_message;
 mod m20261127_000020_scheduled_emails;
 mod m20261130_000021_security;
 mod m20261130_000022_typed_dispatch_messages;
+mod m20261205_000023_window_decided_by;
 
 pub struct Migrator;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000020_scheduled_emails::Migration),
             Box::new(m20261130_000021_security::Migration),
             Box::new(m20261130_000022_typed_dispatch_messages::Migration),
+            Box::new(m20261205_000023_window_decided_by::Migration),
         ]
     }
 }

@@ -85,6 +85,31 @@ code_enum! {
     }
 }
 
+code_enum! {
+    /// What happens at the acceptance time to windows nobody decided (guide §3.6: at the
+    /// policy's times declarations become accepted).
+    #[derive(Default)]
+    UndecidedAtDeadline {
+        /// Accepted as declared (the default).
+        #[default]
+        Accept = "accept",
+        /// Rejected.
+        Reject = "reject",
+    }
+}
+
+code_enum! {
+    /// Who or what decided a declared window.
+    DecidedBy {
+        /// An operator's decision.
+        Operator = "operator",
+        /// The programme accepts every window at the declaration lock (Restore).
+        AutoAccept = "auto_accept",
+        /// Nobody decided by the acceptance time: the programme's `undecided_at_deadline`.
+        UndecidedAtDeadline = "undecided_at_deadline",
+    }
+}
+
 /// A programme's operating policy. Days and times are Europe/London; the declaration lock
 /// and the acceptance time fall in the week before the week they govern.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -108,6 +133,11 @@ pub struct ProgrammePolicy {
     pub acceptance_time: String,
     /// Declared windows are accepted automatically at the lock (Restore).
     pub auto_accept: bool,
+    /// Windows still undecided at the acceptance time are accepted or rejected then, by
+    /// the scheduler (default: accepted).
+    #[serde(default)]
+    #[cfg_attr(feature = "server", graphql(default))]
+    pub undecided_at_deadline: UndecidedAtDeadline,
     /// Week-ahead schedule: day of the week before, or none.
     pub week_ahead_day: Option<DayOfWeek>,
     /// Week-ahead schedule local time, `HH:MM`.
@@ -132,6 +162,7 @@ impl ProgrammePolicy {
             acceptance_day: DayOfWeek::Thursday,
             acceptance_time: "12:00".to_owned(),
             auto_accept: false,
+            undecided_at_deadline: UndecidedAtDeadline::Accept,
             week_ahead_day: None,
             week_ahead_time: None,
             day_ahead_time: None,
@@ -341,10 +372,13 @@ pub struct AcceptanceRow {
     pub acceptance_start: Option<chrono::DateTime<chrono::Utc>>,
     pub acceptance_end: Option<chrono::DateTime<chrono::Utc>>,
     pub accepted_kw: Option<f64>,
+    /// Who or what decided the window; none while it is undecided.
+    pub decided_by: Option<DecidedBy>,
 }
 
-/// The acceptance download's CSV header, in the guide's column order.
-pub const ACCEPTANCE_CSV_HEADER: &str = "zone,programme,dispatch_group_id,dispatch_group,date,window_start,window_end,declared_kw,status,acceptance_start,acceptance_end,accepted_kw";
+/// The acceptance download's CSV header, in the guide's column order, then how each
+/// window was decided.
+pub const ACCEPTANCE_CSV_HEADER: &str = "zone,programme,dispatch_group_id,dispatch_group,date,window_start,window_end,declared_kw,status,acceptance_start,acceptance_end,accepted_kw,decided_by";
 
 /// A baseline value: the unit's expected power over one metering interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -149,9 +149,12 @@ async fn compose(
             if accepted.is_empty() {
                 lines.push("No accepted declarations for that week.".to_owned());
             }
+            let by_policy = |r: &shared::AcceptanceRow| {
+                r.decided_by == Some(shared::DecidedBy::UndecidedAtDeadline)
+            };
             for r in accepted {
                 lines.push(format!(
-                    "{} · {} · {} ({}): {} {}–{}, {} kW accepted",
+                    "{} · {} · {} ({}): {} {}–{}, {} kW accepted{}",
                     r.zone,
                     r.programme,
                     r.dispatch_group,
@@ -159,7 +162,37 @@ async fn compose(
                     r.date,
                     r.acceptance_start.map(clock).unwrap_or_default(),
                     r.acceptance_end.map(clock).unwrap_or_default(),
-                    r.accepted_kw.unwrap_or_default()
+                    r.accepted_kw.unwrap_or_default(),
+                    if by_policy(r) {
+                        " (no decision by the acceptance time: accepted by the programme's policy)"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+            // Windows the policy rejected for want of a decision: the FSP should know why.
+            let rejected: Vec<_> = rows
+                .iter()
+                .filter(|r| r.status == DeclarationStatus::Rejected && by_policy(r))
+                .collect();
+            if !rejected.is_empty() {
+                lines.push(String::new());
+                lines.push(
+                    "Not accepted: no decision by the acceptance time, rejected by the programme's policy:"
+                        .to_owned(),
+                );
+            }
+            for r in rejected {
+                lines.push(format!(
+                    "{} · {} · {} ({}): {} {}–{}, {} kW declared",
+                    r.zone,
+                    r.programme,
+                    r.dispatch_group,
+                    r.dispatch_group_id,
+                    r.date,
+                    r.window_start,
+                    r.window_end,
+                    r.declared_kw
                 ));
             }
             (

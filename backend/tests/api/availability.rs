@@ -12,6 +12,7 @@ both_databases!(
     the_operator_declares_the_fsp_reads_and_the_lock_closes_the_week,
     accepted_and_rejected_windows_and_the_acceptance_csv,
     restore_windows_are_accepted_at_the_lock_without_anyone_acting,
+    undecided_windows_are_settled_at_the_acceptance_time_by_policy,
     bad_windows_are_refused_with_the_field_and_reason,
     other_operators_and_companies_see_nothing,
 );
@@ -222,13 +223,13 @@ async fn accepted_and_rejected_windows_and_the_acceptance_csv(engine: Engine) {
     assert_eq!(
         lines,
         [
-            "zone,programme,dispatch_group_id,dispatch_group,date,window_start,window_end,declared_kw,status,acceptance_start,acceptance_end,accepted_kw",
+            "zone,programme,dispatch_group_id,dispatch_group,date,window_start,window_end,declared_kw,status,acceptance_start,acceptance_end,accepted_kw,decided_by",
             &format!(
-                "twilight-zone,Sustain,{},API Test,2025-02-24,16:00,19:00,400,accepted,2025-02-24T16:00:00Z,2025-02-24T19:00:00Z,400",
+                "twilight-zone,Sustain,{},API Test,2025-02-24,16:00,19:00,400,accepted,2025-02-24T16:00:00Z,2025-02-24T19:00:00Z,400,operator",
                 ids.group
             ),
             &format!(
-                "twilight-zone,Sustain,{},API Test,2025-02-25,07:00,08:30,250.5,rejected,,,",
+                "twilight-zone,Sustain,{},API Test,2025-02-25,07:00,08:30,250.5,rejected,,,,operator",
                 ids.group
             ),
         ]
@@ -353,6 +354,157 @@ async fn restore_windows_are_accepted_at_the_lock_without_anyone_acting(engine: 
         .await
         .json(),
         rows
+    );
+}
+
+/// Guide §3.6: at the acceptance time (Thursday 12:00) the scheduler settles what nobody
+/// decided, as each programme's policy says, audited, and says so in the CSV and e-mail.
+async fn undecided_windows_are_settled_at_the_acceptance_time_by_policy(engine: Engine) {
+    let smtp = backend::testing::SmtpSink::start()
+        .await
+        .expect("SMTP listener");
+    let smtp_url = smtp.url();
+    let mut app = TestApp::spawn_with(engine, move |s| s.smtp_url = Some(smtp_url)).await;
+    let email = format!("{}@ssen.example", uuid::Uuid::new_v4().simple());
+    app.default_cookie = Some(app.sign_up_operator(&email, "SSEN").await.cookie);
+    let ids = twilight_ids(&app).await;
+    // Restore here is decided by hand, and what is left undecided is rejected.
+    let policy = app
+        .graphql(
+            "mutation($id: String!) { updateProgrammePolicy(programmeId: $id, policy: {declarationLockDay: WEDNESDAY, declarationLockTime: \"23:59\", acceptanceDay: THURSDAY, acceptanceTime: \"12:00\", autoAccept: false, undecidedAtDeadline: REJECT, startLeadMinutes: 15, manualDispatch: true, paymentBasis: UTILISATION_ONLY, deliveryScale: FLAT, performanceFactor: ONE}) { policy { undecidedAtDeadline } } }",
+            json!({"id": ids.restore}),
+        )
+        .await;
+    assert_eq!(
+        policy["data"]["updateProgrammePolicy"]["policy"]["undecidedAtDeadline"], "REJECT",
+        "{policy}"
+    );
+    let sustain = declare(
+        &app,
+        None,
+        &ids,
+        &ids.sustain,
+        window("2025-02-24", "16:00", "19:00", 400.0),
+    )
+    .await;
+    assert!(sustain["errors"].is_null(), "{sustain}");
+    let restore = declare(
+        &app,
+        None,
+        &ids,
+        &ids.restore,
+        window("2025-02-25", "00:00", "06:00", 300.0),
+    )
+    .await;
+    assert!(restore["errors"].is_null(), "{restore}");
+    let fsp = app.sign_up_participant("keen@twilight.example").await;
+    let opted = app
+        .graphql_as(
+            &fsp.cookie,
+            "mutation { updateMyPreferences(preferences: {monthlyInvoices: false, weeklyAcceptedDeclarations: true, dailySchedules: false}) { weeklyAcceptedDeclarations } }",
+            json!({}),
+        )
+        .await;
+    assert!(opted["errors"].is_null(), "{opted}");
+    // Sessions idle out over the hours below; the FSP's system reads with its token.
+    let token = app.twilight_token().await;
+    let csv = async |app: &TestApp| {
+        let response = app
+            .request(
+                axum::http::Request::get(format!(
+                    "/api/v2/accepted-availability?week_commencing={NEXT_WEEK}&format=csv"
+                ))
+                .header("authorization", format!("Bearer {token}"))
+                .body(axum::body::Body::empty())
+                .expect("request"),
+            )
+            .await;
+        assert_eq!(response.status, StatusCode::OK, "{}", response.text());
+        response.text()
+    };
+
+    // Locked at Wednesday 23:59, but still the operator's to decide until Thursday 12:00.
+    after_the_lock(&mut app).await;
+    backend::jobs::run_due(&app.state).await;
+    let undecided = csv(&app).await;
+    assert!(
+        undecided.lines().count() == 3
+            && undecided
+                .lines()
+                .skip(1)
+                .all(|l| l.ends_with(",declared,,,,")),
+        "{undecided}"
+    );
+    app.clock.set(
+        chrono::DateTime::parse_from_rfc3339("2025-02-20T11:59:59Z")
+            .expect("time")
+            .into(),
+    );
+    backend::jobs::run_due(&app.state).await;
+    assert_eq!(
+        csv(&app).await,
+        undecided,
+        "nothing before the acceptance time"
+    );
+
+    app.clock.set(
+        chrono::DateTime::parse_from_rfc3339("2025-02-20T12:05:00Z")
+            .expect("time")
+            .into(),
+    );
+    backend::jobs::run_due(&app.state).await;
+    let settled = csv(&app).await;
+    let lines: Vec<&str> = settled.lines().collect();
+    assert_eq!(
+        lines[1..],
+        [
+            format!(
+                "twilight-zone,Restore,{},API Test,2025-02-25,00:00,06:00,300,rejected,,,,undecided_at_deadline",
+                ids.group
+            ),
+            format!(
+                "twilight-zone,Sustain,{},API Test,2025-02-24,16:00,19:00,400,accepted,2025-02-24T16:00:00Z,2025-02-24T19:00:00Z,400,undecided_at_deadline",
+                ids.group
+            ),
+        ],
+        "{settled}"
+    );
+    backend::jobs::run_due(&app.state).await;
+    assert_eq!(csv(&app).await, settled, "settled once");
+
+    let email = format!("{}@ssen.example", uuid::Uuid::new_v4().simple());
+    app.default_cookie = Some(app.sign_up_operator(&email, "SSEN").await.cookie);
+    let audit = app
+        .graphql("{ auditLog { event detail } }", json!({}))
+        .await;
+    let events: Vec<&str> = audit["data"]["auditLog"]
+        .as_array()
+        .expect("audit log")
+        .iter()
+        .filter_map(|e| e["event"].as_str())
+        .collect();
+    assert!(
+        events.contains(&"availability_accepted_at_deadline")
+            && events.contains(&"availability_rejected_at_deadline"),
+        "{audit}"
+    );
+    // The Thursday 12:05 e-mail says which windows the policy decided.
+    let mail = smtp
+        .messages()
+        .await
+        .into_iter()
+        .find(|m| m.contains("Weekly Accepted Declarations"))
+        .expect("the Thursday e-mail");
+    let mail = String::from_utf8_lossy(
+        &quoted_printable::decode(mail.as_bytes(), quoted_printable::ParseMode::Robust)
+            .unwrap_or_else(|_| mail.as_bytes().to_vec()),
+    )
+    .replace("\r\n", "\n");
+    assert!(
+        mail.contains("400 kW accepted (no decision by the acceptance time: accepted by the programme's policy)")
+            && mail.contains("rejected by the programme's policy")
+            && mail.contains("2025-02-25 00:00–06:00, 300 kW declared"),
+        "{mail}"
     );
 }
 

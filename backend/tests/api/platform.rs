@@ -326,8 +326,11 @@ async fn stored_dispatch_messages_are_upgraded_to_the_typed_format(engine: Engin
         .await
         .expect("database");
     let db = backend::db::connect(&database.url).await.expect("connect");
-    // Every migration but the last.
-    let before = Migrator::migrations().len() as u32 - 1;
+    // Every migration before the one that upgrades the messages.
+    let before = Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == "m20261130_000022_typed_dispatch_messages")
+        .expect("the upgrading migration") as u32;
     Migrator::up(&db, Some(before)).await.expect("migrate");
     let now = test_now();
     let company = fsp_companies::ActiveModel {
@@ -364,7 +367,7 @@ async fn stored_dispatch_messages_are_upgraded_to_the_typed_format(engine: Engin
     .insert(&db)
     .await
     .expect("an old message");
-    Migrator::up(&db, None).await.expect("the last migration");
+    Migrator::up(&db, None).await.expect("the later migrations");
     let stored = dispatch_messages::Entity::find()
         .one(&db)
         .await

@@ -8,7 +8,7 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use shared::{
     BaselineMethod, DayOfWeek, DeliveryScale, Direction, DispatchGroup, DispatchGroupInput,
     MeterableUnitInput, MeteringGranularity, PaymentBasis, PerformanceFactor, PriceInput,
-    Programme, ProgrammeKind, ProgrammePolicy, Zone,
+    Programme, ProgrammeKind, ProgrammePolicy, UndecidedAtDeadline, Zone,
 };
 use std::future::Future;
 
@@ -222,6 +222,7 @@ fn PolicyForm(
     let accept_day = RwSignal::new(Some(p.acceptance_day));
     let accept_time = RwSignal::new(p.acceptance_time.clone());
     let auto_accept = RwSignal::new(p.auto_accept);
+    let undecided = RwSignal::new(p.undecided_at_deadline);
     let week_day = RwSignal::new(p.week_ahead_day);
     let week_time = RwSignal::new(p.week_ahead_time.clone().unwrap_or_default());
     let day_time = RwSignal::new(p.day_ahead_time.clone().unwrap_or_default());
@@ -251,6 +252,7 @@ fn PolicyForm(
             acceptance_day,
             acceptance_time: accept_time.get_untracked(),
             auto_accept: auto_accept.get_untracked(),
+            undecided_at_deadline: undecided.get_untracked(),
             week_ahead_day: week_day.get_untracked(),
             week_ahead_time: blank(week_time.get_untracked()),
             day_ahead_time: blank(day_time.get_untracked()),
@@ -277,6 +279,7 @@ fn PolicyForm(
                 <tr><th>"Declarations lock"</th><td>{day_select(format!("lock-day-{slug}"), lock_day, false)}" "{text(lock_time)}" (the week before)"</td></tr>
                 <tr><th>"Acceptance by"</th><td>{day_select(format!("accept-day-{slug}"), accept_day, false)}" "{text(accept_time)}</td></tr>
                 <tr><th>"Auto-accept at the lock"</th><td><input type="checkbox" prop:checked=move || auto_accept.get() on:change=move |ev| auto_accept.set(event_target_checked(&ev))/></td></tr>
+                <tr><th>"Undecided at the acceptance time"</th><td>{choice(undecided, UndecidedAtDeadline::ALL, UndecidedAtDeadline::as_str, |u| match u { UndecidedAtDeadline::Accept => "accepted", UndecidedAtDeadline::Reject => "rejected" })}</td></tr>
                 <tr><th>"Week-ahead schedule"</th><td>{day_select(format!("week-day-{slug}"), week_day, true)}" "{text(week_time)}</td></tr>
                 <tr><th>"Day-ahead schedule"</th><td>{text(day_time)}" daily"</td></tr>
                 <tr><th>"START lead (minutes)"</th><td><input type="number" class="short" prop:value=move || lead.get() on:input=move |ev| lead.set(event_target_value(&ev))/></td></tr>

@@ -24,6 +24,8 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     pub decided_by_user_id: Option<i32>,
     pub decided_at: Option<DateTimeUtc>,
+    /// `shared::DecidedBy`; none while undecided.
+    pub decided_by: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -66,6 +66,7 @@ pub async fn acceptance(
             acceptance_start: r.acceptance_start,
             acceptance_end: r.acceptance_end,
             accepted_kw: r.accepted_kw,
+            decided_by: r.decided_by.as_deref().and_then(DecidedBy::parse),
         });
     }
     out.sort_by(|a, b| {
@@ -110,6 +111,9 @@ pub fn acceptance_csv(rows: &[AcceptanceRow]) -> Result<String, ServiceError> {
                 instant(r.acceptance_start),
                 instant(r.acceptance_end),
                 r.accepted_kw.map(|k| k.to_string()).unwrap_or_default(),
+                r.decided_by
+                    .map(|d| d.as_str().to_owned())
+                    .unwrap_or_default(),
             ]))
             .map_err(fail)?;
     }

@@ -1,7 +1,7 @@
 //! Availability declarations (guide §3.4) and their acceptance (guide §3.6). The operator
 //! enters windows on the FSP's behalf until the programme's declaration lock, then accepts
 //! or rejects them; auto-accept programmes (Restore) are accepted at the lock by
-//! [`auto_accept_due`], which the scheduler runs. Every local time is Europe/London.
+//! [`decide_due`], which the scheduler runs. Every local time is Europe/London.
 
 use crate::db::entities::{availability_windows, dispatch_groups, programmes, zones};
 use crate::ids::new_public_id;
@@ -13,15 +13,18 @@ use sea_orm::{
     QueryOrder, Set, TransactionTrait,
 };
 use shared::{
-    AcceptanceRow, AvailabilityDay, AvailabilityWeek, AvailabilityWindow, DeclarationStatus,
-    ProgrammePolicy, PublicId, WeekCommencing, WindowInput, long_date,
+    AcceptanceRow, AvailabilityDay, AvailabilityWeek, AvailabilityWindow, DecidedBy,
+    DeclarationStatus, ProgrammePolicy, PublicId, UndecidedAtDeadline, WeekCommencing, WindowInput,
+    long_date,
 };
 use std::collections::HashMap;
 
 mod acceptance;
 pub use acceptance::*;
 
-use crate::services::calendar::{instant_label, lock_at, london_instant, parse_clock, policy_of};
+use crate::services::calendar::{
+    instant_label, lock_at, london_instant, parse_clock, policy_of, weekly_instant,
+};
 
 /// What participants are told about declarations (guide §3.4).
 pub const MANAGED_BY_OPERATOR: &str =
@@ -502,7 +505,14 @@ pub async fn decide(
             "{} {} {}–{} {} kW",
             group.name, row.day, row.start_local, row.end_local, row.declared_kw
         );
-        let row = set_decision(&txn, row, accept, actor.user_id(), now).await?;
+        let row = set_decision(
+            &txn,
+            row,
+            accept,
+            (DecidedBy::Operator, actor.user_id()),
+            now,
+        )
+        .await?;
         crate::services::audit_change(
             &txn,
             now,
@@ -552,11 +562,12 @@ pub async fn decide_week(
     decide(db, actor, now, &ids, accept).await
 }
 
+/// Records a decision and who or what made it (with the user, when one did).
 async fn set_decision(
     txn: &impl ConnectionTrait,
     row: availability_windows::Model,
     accept: bool,
-    by: Option<i32>,
+    (decided_by, by): (DecidedBy, Option<i32>),
     now: DateTime<Utc>,
 ) -> Result<availability_windows::Model, ServiceError> {
     let (start, end, kw) = (row.start_at, row.end_at, row.declared_kw);
@@ -571,15 +582,18 @@ async fn set_decision(
     active.acceptance_start = Set(accept.then_some(start));
     active.acceptance_end = Set(accept.then_some(end));
     active.decided_by_user_id = Set(by);
+    active.decided_by = Set(Some(decided_by.as_str().to_owned()));
     active.decided_at = Set(Some(now));
     active.updated_at = Set(now);
     Ok(active.update(txn).await?)
 }
 
-/// The scheduled job: accepts the declared windows of auto-accept programmes whose week
-/// has locked. Safe to run at any time and from several instances; a run after downtime
-/// catches up. Returns how many windows it accepted.
-pub async fn auto_accept_due(
+/// The scheduled job: decides the windows nobody decided in time. An auto-accept
+/// programme accepts each at the declaration lock; any other programme, at the acceptance
+/// time, accepts or rejects what is still undecided as its `undecided_at_deadline` says.
+/// Safe to run at any time and from several instances; a run after downtime catches up.
+/// Returns how many windows it decided.
+pub async fn decide_due(
     db: &DatabaseConnection,
     now: DateTime<Utc>,
 ) -> Result<usize, ServiceError> {
@@ -603,16 +617,48 @@ pub async fn auto_accept_due(
         .iter()
         .map(|p| policy_of(p).map(|policy| (p.id, policy)))
         .collect::<Result<_, _>>()?;
-    let mut accepted = 0;
+    let mut decided = 0;
     for row in pending {
         let Some(policy) = policies.get(&row.programme_id) else {
             continue;
         };
-        if !policy.auto_accept || now < lock_at(policy, WeekCommencing::containing(row.day))? {
-            continue;
-        }
+        let week = WeekCommencing::containing(row.day);
+        let (accept, basis, action, how) = if policy.auto_accept {
+            if now < lock_at(policy, week)? {
+                continue;
+            }
+            (
+                true,
+                DecidedBy::AutoAccept,
+                "availability_auto_accepted",
+                "accepted at the lock",
+            )
+        } else {
+            let deadline = weekly_instant(
+                week,
+                policy.acceptance_day.offset(),
+                &policy.acceptance_time,
+            )?;
+            if now < deadline {
+                continue;
+            }
+            match policy.undecided_at_deadline {
+                UndecidedAtDeadline::Accept => (
+                    true,
+                    DecidedBy::UndecidedAtDeadline,
+                    "availability_accepted_at_deadline",
+                    "undecided at the acceptance time: accepted by the programme's policy",
+                ),
+                UndecidedAtDeadline::Reject => (
+                    false,
+                    DecidedBy::UndecidedAtDeadline,
+                    "availability_rejected_at_deadline",
+                    "undecided at the acceptance time: rejected by the programme's policy",
+                ),
+            }
+        };
         let txn = db.begin().await?;
-        // Only if still undecided: another instance may have got there first.
+        // Only if still undecided: an operator or another instance may have got there first.
         let claimed = availability_windows::Entity::update_many()
             .col_expr(availability_windows::Column::UpdatedAt, Expr::value(now))
             .filter(availability_windows::Column::Id.eq(row.id))
@@ -629,25 +675,25 @@ pub async fn auto_accept_due(
                 .await?
                 .ok_or_else(|| corrupt("group zone"))?;
             let detail = format!(
-                "{} {} {}–{} {} kW, accepted at the lock",
+                "{} {} {}–{} {} kW, {how}",
                 group.name, row.day, row.start_local, row.end_local, row.declared_kw
             );
-            set_decision(&txn, row, true, None, now).await?;
+            set_decision(&txn, row, accept, (basis, None), now).await?;
             crate::services::audit_change(
                 &txn,
                 now,
                 None,
                 zone.operator_id,
                 Some(group.company_id),
-                "availability_auto_accepted",
+                action,
                 detail,
             )
             .await?;
-            accepted += 1;
+            decided += 1;
         }
         txn.commit().await?;
     }
-    Ok(accepted)
+    Ok(decided)
 }
 
 #[cfg(test)]

@@ -565,6 +565,7 @@ pub async fn sample(
         updated_at: start,
         decided_by_user_id: None,
         decided_at: None,
+        decided_by: Some(shared::DecidedBy::Operator.as_str().to_owned()),
     };
     let loaded = Loaded {
         groups: HashMap::from([(group.id, group.clone())]),

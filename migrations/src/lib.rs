@@ -25,6 +25,7 @@ mod m20261127_000020_scheduled_emails;
 mod m20261130_000021_security;
 mod m20261130_000022_typed_dispatch_messages;
 mod m20261205_000023_window_decided_by;
+mod m20261205_000024_permitted_delivery;
 
 pub struct Migrator;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000021_security::Migration),
             Box::new(m20261130_000022_typed_dispatch_messages::Migration),
             Box::new(m20261205_000023_window_decided_by::Migration),
+            Box::new(m20261205_000024_permitted_delivery::Migration),
         ]
     }
 }

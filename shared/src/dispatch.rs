@@ -65,6 +65,10 @@ pub struct DispatchSettings {
     pub secret_created_at: Option<chrono::DateTime<chrono::Utc>>,
     /// The endpoint's health: the latest attempts, newest first.
     pub recent_attempts: Vec<DeliveryAttempt>,
+    /// The channels the operator permits the company (guide §3.1); `delivery` is one of
+    /// them unless the operator has since withdrawn it.
+    #[serde(default)]
+    pub permitted_delivery: Vec<DeliveryChannel>,
     /// The signing secret this save created (the first endpoint saved gets one at once, so
     /// that no dispatch goes unsigned), shown only here, once; none otherwise.
     #[serde(default)]

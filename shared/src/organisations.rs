@@ -70,6 +70,9 @@ pub struct Company {
     pub companies_house_number: String,
     pub vat_number: Option<String>,
     pub billing_address: String,
+    /// How the operator permits the company to receive dispatches; the company chooses
+    /// among these on Dispatch Settings (guide §3.1).
+    pub permitted_delivery: Vec<crate::DeliveryChannel>,
 }
 
 /// A new FSP company (guide §2.2).

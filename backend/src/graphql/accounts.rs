@@ -135,6 +135,20 @@ impl AccountsMutation {
             .map_err(gql_error)
     }
 
+    /// Sets how an FSP company may receive dispatches (guide §3.1; operators that contract
+    /// it, platform admins): the company chooses among these on Dispatch Settings.
+    async fn set_permitted_delivery(
+        &self,
+        ctx: &Context<'_>,
+        company_id: String,
+        channels: Vec<shared::DeliveryChannel>,
+    ) -> Result<Company> {
+        let (db, actor, now) = caller(ctx)?;
+        organisations::set_permitted_delivery(db, actor, &company_id, &channels, now)
+            .await
+            .map_err(gql_error)
+    }
+
     /// Registers a network operator (platform admins).
     async fn create_operator(&self, ctx: &Context<'_>, name: String) -> Result<OperatorSummary> {
         let (db, actor, now) = caller(ctx)?;

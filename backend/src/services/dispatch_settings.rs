@@ -7,7 +7,7 @@ use super::{Actor, FieldError, ServiceError, accounts, rfc3339, webhooks};
 use crate::config::Settings;
 use crate::crypto::SecretBox;
 use crate::db::entities::{
-    delivery_attempts, dispatch_groups, dispatch_settings, meterable_units, zones,
+    delivery_attempts, dispatch_groups, dispatch_settings, fsp_companies, meterable_units, zones,
 };
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -57,9 +57,24 @@ pub(crate) fn attempt(a: delivery_attempts::Model) -> DeliveryAttempt {
 }
 
 /// The caller's company's dispatch settings and recent delivery attempts.
+/// The channels the company's operator permits it.
+async fn permitted(
+    db: &DatabaseConnection,
+    company_id: i32,
+) -> Result<Vec<DeliveryChannel>, ServiceError> {
+    let company = fsp_companies::Entity::find_by_id(company_id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("company"))?;
+    Ok(super::organisations::permitted_delivery(
+        &company.permitted_delivery,
+    ))
+}
+
 pub async fn get(db: &DatabaseConnection, actor: &Actor) -> Result<DispatchSettings, ServiceError> {
     let company_id = company_of(actor)?;
     let settings = row(db, company_id).await?;
+    let permitted_delivery = permitted(db, company_id).await?;
     let recent = delivery_attempts::Entity::find()
         .filter(delivery_attempts::Column::CompanyId.eq(company_id))
         .order_by_desc(delivery_attempts::Column::AttemptedAt)
@@ -81,6 +96,7 @@ pub async fn get(db: &DatabaseConnection, actor: &Actor) -> Result<DispatchSetti
         secret_hint: settings.as_ref().and_then(|s| s.secret_hint.clone()),
         secret_created_at: settings.as_ref().and_then(|s| s.secret_created_at),
         recent_attempts: recent.into_iter().map(attempt).collect(),
+        permitted_delivery,
         new_secret: None,
     })
 }
@@ -125,6 +141,23 @@ pub async fn update(
         // A leaked machine credential must not be able to redirect dispatches.
         return Err(ServiceError::Forbidden(
             "an API token cannot change where dispatches are sent; sign in".to_owned(),
+        ));
+    }
+    let permitted = permitted(db, company_id).await?;
+    if !permitted.contains(&delivery) {
+        let names: Vec<&str> = permitted
+            .iter()
+            .map(|c| match c {
+                DeliveryChannel::Api => "by API",
+                DeliveryChannel::Email => "by e-mail",
+            })
+            .collect();
+        return Err(ServiceError::invalid(
+            "delivery",
+            format!(
+                "your operator permits dispatches only {}",
+                names.join(" or ")
+            ),
         ));
     }
     let mut addresses = Vec::new();

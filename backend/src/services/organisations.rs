@@ -11,7 +11,8 @@ use sea_orm::{
     QueryOrder, Set, TransactionTrait,
 };
 use shared::{
-    CompaniesHouseNumber, Company, NewCompanyInput, OperatorSummary, PublicId, VatNumber,
+    CompaniesHouseNumber, Company, DeliveryChannel, NewCompanyInput, OperatorSummary, PublicId,
+    VatNumber,
 };
 
 /// `column` (a company id) names a company contracted by `operator_id`: it has a dispatch
@@ -59,14 +60,102 @@ fn internal(what: &str) -> ServiceError {
     )))
 }
 
+/// The stored permitted channels, in the enum's order.
+pub fn permitted_delivery(stored: &str) -> Vec<DeliveryChannel> {
+    DeliveryChannel::ALL
+        .iter()
+        .copied()
+        .filter(|c| stored.split(',').any(|s| s.trim() == c.as_str()))
+        .collect()
+}
+
 fn company(row: fsp_companies::Model) -> Result<Company, ServiceError> {
     Ok(Company {
         id: PublicId::parse(&row.public_id).map_err(|_| internal("public id"))?,
+        permitted_delivery: permitted_delivery(&row.permitted_delivery),
         name: row.name,
         companies_house_number: row.companies_house_number,
         vat_number: row.vat_number,
         billing_address: row.billing_address,
     })
+}
+
+/// Sets how a company may receive dispatches (guide §3.1): an operator that contracts it,
+/// or a platform admin, decides. A company already using a channel no longer permitted
+/// keeps it until it chooses another (dispatches never stop silently); its Dispatch
+/// Settings page asks it to.
+pub async fn set_permitted_delivery(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    company_id: &str,
+    channels: &[DeliveryChannel],
+    now: DateTime<Utc>,
+) -> Result<Company, ServiceError> {
+    let scope = match actor {
+        Actor::Operator { operator_id, .. } => {
+            contracted_by(fsp_companies::Column::Id, *operator_id)
+        }
+        Actor::PlatformAdmin { .. } => Condition::all(),
+        Actor::Participant { .. } => {
+            return Err(ServiceError::Forbidden(
+                "the operator decides how a company may receive dispatches".to_owned(),
+            ));
+        }
+    };
+    let row = fsp_companies::Entity::find()
+        .filter(fsp_companies::Column::PublicId.eq(company_id))
+        .filter(scope)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("company"))?;
+    if channels.is_empty() {
+        return Err(ServiceError::invalid(
+            "channels",
+            "permit at least one way to receive dispatches",
+        ));
+    }
+    let stored = DeliveryChannel::ALL
+        .iter()
+        .filter(|c| channels.contains(c))
+        .map(|c| c.as_str())
+        .collect::<Vec<_>>()
+        .join(",");
+    let operator_id = match actor {
+        Actor::Operator { operator_id, .. } => Some(*operator_id),
+        _ => None,
+    };
+    let txn = db.begin().await?;
+    let mut active: fsp_companies::ActiveModel = row.clone().into();
+    active.permitted_delivery = Set(stored.clone());
+    let row = active.update(&txn).await?;
+    let detail = format!("{}: dispatches by {stored}", row.name);
+    match operator_id {
+        Some(operator_id) => {
+            super::audit_change(
+                &txn,
+                now,
+                actor.user_id(),
+                operator_id,
+                Some(row.id),
+                "company_delivery_permitted",
+                detail,
+            )
+            .await?;
+        }
+        None => {
+            audit(
+                &txn,
+                now,
+                "company_delivery_permitted",
+                actor.user_id(),
+                None,
+                detail,
+            )
+            .await?;
+        }
+    }
+    txn.commit().await?;
+    company(row)
 }
 
 /// FSP companies the caller may see: its own (participants), those it contracts

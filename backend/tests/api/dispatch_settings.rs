@@ -14,6 +14,7 @@ both_databases!(
     test_messages_are_signed_sent_and_recorded,
     endpoints_are_checked_before_anything_is_sent,
     two_racing_first_saves_create_one_secret,
+    the_operator_decides_which_channels_a_company_may_use,
 );
 
 type Received = Arc<Mutex<Vec<(HeaderMap, Bytes)>>>;
@@ -340,5 +341,96 @@ async fn two_racing_first_saves_create_one_secret(engine: Engine) {
             .as_str()
             .is_some_and(|h| h.ends_with(&shown[0][shown[0].len() - 4..])),
         "the stored secret is the one shown: {hint}"
+    );
+}
+
+/// Guide §3.1: whether an FSP may run without the API is the operator's decision. The FSP
+/// chooses only among the permitted channels; one withdrawn while in use stays in force
+/// (dispatches never stop silently) and the settings say so.
+async fn the_operator_decides_which_channels_a_company_may_use(engine: Engine) {
+    let app = TestApp::spawn_with(engine, |s| s.allow_private_endpoints = true).await;
+    let operator = app.sign_up_operator("control@ssen.example", "SSEN").await;
+    let fsp = app.sign_up_participant("fsp@twilight.example").await;
+    const PERMIT: &str = "mutation($c: String!, $ch: [DeliveryChannel!]!) { setPermittedDelivery(companyId: $c, channels: $ch) { name permittedDelivery } }";
+    const SAVE: &str = "mutation($d: DeliveryChannel!) { updateDispatchSettings(delivery: $d, emailContacts: [\"control@twilight.example\"]) { delivery permittedDelivery } }";
+    let companies = app
+        .graphql_as(
+            &operator.cookie,
+            "{ companies { id name permittedDelivery } }",
+            json!({}),
+        )
+        .await;
+    let twilight = companies["data"]["companies"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["name"] == "Twilight Flex Ltd"))
+        .unwrap_or_else(|| panic!("{companies}"))
+        .clone();
+    assert_eq!(twilight["permittedDelivery"], json!(["API", "EMAIL"]));
+    let id = twilight["id"].as_str().expect("id");
+
+    // By e-mail while both are permitted; then the operator permits the API only.
+    let by_email = app
+        .graphql_as(&fsp.cookie, SAVE, json!({"d": "EMAIL"}))
+        .await;
+    assert_eq!(
+        by_email["data"]["updateDispatchSettings"]["delivery"], "EMAIL",
+        "{by_email}"
+    );
+    let none = app
+        .graphql_as(&operator.cookie, PERMIT, json!({"c": id, "ch": []}))
+        .await;
+    assert_eq!(error_code(&none), Some("INVALID_INPUT"), "{none}");
+    let api_only = app
+        .graphql_as(&operator.cookie, PERMIT, json!({"c": id, "ch": ["API"]}))
+        .await;
+    assert_eq!(
+        api_only["data"]["setPermittedDelivery"]["permittedDelivery"],
+        json!(["API"]),
+        "{api_only}"
+    );
+    let settings = app
+        .graphql_as(
+            &fsp.cookie,
+            "{ dispatchSettings { delivery permittedDelivery } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        settings["data"]["dispatchSettings"],
+        json!({"delivery": "EMAIL", "permittedDelivery": ["API"]}),
+        "the channel in use stays until the FSP changes it: {settings}"
+    );
+    let refused = app
+        .graphql_as(&fsp.cookie, SAVE, json!({"d": "EMAIL"}))
+        .await;
+    assert_eq!(error_code(&refused), Some("INVALID_INPUT"), "{refused}");
+    assert_eq!(
+        refused["errors"][0]["extensions"]["errors"][0]["field"],
+        "delivery"
+    );
+    assert!(
+        refused["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("only by API")),
+        "{refused}"
+    );
+    // The FSP may not decide this for itself.
+    let own = app
+        .graphql_as(
+            &fsp.cookie,
+            PERMIT,
+            json!({"c": id, "ch": ["API", "EMAIL"]}),
+        )
+        .await;
+    assert_eq!(error_code(&own), Some("FORBIDDEN"), "{own}");
+    let audit = app
+        .graphql_as(&operator.cookie, "{ auditLog { event detail } }", json!({}))
+        .await;
+    assert!(
+        audit["data"]["auditLog"].as_array().is_some_and(|a| a
+            .iter()
+            .any(|e| e["event"] == "company_delivery_permitted"
+                && e["detail"] == "Twilight Flex Ltd: dispatches by api")),
+        "{audit}"
     );
 }

@@ -333,7 +333,8 @@ async fn stored_dispatch_messages_are_upgraded_to_the_typed_format(engine: Engin
         .expect("the upgrading migration") as u32;
     Migrator::up(&db, Some(before)).await.expect("migrate");
     let now = test_now();
-    let company = fsp_companies::ActiveModel {
+    // Inserted without reading the row back: later migrations add columns the entity has.
+    let company = fsp_companies::Entity::insert(fsp_companies::ActiveModel {
         public_id: Set("C-OLD".to_owned()),
         name: Set("Old Flex Ltd".to_owned()),
         companies_house_number: Set("12345678".to_owned()),
@@ -341,14 +342,15 @@ async fn stored_dispatch_messages_are_upgraded_to_the_typed_format(engine: Engin
         billing_address: Set("1 Quay".to_owned()),
         created_at: Set(now),
         ..Default::default()
-    }
-    .insert(&db)
+    })
+    .exec(&db)
     .await
-    .expect("company");
+    .expect("company")
+    .last_insert_id;
     let old = r#"{"api_version":"2","message_id":"msg_old","instruction":"START","dispatch_id":"DSP-1","zone":{"id":"z","name":"Z"},"programme":"Sustain","dispatch_group":{"id":"DG-1","name":"G"},"start":"2025-02-24T16:00:00Z","end":"2025-02-24T18:00:00Z","power_change_kw":250.0,"meterable_unit_ids":["MU-1"]}"#;
     dispatch_messages::ActiveModel {
         message_id: Set("msg_old".to_owned()),
-        company_id: Set(company.id),
+        company_id: Set(company),
         dispatch_event_id: Set(None),
         instruction: Set("START".to_owned()),
         payload: Set(old.to_owned()),

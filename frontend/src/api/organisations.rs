@@ -2,7 +2,7 @@
 
 use super::{NoVariables, graphql};
 use serde::Deserialize;
-use shared::{Company, NewCompanyInput, OperatorSummary};
+use shared::{Company, DeliveryChannel, NewCompanyInput, OperatorSummary};
 
 /// The companies and operators the caller may see, in one round trip.
 #[derive(Debug, Clone, Deserialize)]
@@ -29,4 +29,10 @@ operation! {
     /// Registers a network operator.
     pub fn create_operator(name: &str) -> ()
         = include_str!("../../graphql/organisations/CreateOperator.graphql")
+}
+
+operation! {
+    /// Sets how an FSP company may receive dispatches.
+    pub fn set_permitted_delivery(company_id: &str, channels: &[DeliveryChannel]) -> ()
+        = include_str!("../../graphql/organisations/SetPermittedDelivery.graphql")
 }

@@ -82,11 +82,33 @@ pub fn DispatchSettingsPage() -> impl IntoView {
                 <select id="delivery" on:change=move |ev| {
                     if let Some(chosen) = DeliveryChannel::parse(&event_target_value(&ev)) { delivery.set(chosen) }
                 }>
-                    {DeliveryChannel::ALL.iter().map(|&c| {
-                        let label = match c { DeliveryChannel::Api => "API (signed HTTP POST)", DeliveryChannel::Email => "E-mail to dispatch contacts" };
-                        view! { <option value=c.as_str() selected=move || delivery.get() == c>{label}</option> }
-                    }).collect_view()}
+                    {move || {
+                        // The operator decides which channels the company may use; one it
+                        // has since withdrawn stays listed while it is still in use.
+                        let permitted = data
+                            .get()
+                            .and_then(Result::ok)
+                            .map_or_else(|| DeliveryChannel::ALL.to_vec(), |d| d.permitted_delivery);
+                        DeliveryChannel::ALL.iter().copied()
+                            .filter(|c| permitted.contains(c) || delivery.get_untracked() == *c)
+                            .map(|c| {
+                                let label = match c { DeliveryChannel::Api => "API (signed HTTP POST)", DeliveryChannel::Email => "E-mail to dispatch contacts" };
+                                view! { <option value=c.as_str() selected=move || delivery.get() == c>{label}</option> }
+                            })
+                            .collect_view()
+                    }}
                 </select>
+                {move || data.get().and_then(Result::ok).and_then(|d| {
+                    (!d.permitted_delivery.contains(&d.delivery)).then(|| view! {
+                        <p class="warning" id="delivery-withdrawn">"Your operator no longer permits this channel. Dispatches still come this way until you choose another and save."</p>
+                    })
+                })}
+                {move || data.get().and_then(Result::ok).and_then(|d| {
+                    (d.permitted_delivery.len() == 1).then(|| view! {
+                        <p class="muted" id="delivery-permitted">"Your operator permits dispatches only "
+                            {if d.permitted_delivery[0] == DeliveryChannel::Api { "by API" } else { "by e-mail" }}"."</p>
+                    })
+                })}
             </td></tr>
             <tr><th>"Dispatch contacts (e-mail)"</th><td>
                 <input type="text" id="email-contacts" placeholder="control@fsp.example, …" prop:value=move || contacts.get()

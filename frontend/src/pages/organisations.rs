@@ -1,10 +1,48 @@
 //! FSP companies (operators register them, guide §2.2) and network operators (platform
 //! admins register them).
 
-use crate::api::organisations::{create_company, create_operator, organisations};
+use crate::api::organisations::{
+    create_company, create_operator, organisations, set_permitted_delivery,
+};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use shared::NewCompanyInput;
+use shared::{Company, DeliveryChannel, NewCompanyInput};
+
+/// How a company may receive dispatches (guide §3.1: the operator decides), with a save.
+#[component]
+fn PermittedDelivery(
+    company: Company,
+    status: RwSignal<Option<Result<String, String>>>,
+) -> impl IntoView {
+    let api = RwSignal::new(company.permitted_delivery.contains(&DeliveryChannel::Api));
+    let email = RwSignal::new(company.permitted_delivery.contains(&DeliveryChannel::Email));
+    let id = company.id.to_string();
+    let save = move |_| {
+        let id = id.clone();
+        let channels: Vec<DeliveryChannel> = [
+            (api.get_untracked(), DeliveryChannel::Api),
+            (email.get_untracked(), DeliveryChannel::Email),
+        ]
+        .into_iter()
+        .filter_map(|(on, c)| on.then_some(c))
+        .collect();
+        spawn_local(async move {
+            let result = set_permitted_delivery(&id, &channels)
+                .await
+                .map(|()| "Delivery channels saved.".to_owned());
+            status.set(Some(result));
+        });
+    };
+    view! {
+        <td class="permitted-delivery">
+            <label><input type="checkbox" class="permit-api" prop:checked=move || api.get()
+                on:change=move |ev| api.set(event_target_checked(&ev))/>" API"</label>" "
+            <label><input type="checkbox" class="permit-email" prop:checked=move || email.get()
+                on:change=move |ev| email.set(event_target_checked(&ev))/>" E-mail"</label>" "
+            <button class="save-delivery" on:click=save>"Save"</button>
+        </td>
+    }
+}
 
 #[component]
 pub fn OrganisationsPage() -> impl IntoView {
@@ -53,13 +91,14 @@ pub fn OrganisationsPage() -> impl IntoView {
         {move || match data.get() {
             Some(Ok(d)) => view! {
                 <table class="grid" id="companies">
-                    <thead><tr><th>"Company"</th><th>"Companies House"</th><th>"VAT"</th><th>"Billing address"</th></tr></thead>
+                    <thead><tr><th>"Company"</th><th>"Companies House"</th><th>"VAT"</th><th>"Billing address"</th><th>"Dispatches by"</th></tr></thead>
                     <tbody>
                         {d.companies.into_iter().map(|c| view! {
                             <tr>
-                                <td>{c.name}</td><td>{c.companies_house_number}</td>
-                                <td>{c.vat_number.unwrap_or_default()}</td>
-                                <td class="address">{c.billing_address}</td>
+                                <td>{c.name.clone()}</td><td>{c.companies_house_number.clone()}</td>
+                                <td>{c.vat_number.clone().unwrap_or_default()}</td>
+                                <td class="address">{c.billing_address.clone()}</td>
+                                <PermittedDelivery company=c status=status/>
                             </tr>
                         }).collect_view()}
                     </tbody>

@@ -11,6 +11,8 @@ pub struct Model {
     pub vat_number: Option<String>,
     pub billing_address: String,
     pub created_at: DateTimeUtc,
+    /// The `shared::DeliveryChannel`s the operator permits, comma separated.
+    pub permitted_delivery: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -201,6 +201,7 @@ fn cases(ids: &Ids) -> Vec<Case> {
         gql("Mutation.postReadings", "mutation($r: [ReadingInput!]!) { postReadings(readings: $r) { accepted } }", json!({"r": [{"meterableUnitId": u, "timestamp": "2025-03-20T08:00:00Z", "powerKw": 1.0}]}), [O, No, No, No, O]),
         gql("Mutation.createUser", "mutation($u: NewUserInput!) { createUser(input: $u) { id } }", json!({"u": {"email": "new-{who}@twilight.example", "name": "New", "role": "PARTICIPANT", "organisation": "Twilight Flex Ltd"}}), [No, No, O, No, No]),
         gql("Mutation.resetSecondFactor", "mutation($id: String!) { resetSecondFactor(id: $id) }", json!({"id": ids.victim}), [No, No, O, No, No]),
+        Case { admin: Some(O), ..gql("Mutation.setPermittedDelivery", "mutation($c: String!) { setPermittedDelivery(companyId: $c, channels: [API, EMAIL]) { id permittedDelivery } }", json!({"c": ids.company}), [No, No, O, No, No]) },
         gql("Mutation.disableUser", "mutation($id: String!) { disableUser(id: $id) }", json!({"id": ids.victim}), [No, No, O, No, No]),
         gql("Mutation.declareAvailability", "mutation($g: String!, $p: String!, $w: WindowInput!) { declareAvailability(dispatchGroupId: $g, programmeId: $p, window: $w) { id } }", json!({"g": g, "p": sustain, "w": {"date": "2025-04-02", "start": "10:00", "end": "11:00", "kw": 50.0}}), [No, No, O, No, No]),
         gql("Mutation.updateAvailability", "mutation($id: String!, $w: WindowInput!) { updateAvailability(windowId: $id, window: $w) { id declaredKw } }", json!({"id": ids.declared_window, "w": window}), [No, No, O, No, No]),

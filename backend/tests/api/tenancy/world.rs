@@ -26,6 +26,8 @@ pub(super) struct Ids {
     pub(super) cancel: String,
     pub(super) stop: String,
     pub(super) statement: String,
+    /// A's company.
+    pub(super) company: String,
     pub(super) victim: String,
     pub(super) passkey: String,
     pub(super) policy: Value,
@@ -156,6 +158,14 @@ impl World {
             .unwrap_or_else(|| panic!("{statements}"))
             .to_owned();
 
+        let companies = app.graphql("{ companies { id name } }", json!({})).await;
+        let company = companies["data"]["companies"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["name"] == "Twilight Flex Ltd"))
+            .and_then(|c| c["id"].as_str())
+            .unwrap_or_else(|| panic!("{companies}"))
+            .to_owned();
+
         // A group and unit of A's the table may retire: ATestDV and its unit.
         let groups = app
             .graphql(
@@ -254,6 +264,7 @@ impl World {
             cancel: future[0].clone(),
             stop: future[1].clone(),
             statement,
+            company,
             victim: victim_id,
             passkey,
             policy,
@@ -465,6 +476,7 @@ pub(super) async fn secrets_of_a(app: &TestApp, ids: &Ids, emails: &[&str]) -> B
         &ids.cancel,
         &ids.stop,
         &ids.statement,
+        &ids.company,
         &ids.accepted_window,
         &ids.declared_window,
         &ids.decidable_window,

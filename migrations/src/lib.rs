@@ -26,6 +26,7 @@ mod m20261130_000021_security;
 mod m20261130_000022_typed_dispatch_messages;
 mod m20261205_000023_window_decided_by;
 mod m20261205_000024_permitted_delivery;
+mod m20261205_000025_template_names;
 
 pub struct Migrator;
 
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000022_typed_dispatch_messages::Migration),
             Box::new(m20261205_000023_window_decided_by::Migration),
             Box::new(m20261205_000024_permitted_delivery::Migration),
+            Box::new(m20261205_000025_template_names::Migration),
         ]
     }
 }

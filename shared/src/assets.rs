@@ -159,6 +159,64 @@ pub struct Baseline {
     pub method: BaselineMethod,
     /// The agreed value, kW, for the static method (also the fallback of the automatic one).
     pub static_kw: Option<f64>,
+    /// The nominated template's name, as uploaded (nominated method).
+    #[serde(default)]
+    pub template_name: Option<String>,
+    /// Days of the unit's own readings behind this month's automatic baseline, once
+    /// computed (automatic method); below [`AUTOMATIC_BASELINE_MIN_DAYS`] the static value
+    /// stands in.
+    #[serde(default)]
+    pub days_of_data: Option<i32>,
+}
+
+/// Weeks of history an automatic baseline averages over.
+pub const AUTOMATIC_BASELINE_WEEKS: i64 = 4;
+
+/// Fewer days of data than this and the automatic baseline falls back to the static value.
+pub const AUTOMATIC_BASELINE_MIN_DAYS: usize = 10;
+
+impl Baseline {
+    /// The baseline in words, as Meterable Units shows it: the static value, the
+    /// template's name, or how much history the automatic one rests on.
+    pub fn describe(&self) -> String {
+        let fallback = || {
+            self.static_kw.map_or_else(
+                || "no static value".to_owned(),
+                |kw| format!("static {kw} kW"),
+            )
+        };
+        match self.method {
+            BaselineMethod::None => "None this week".to_owned(),
+            BaselineMethod::Static => match self.static_kw {
+                Some(kw) => format!("Static {kw} kW"),
+                None => "Static (no value)".to_owned(),
+            },
+            BaselineMethod::Nominated => match &self.template_name {
+                Some(name) => format!("Template \u{201c}{name}\u{201d}"),
+                None => "Nominated template".to_owned(),
+            },
+            BaselineMethod::Automatic => match self.days_of_data {
+                None => format!("Automatic, not computed yet ({} meanwhile)", fallback()),
+                Some(days) => {
+                    let weeks = f64::from(days) / 7.0;
+                    let weeks = if weeks.fract() == 0.0 {
+                        format!("{weeks:.0}")
+                    } else {
+                        format!("{weeks:.1}")
+                    };
+                    let unit = if weeks == "1" { "week" } else { "weeks" };
+                    if usize::try_from(days).unwrap_or(0) < AUTOMATIC_BASELINE_MIN_DAYS {
+                        format!(
+                            "Automatic, {weeks} {unit} of data (fewer than {AUTOMATIC_BASELINE_MIN_DAYS} days: {} stands in)",
+                            fallback()
+                        )
+                    } else {
+                        format!("Automatic, {weeks} {unit} of data")
+                    }
+                }
+            },
+        }
+    }
 }
 
 /// One or more assets behind one metering feed.
@@ -234,6 +292,43 @@ mod server {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn baseline(method: BaselineMethod, days: Option<i32>, name: Option<&str>) -> Baseline {
+        Baseline {
+            method,
+            static_kw: Some(-120.0),
+            template_name: name.map(str::to_owned),
+            days_of_data: days,
+        }
+    }
+
+    #[test]
+    fn each_baseline_is_described_as_meterable_units_shows_it() {
+        assert_eq!(
+            baseline(BaselineMethod::Static, None, None).describe(),
+            "Static -120 kW"
+        );
+        assert_eq!(
+            baseline(BaselineMethod::Nominated, None, Some("weekdays.csv")).describe(),
+            "Template \u{201c}weekdays.csv\u{201d}"
+        );
+        assert_eq!(
+            baseline(BaselineMethod::Automatic, Some(28), None).describe(),
+            "Automatic, 4 weeks of data"
+        );
+        assert_eq!(
+            baseline(BaselineMethod::Automatic, Some(23), None).describe(),
+            "Automatic, 3.3 weeks of data"
+        );
+        assert_eq!(
+            baseline(BaselineMethod::Automatic, Some(3), None).describe(),
+            "Automatic, 0.4 weeks of data (fewer than 10 days: static -120 kW stands in)"
+        );
+        assert_eq!(
+            baseline(BaselineMethod::Automatic, None, None).describe(),
+            "Automatic, not computed yet (static -120 kW meanwhile)"
+        );
+    }
 
     #[test]
     fn codes_round_trip_through_storage_form() {

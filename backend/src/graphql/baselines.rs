@@ -55,9 +55,11 @@ impl BaselinesMutation {
         ctx: &Context<'_>,
         meterable_unit_id: String,
         csv: String,
+        #[graphql(desc = "The template's name as Meterable Units shows it, e.g. the file's")]
+        name: Option<String>,
     ) -> Result<usize> {
         let (db, actor, now) = caller(ctx)?;
-        baselines::upload_template(db, actor, now, &meterable_unit_id, &csv)
+        baselines::upload_template(db, actor, now, &meterable_unit_id, (&csv, name.as_deref()))
             .await
             .map_err(gql_error)
     }

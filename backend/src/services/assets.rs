@@ -3,8 +3,8 @@
 
 use super::{Actor, ServiceError, corrupt};
 use crate::db::entities::{
-    dispatch_groups, fsp_companies, marketplace_units, meterable_units, operators, prices,
-    programmes, zones,
+    baseline_profiles, dispatch_groups, fsp_companies, marketplace_units, meterable_units,
+    operators, prices, programmes, zones,
 };
 use chrono::{DateTime, Utc};
 use chrono_tz::Europe::London;
@@ -163,7 +163,36 @@ pub async fn get_meterable_unit(
     id: &str,
 ) -> Result<MeterableUnit, ServiceError> {
     let (unit, group, zone) = visible_unit(db, actor, id).await?;
-    meterable_unit(unit, &group, &zone_slug(&zone.slug)?)
+    let profiles = profiles_of(db, &[unit.id]).await?;
+    meterable_unit(unit, &group, &zone_slug(&zone.slug)?, &profiles)
+}
+
+/// What Meterable Units says of each unit's stored baseline profiles: the nominated
+/// template's name and the days behind the automatic one, by unit id.
+#[derive(Default)]
+struct ProfileFacts {
+    template_name: Option<String>,
+    days_of_data: Option<i32>,
+}
+
+async fn profiles_of(
+    db: &DatabaseConnection,
+    unit_ids: &[i32],
+) -> Result<HashMap<i32, ProfileFacts>, ServiceError> {
+    let mut facts: HashMap<i32, ProfileFacts> = HashMap::new();
+    for p in baseline_profiles::Entity::find()
+        .filter(baseline_profiles::Column::MeterableUnitId.is_in(unit_ids.to_vec()))
+        .all(db)
+        .await?
+    {
+        let entry = facts.entry(p.meterable_unit_id).or_default();
+        match p.source.as_str() {
+            "nominated" => entry.template_name = p.name,
+            "automatic" => entry.days_of_data = p.days_of_data,
+            _ => {}
+        }
+    }
+    Ok(facts)
 }
 
 /// A meterable unit by its public id with its dispatch group and zone, if the caller may
@@ -270,6 +299,8 @@ async fn assemble_groups(
         .map(|p| Ok((p.id, programme(p)?)))
         .collect::<Result<_, ServiceError>>()?;
     let mut units = units_by_group(db, &ids).await?;
+    let unit_ids: Vec<i32> = units.values().flatten().map(|u| u.id).collect();
+    let profiles = profiles_of(db, &unit_ids).await?;
     let mut market: HashMap<i32, Vec<String>> = HashMap::new();
     for m in marketplace_units::Entity::find()
         .filter(marketplace_units::Column::DispatchGroupId.is_in(ids.clone()))
@@ -316,7 +347,7 @@ async fn assemble_groups(
                 .remove(&g.id)
                 .unwrap_or_default()
                 .into_iter()
-                .map(|u| meterable_unit(u, &g, &zone_id))
+                .map(|u| meterable_unit(u, &g, &zone_id, &profiles))
                 .collect::<Result<_, _>>()?;
             Ok(DispatchGroup {
                 id: public_id(&g.public_id)?,
@@ -354,10 +385,12 @@ pub async fn list_meterable_units(
         .await?;
     let ids: Vec<i32> = groups.iter().map(|g| g.id).collect();
     let mut units = units_by_group(db, &ids).await?;
+    let unit_ids: Vec<i32> = units.values().flatten().map(|u| u.id).collect();
+    let profiles = profiles_of(db, &unit_ids).await?;
     let mut out = Vec::new();
     for g in &groups {
         for u in units.remove(&g.id).unwrap_or_default() {
-            out.push(meterable_unit(u, g, &zone_id)?);
+            out.push(meterable_unit(u, g, &zone_id, &profiles)?);
         }
     }
     Ok(out)
@@ -384,7 +417,9 @@ fn meterable_unit(
     u: meterable_units::Model,
     group: &dispatch_groups::Model,
     zone_id: &ZoneSlug,
+    profiles: &HashMap<i32, ProfileFacts>,
 ) -> Result<MeterableUnit, ServiceError> {
+    let facts = profiles.get(&u.id);
     Ok(MeterableUnit {
         id: public_id(&u.public_id)?,
         name: u.name,
@@ -397,6 +432,8 @@ fn meterable_unit(
             method: BaselineMethod::parse(&u.baseline_method)
                 .ok_or_else(|| corrupt("baseline_method"))?,
             static_kw: u.baseline_static_kw,
+            template_name: facts.and_then(|f| f.template_name.clone()),
+            days_of_data: facts.and_then(|f| f.days_of_data),
         },
     })
 }

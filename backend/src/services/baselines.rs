@@ -10,7 +10,7 @@ use super::{Actor, FieldError, ServiceError, assets, corrupt};
 use crate::db::entities::{baseline_profiles, dispatch_events, meterable_units, readings};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc};
 use chrono_tz::Europe::London;
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     Set, TransactionTrait,
@@ -19,9 +19,9 @@ use shared::{BaselineMethod, BaselinePoint, DayOfWeek, MeteringGranularity};
 use std::collections::HashSet;
 
 /// Weeks of history an automatic baseline averages over.
-pub const AUTOMATIC_WEEKS: i64 = 4;
+pub const AUTOMATIC_WEEKS: i64 = shared::AUTOMATIC_BASELINE_WEEKS;
 /// Fewer days of data than this and the automatic baseline falls back to the static value.
-pub const AUTOMATIC_MIN_DAYS: usize = 10;
+pub const AUTOMATIC_MIN_DAYS: usize = shared::AUTOMATIC_BASELINE_MIN_DAYS;
 /// Most points one series request may return (a month of per-minute values).
 pub const MAX_POINTS: i64 = 31 * 1440;
 
@@ -438,9 +438,16 @@ pub async fn upload_template(
     actor: &Actor,
     now: DateTime<Utc>,
     unit_id: &str,
-    csv: &str,
+    (csv, name): (&str, Option<&str>),
 ) -> Result<usize, ServiceError> {
     require_operator(actor)?;
+    let name = name.map(str::trim).filter(|n| !n.is_empty());
+    if name.is_some_and(|n| n.chars().count() > 200) {
+        return Err(ServiceError::invalid(
+            "name",
+            "must be at most 200 characters",
+        ));
+    }
     let (unit, group, zone) = assets::visible_unit(db, actor, unit_id).await?;
     let profile = parse_template(csv, granularity_of(&unit)?)?;
     let count = profile.values.len();
@@ -456,7 +463,21 @@ pub async fn upload_template(
         now,
     )
     .await?;
-    let detail = format!("{}: nominated template of {count} values", unit.name);
+    // A new template without a name must not keep the name of the one it replaces.
+    baseline_profiles::Entity::update_many()
+        .col_expr(
+            baseline_profiles::Column::Name,
+            Expr::value(name.map(str::to_owned)),
+        )
+        .filter(baseline_profiles::Column::MeterableUnitId.eq(unit.id))
+        .filter(baseline_profiles::Column::Source.eq(NOMINATED))
+        .exec(&txn)
+        .await?;
+    let detail = format!(
+        "{}: nominated template {}of {count} values",
+        unit.name,
+        name.map(|n| format!("{n:?} ")).unwrap_or_default()
+    );
     let mut active: meterable_units::ActiveModel = unit.into();
     active.baseline_method = Set(BaselineMethod::Nominated.as_str().to_owned());
     active.update(&txn).await?;

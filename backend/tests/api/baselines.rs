@@ -86,9 +86,22 @@ async fn a_template_is_checked_line_by_line_and_drives_the_series_across_clock_c
     assert_eq!(first["field"], "day_of_week");
 
     let stored = app
-        .graphql(UPLOAD, json!({"u": API_TEST_UNIT_ID, "csv": good}))
+        .graphql(
+            "mutation($u: String!, $csv: String!) { uploadBaselineTemplate(meterableUnitId: $u, csv: $csv, name: \"api-test-weekday.csv\") }",
+            json!({"u": API_TEST_UNIT_ID, "csv": good}),
+        )
         .await;
     assert_eq!(stored["data"]["uploadBaselineTemplate"], 10080, "{stored}");
+    // Meterable Units names the template the unit follows (guide §3.5).
+    let unit = app
+        .get(&format!("/api/v2/meterable-units/{API_TEST_UNIT_ID}"))
+        .await
+        .json();
+    assert_eq!(unit["baseline"]["method"], "NOMINATED", "{unit}");
+    assert_eq!(
+        unit["baseline"]["template_name"], "api-test-weekday.csv",
+        "{unit}"
+    );
     let spring = app
         .graphql(SERIES, json!({"u": API_TEST_UNIT_ID, "f": "2026-03-29T00:00:00Z", "t": "2026-03-29T23:00:00Z"}))
         .await;
@@ -189,6 +202,22 @@ async fn the_automatic_baseline_is_the_four_week_mean_or_the_static_fallback(eng
     let expected = (700.0 + 28.0) / 31.0;
     let other = points(&monday)[1]["kw"].as_f64().expect("kW");
     assert!((other - expected).abs() < 1e-9, "{monday}");
+    // Meterable Units says how much history each automatic baseline rests on.
+    let units = app
+        .graphql(
+            "{ meterableUnits(zoneId: \"twilight-zone\") { id baseline { method daysOfData } } }",
+            json!({}),
+        )
+        .await;
+    let days = |id: &str| {
+        units["data"]["meterableUnits"]
+            .as_array()
+            .and_then(|u| u.iter().find(|u| u["id"] == id))
+            .map(|u| u["baseline"]["daysOfData"].clone())
+            .unwrap_or_else(|| panic!("{units}"))
+    };
+    assert_eq!(days(API_TEST_UNIT_ID), json!(28), "{units}");
+    assert_eq!(days(&hh), json!(0), "{units}");
     // No history at all: the static value.
     let fallback = app
         .graphql(

@@ -69,7 +69,7 @@ operation! {
 
 operation! {
     /// Stores a unit's baseline template from CSV; answers with the number of values.
-    pub fn upload_baseline_template(meterable_unit_id: &str, csv: &str) -> i32
+    pub fn upload_baseline_template(meterable_unit_id: &str, csv: &str, name: Option<&str>) -> i32
         = include_str!("../../graphql/configuration/UploadBaselineTemplate.graphql")
 }
 

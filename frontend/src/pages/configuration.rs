@@ -501,13 +501,14 @@ fn UnitRow(
             return;
         };
         let id = id.clone();
+        let name = file.name();
         spawn_local(async move {
             let csv = wasm_bindgen_futures::JsFuture::from(file.text())
                 .await
                 .ok()
                 .and_then(|v| v.as_string())
                 .unwrap_or_default();
-            let result = configuration::upload_baseline_template(&id, &csv).await;
+            let result = configuration::upload_baseline_template(&id, &csv, Some(&name)).await;
             message.set(Some(
                 result.map(|values| format!("Template stored: {values} values.")),
             ));

@@ -5,7 +5,7 @@ use crate::api::assets;
 use chrono::NaiveDate;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_query_map};
-use shared::{BaselineMethod, DispatchGroup, MeteringGranularity, WeekCommencing, long_date};
+use shared::{DispatchGroup, MeteringGranularity, WeekCommencing, long_date};
 
 /// Today in the browser's calendar; the server is the authority on London dates, but
 /// this only picks which week to show first.
@@ -141,7 +141,7 @@ fn GroupCard(group: DispatchGroup) -> impl IntoView {
     let mut baselines: Vec<String> = group
         .meterable_units
         .iter()
-        .map(|u| baseline_text(&u.baseline))
+        .map(|u| u.baseline.describe())
         .collect();
     baselines.dedup();
     let baseline = match baselines.as_slice() {
@@ -174,7 +174,7 @@ fn GroupCard(group: DispatchGroup) -> impl IntoView {
                                 MeteringGranularity::PerMinute => "Per minute (kW)",
                                 MeteringGranularity::HalfHourly => "Half-hourly (kWh)",
                             }}</td>
-                            <td class="unit-baseline">{baseline_text(&u.baseline)}</td>
+                            <td class="unit-baseline">{u.baseline.describe()}</td>
                         </tr>
                     }).collect_view()}
                 </tbody>
@@ -198,16 +198,5 @@ fn GroupCard(group: DispatchGroup) -> impl IntoView {
                 </tbody>
             </table>
         </article>
-    }
-}
-
-/// A unit's baseline as the guide words it.
-fn baseline_text(baseline: &shared::Baseline) -> String {
-    match (baseline.method, baseline.static_kw) {
-        (BaselineMethod::None, _) => "None this week".to_owned(),
-        (BaselineMethod::Static, Some(kw)) => format!("Static {kw} kW"),
-        (BaselineMethod::Static, None) => "Static (no value)".to_owned(),
-        (BaselineMethod::Nominated, _) => "Nominated time series".to_owned(),
-        (BaselineMethod::Automatic, _) => "Automatic (rolling history)".to_owned(),
     }
 }

@@ -12,6 +12,8 @@ pub struct Model {
     pub month: Option<Date>,
     pub days_of_data: Option<i32>,
     pub updated_at: DateTimeUtc,
+    /// A nominated template's name, as uploaded.
+    pub name: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

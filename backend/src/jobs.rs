@@ -40,6 +40,11 @@ pub async fn run_due(state: &AppState) {
         Ok(sent) => tracing::info!(sent, "sent scheduled e-mails"),
         Err(e) => tracing::error!(error = %e, "sending scheduled e-mails failed"),
     }
+    match digests::send_week_ahead_notices(&state.db, &state.mailer, now).await {
+        Ok(0) => {}
+        Ok(sent) => tracing::info!(sent, "sent mandatory week-ahead e-mails"),
+        Err(e) => tracing::error!(error = %e, "sending week-ahead e-mails failed"),
+    }
     if let Err(e) = throttle::sweep(&state.db, now).await {
         tracing::error!(error = %e, "sweeping old throttle windows failed");
     }

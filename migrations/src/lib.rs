@@ -27,6 +27,7 @@ mod m20261130_000022_typed_dispatch_messages;
 mod m20261205_000023_window_decided_by;
 mod m20261205_000024_permitted_delivery;
 mod m20261205_000025_template_names;
+mod m20261205_000026_vaou_week_ahead_email;
 
 pub struct Migrator;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000023_window_decided_by::Migration),
             Box::new(m20261205_000024_permitted_delivery::Migration),
             Box::new(m20261205_000025_template_names::Migration),
+            Box::new(m20261205_000026_vaou_week_ahead_email::Migration),
         ]
     }
 }

@@ -144,6 +144,16 @@ pub struct ProgrammePolicy {
     pub week_ahead_time: Option<String>,
     /// Day-ahead schedule local time each day, `HH:MM`, or none.
     pub day_ahead_time: Option<String>,
+    /// The mandatory week-ahead e-mail (guide §3.7, VAOU: Friday 12:00): day of the week
+    /// before, or none. Every user of each company in the programme gets it, whatever
+    /// their e-mail preferences.
+    #[serde(default)]
+    #[cfg_attr(feature = "server", graphql(default))]
+    pub week_ahead_email_day: Option<DayOfWeek>,
+    /// The mandatory week-ahead e-mail's local time, `HH:MM`.
+    #[serde(default)]
+    #[cfg_attr(feature = "server", graphql(default))]
+    pub week_ahead_email_time: Option<String>,
     /// Minutes before an event's start that the START signal is sent.
     pub start_lead_minutes: u32,
     /// Dispatched by phone or e-mail: no API messages are sent.
@@ -166,6 +176,8 @@ impl ProgrammePolicy {
             week_ahead_day: None,
             week_ahead_time: None,
             day_ahead_time: None,
+            week_ahead_email_day: None,
+            week_ahead_email_time: None,
             start_lead_minutes: 15,
             manual_dispatch: false,
             payment_basis: PaymentBasis::UtilisationOnly,
@@ -187,6 +199,8 @@ impl ProgrammePolicy {
             ProgrammeKind::Dynamic => Self {
                 week_ahead_day: Some(DayOfWeek::Thursday),
                 week_ahead_time: Some("17:00".to_owned()),
+                week_ahead_email_day: Some(DayOfWeek::Friday),
+                week_ahead_email_time: Some("12:00".to_owned()),
                 ..base
             },
             ProgrammeKind::Restore => Self {

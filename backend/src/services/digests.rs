@@ -5,11 +5,13 @@
 //! goes once per period per user: a row in `scheduled_emails`, written in one transaction
 //! with the queued mail, records it, so neither a restart nor a second instance sends it
 //! again. Contents come from the same services the pages use, as that user sees them.
+//! Beside them, the mandatory week-ahead e-mail of programmes whose policy has one (guide
+//! §3.7: VAOU, Friday 12:00) goes to every user of the companies in the programme.
 
 use super::calendar::london_instant;
 use super::settlement::statements;
 use super::{Actor, ServiceError, accounts, dispatch};
-use crate::db::entities::{scheduled_emails, users};
+use crate::db::entities::{dispatch_groups, prices, programmes, scheduled_emails, users};
 use crate::mail::{Email, Mailer, html_escape};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use chrono_tz::Europe::London;
@@ -243,6 +245,50 @@ async fn compose(
     })
 }
 
+async fn already_sent(
+    db: &DatabaseConnection,
+    user_id: i32,
+    kind: &str,
+    period: &str,
+) -> Result<bool, ServiceError> {
+    Ok(scheduled_emails::Entity::find()
+        .filter(scheduled_emails::Column::UserId.eq(user_id))
+        .filter(scheduled_emails::Column::Kind.eq(kind))
+        .filter(scheduled_emails::Column::Period.eq(period))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// Sends `email` unless this user has had this kind of e-mail for this period, here or from
+/// another instance: the claim and the queued mail commit together. Whether it went now.
+async fn send_once(
+    db: &DatabaseConnection,
+    mailer: &Mailer,
+    (user_id, kind, period): (i32, &str, &str),
+    email: &Email,
+    now: DateTime<Utc>,
+) -> Result<bool, ServiceError> {
+    let txn = db.begin().await?;
+    let claimed = scheduled_emails::ActiveModel {
+        user_id: Set(user_id),
+        kind: Set(kind.to_owned()),
+        period: Set(period.to_owned()),
+        sent_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await;
+    // Another instance sent it a moment ago: the unique key says so.
+    if claimed.is_err() {
+        return Ok(false);
+    }
+    let queued = mailer.queue(&txn, email, now).await?;
+    txn.commit().await?;
+    mailer.deliver(db, queued, now).await?;
+    Ok(true)
+}
+
 /// The scheduler's job: sends each digest that is due to every opted-in user who has not
 /// had it for this period. Returns how many it sent.
 pub async fn send_due(
@@ -266,14 +312,7 @@ pub async fn send_due(
             .all(db)
             .await?;
         for user in recipients {
-            let done = scheduled_emails::Entity::find()
-                .filter(scheduled_emails::Column::UserId.eq(user.id))
-                .filter(scheduled_emails::Column::Kind.eq(digest.key()))
-                .filter(scheduled_emails::Column::Period.eq(&period))
-                .one(db)
-                .await?
-                .is_some();
-            if done {
+            if already_sent(db, user.id, digest.key(), &period).await? {
                 continue;
             }
             let to = user.email.clone();
@@ -282,24 +321,122 @@ pub async fn send_due(
                 continue;
             };
             let email = compose(db, digest, &actor, &to, day, now).await?;
-            let txn = db.begin().await?;
-            let claimed = scheduled_emails::ActiveModel {
-                user_id: Set(user_id),
-                kind: Set(digest.key().to_owned()),
-                period: Set(period.clone()),
-                sent_at: Set(now),
-                ..Default::default()
+            if send_once(db, mailer, (user_id, digest.key(), &period), &email, now).await? {
+                sent += 1;
             }
-            .insert(&txn)
-            .await;
-            // Another instance sent it a moment ago: the unique key says so.
-            if claimed.is_err() {
+        }
+    }
+    Ok(sent)
+}
+
+/// The scheduler's job for the mandatory week-ahead e-mail (guide §3.7: VAOU, "mandatory
+/// week ahead email sent Fri@12:00"): at each programme's `week_ahead_email` time, every
+/// active user of each company priced in the programme gets next week's dispatches in it,
+/// whatever their e-mail preferences. Once per user, programme and week. Returns how many
+/// it sent.
+pub async fn send_week_ahead_notices(
+    db: &DatabaseConnection,
+    mailer: &Mailer,
+    now: DateTime<Utc>,
+) -> Result<usize, ServiceError> {
+    let week = super::assets::current_week(now).next();
+    let (Some(from), Some(to)) = (
+        london_instant(week.date(), 0),
+        london_instant(week.next().date(), 0),
+    ) else {
+        return Ok(0);
+    };
+    let mut sent = 0;
+    for programme in programmes::Entity::find().all(db).await? {
+        let policy = super::calendar::policy_of(&programme)?;
+        let (Some(day), Some(time)) = (
+            policy.week_ahead_email_day,
+            policy.week_ahead_email_time.as_deref(),
+        ) else {
+            continue;
+        };
+        let at = super::calendar::weekly_instant(week, day.offset(), time)?;
+        if now < at || now - at > GRACE {
+            continue;
+        }
+        // The companies priced in the programme, with their groups in it.
+        let priced: Vec<i32> = prices::Entity::find()
+            .filter(prices::Column::ProgrammeId.eq(programme.id))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|p| p.dispatch_group_id)
+            .collect();
+        let groups = dispatch_groups::Entity::find()
+            .filter(dispatch_groups::Column::Id.is_in(priced))
+            .filter(dispatch_groups::Column::RetiredAt.is_null())
+            .all(db)
+            .await?;
+        let companies: Vec<i32> = groups.iter().map(|g| g.company_id).collect();
+        let kind = format!("week_ahead:{}", programme.id);
+        let period = week.date().to_string();
+        let recipients = users::Entity::find()
+            .filter(users::Column::CompanyId.is_in(companies))
+            .filter(users::Column::DisabledAt.is_null())
+            .filter(users::Column::PasswordHash.is_not_null())
+            .all(db)
+            .await?;
+        for user in recipients {
+            if already_sent(db, user.id, &kind, &period).await? {
                 continue;
             }
-            let queued = mailer.queue(&txn, &email, now).await?;
-            txn.commit().await?;
-            mailer.deliver(db, queued, now).await?;
-            sent += 1;
+            let (to_address, user_id, company) = (user.email.clone(), user.id, user.company_id);
+            let Ok(actor) = accounts::actor_for(db, user).await else {
+                continue;
+            };
+            let own: Vec<String> = groups
+                .iter()
+                .filter(|g| Some(g.company_id) == company)
+                .map(|g| g.public_id.clone())
+                .collect();
+            let dispatches: Vec<_> = dispatch::list(db, &actor, from, to)
+                .await?
+                .into_iter()
+                .filter(|d| d.status == DispatchStatus::Active)
+                .filter(|d| d.programme == programme.name)
+                .filter(|d| own.contains(&d.dispatch_group_id.to_string()))
+                .collect();
+            let mut lines = vec![
+                format!(
+                    "Your {} dispatches for the week commencing {}, as scheduled at the time of sending.",
+                    programme.name,
+                    week.date().format("%A %d %B %Y")
+                ),
+                "This notice is sent to every user of your company; it cannot be opted out of. It is not a dispatch signal: instructions come by the API (or dispatch e-mail).".to_owned(),
+                String::new(),
+            ];
+            if dispatches.is_empty() {
+                lines.push("No dispatches are scheduled for that week.".to_owned());
+            }
+            for d in &dispatches {
+                lines.push(format!(
+                    "{}: {} to {} (London), {} kW, dispatch {}",
+                    d.dispatch_group,
+                    london(d.start),
+                    london(d.end),
+                    d.power_change_kw,
+                    d.id
+                ));
+            }
+            let text = lines.join("\n");
+            let email = Email {
+                to: to_address,
+                subject: format!(
+                    "Openflex week-ahead schedule: {} from {}",
+                    programme.name,
+                    week.date().format("%d %B %Y")
+                ),
+                html: format!("<pre>{}</pre>", html_escape(&text)),
+                text,
+            };
+            if send_once(db, mailer, (user_id, &kind, &period), &email, now).await? {
+                sent += 1;
+            }
         }
     }
     Ok(sent)

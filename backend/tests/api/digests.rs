@@ -6,7 +6,10 @@ use crate::helpers::{Engine, TestApp, both_databases, twilight_ids};
 use backend::services::digests;
 use serde_json::json;
 
-both_databases!(opted_in_users_get_each_digest_once_at_its_london_time);
+both_databases!(
+    opted_in_users_get_each_digest_once_at_its_london_time,
+    every_user_gets_the_mandatory_vaou_week_ahead_email_on_friday_at_noon,
+);
 
 async fn send(app: &TestApp, when: &str) -> usize {
     digests::send_due(&app.db, &app.state.mailer, at(when))
@@ -134,4 +137,69 @@ async fn opted_in_users_get_each_digest_once_at_its_london_time(engine: Engine) 
         "{}",
         decoded[4]
     );
+}
+
+/// Guide §3.7: VAOU (Dynamic) has a mandatory week-ahead e-mail on Friday at 12:00, sent to
+/// every user of the companies in the programme whatever their preferences, once.
+async fn every_user_gets_the_mandatory_vaou_week_ahead_email_on_friday_at_noon(engine: Engine) {
+    let smtp = backend::testing::SmtpSink::start()
+        .await
+        .expect("SMTP listener");
+    let smtp_url = smtp.url();
+    let mut app = TestApp::spawn_with(engine, move |s| s.smtp_url = Some(smtp_url)).await;
+    let operator = format!("{}@ssen.example", uuid::Uuid::new_v4().simple());
+    app.default_cookie = Some(app.sign_up_operator(&operator, "SSEN").await.cookie);
+    // Neither has opted in to anything.
+    app.sign_up_participant("one@twilight.example").await;
+    app.sign_up_participant("two@twilight.example").await;
+    // A Sustain dispatch next week is not a Dynamic one: the notice leaves it out.
+    let ids = twilight_ids(&app).await;
+    let window = accepted_window(&mut app, &ids, "15:00", "19:00", 400.0).await;
+    let created = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T16:00:00Z",
+                "2025-02-24T18:00:00Z",
+                300.0,
+            ),
+        )
+        .await;
+    assert!(created["errors"].is_null(), "{created}");
+    let before = smtp.messages().await.len();
+    let notices = async |when: &str| {
+        digests::send_week_ahead_notices(&app.db, &app.state.mailer, at(when))
+            .await
+            .expect("notices")
+    };
+    assert_eq!(notices("2025-02-21T11:59:59Z").await, 0);
+    assert!(notices("2025-02-21T12:00:00Z").await >= 2);
+    assert_eq!(notices("2025-02-21T12:00:15Z").await, 0, "once");
+    let mails: Vec<String> = smtp
+        .messages()
+        .await
+        .split_off(before)
+        .into_iter()
+        .map(|m| {
+            String::from_utf8_lossy(
+                &quoted_printable::decode(m.as_bytes(), quoted_printable::ParseMode::Robust)
+                    .unwrap_or_else(|_| m.as_bytes().to_vec()),
+            )
+            .into_owned()
+        })
+        .collect();
+    for user in ["one@twilight.example", "two@twilight.example"] {
+        let mail = mails
+            .iter()
+            .find(|m| m.contains(user))
+            .unwrap_or_else(|| panic!("no notice to {user}: {mails:#?}"));
+        assert!(
+            mail.contains("week-ahead schedule: Dynamic from 24 February 2025")
+                && mail.contains("cannot be opted out of")
+                && mail.contains("No dispatches are scheduled for that week."),
+            "{mail}"
+        );
+    }
 }

@@ -60,9 +60,15 @@ pub(crate) async fn meterable_units_page_shows_the_api_test_card(engine: Engine)
         for cell in unit_baselines {
             let text = cell.text().await?;
             ensure!(
-                ["None this week", "Static", "Template", "Nominated", "Automatic"]
-                    .iter()
-                    .any(|m| text.starts_with(m)),
+                [
+                    "None this week",
+                    "Static",
+                    "Template",
+                    "Nominated",
+                    "Automatic"
+                ]
+                .iter()
+                .any(|m| text.starts_with(m)),
                 "a unit's baseline reads {text:?}"
             );
         }

@@ -226,6 +226,8 @@ fn PolicyForm(
     let week_day = RwSignal::new(p.week_ahead_day);
     let week_time = RwSignal::new(p.week_ahead_time.clone().unwrap_or_default());
     let day_time = RwSignal::new(p.day_ahead_time.clone().unwrap_or_default());
+    let email_day = RwSignal::new(p.week_ahead_email_day);
+    let email_time = RwSignal::new(p.week_ahead_email_time.clone().unwrap_or_default());
     let lead = RwSignal::new(p.start_lead_minutes.to_string());
     let manual = RwSignal::new(p.manual_dispatch);
     let basis = RwSignal::new(p.payment_basis);
@@ -256,6 +258,8 @@ fn PolicyForm(
             week_ahead_day: week_day.get_untracked(),
             week_ahead_time: blank(week_time.get_untracked()),
             day_ahead_time: blank(day_time.get_untracked()),
+            week_ahead_email_day: email_day.get_untracked(),
+            week_ahead_email_time: blank(email_time.get_untracked()),
             start_lead_minutes,
             manual_dispatch: manual.get_untracked(),
             payment_basis: basis.get_untracked(),
@@ -282,6 +286,7 @@ fn PolicyForm(
                 <tr><th>"Undecided at the acceptance time"</th><td>{choice(undecided, UndecidedAtDeadline::ALL, UndecidedAtDeadline::as_str, |u| match u { UndecidedAtDeadline::Accept => "accepted", UndecidedAtDeadline::Reject => "rejected" })}</td></tr>
                 <tr><th>"Week-ahead schedule"</th><td>{day_select(format!("week-day-{slug}"), week_day, true)}" "{text(week_time)}</td></tr>
                 <tr><th>"Day-ahead schedule"</th><td>{text(day_time)}" daily"</td></tr>
+                <tr><th>"Mandatory week-ahead e-mail"</th><td>{day_select(format!("email-day-{slug}"), email_day, true)}" "{text(email_time)}" (every user of each company in the programme)"</td></tr>
                 <tr><th>"START lead (minutes)"</th><td><input type="number" class="short" prop:value=move || lead.get() on:input=move |ev| lead.set(event_target_value(&ev))/></td></tr>
                 <tr><th>"Manual dispatch"</th><td><input type="checkbox" prop:checked=move || manual.get() on:change=move |ev| manual.set(event_target_checked(&ev))/></td></tr>
                 <tr><th>"Paid for"</th><td>{choice(basis, PaymentBasis::ALL, PaymentBasis::as_str, |b| match b { PaymentBasis::AvailabilityAndUtilisation => "availability and utilisation", PaymentBasis::UtilisationOnly => "utilisation only" })}</td></tr>

@@ -54,7 +54,7 @@ pub(super) async fn own_programme(
     Ok((programme, zone))
 }
 
-/// Checks a policy: every time `HH:MM`, a week-ahead day and time together, a lead time
+/// Checks a policy: every time `HH:MM`, each week-ahead day and time together, a lead time
 /// within a day.
 pub fn check_policy(policy: &ProgrammePolicy) -> Result<(), ServiceError> {
     let mut errors = Vec::new();
@@ -72,10 +72,20 @@ pub fn check_policy(policy: &ProgrammePolicy) -> Result<(), ServiceError> {
     time("acceptance_time", Some(&policy.acceptance_time));
     time("week_ahead_time", policy.week_ahead_time.as_deref());
     time("day_ahead_time", policy.day_ahead_time.as_deref());
+    time(
+        "week_ahead_email_time",
+        policy.week_ahead_email_time.as_deref(),
+    );
     if policy.week_ahead_day.is_some() != policy.week_ahead_time.is_some() {
         errors.push(FieldError::new(
             "week_ahead_time",
             "give both the week-ahead day and time, or neither",
+        ));
+    }
+    if policy.week_ahead_email_day.is_some() != policy.week_ahead_email_time.is_some() {
+        errors.push(FieldError::new(
+            "week_ahead_email_time",
+            "give both the week-ahead e-mail's day and time, or neither",
         ));
     }
     if policy.start_lead_minutes > 1440 {

@@ -71,6 +71,9 @@ impl Seeder<'_> {
         let ssen = operators::ActiveModel {
             public_id: Set(new_public_id().to_string()),
             name: Set("SSEN".to_owned()),
+            // The guide's own contact.
+            support_name: Set(Some("Flexibility Services Operations".to_owned())),
+            support_email: Set(Some("FlexibleServices@sse.com".to_owned())),
             created_at: Set(self.now),
             ..Default::default()
         }

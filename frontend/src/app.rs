@@ -9,6 +9,7 @@ use crate::pages::docs::{
     ChangelogPage, DevelopersPage, DocumentationPage, GraphqlDocsPage, ParticipantApiPage,
     ReadingsFormatsPage, ReceivingDispatchesPage, WebhooksPage,
 };
+use crate::pages::faq::FaqPage;
 use crate::pages::meterable_units::MeterableUnitsPage;
 use crate::pages::organisations::OrganisationsPage;
 use crate::pages::readings::ReadingsPage;
@@ -64,6 +65,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/documentation") view=DocumentationPage/>
                     <Route path=path!("/documentation/participant-api") view=|| view! { <Redirect path="/developers/participant-api"/> }/>
                     <Route path=path!("/documentation/graphql") view=|| view! { <Redirect path="/developers/graphql"/> }/>
+                    <Route path=path!("/faq") view=FaqPage/>
                     <Route path=path!("/developers") view=DevelopersPage/>
                     <Route path=path!("/developers/receiving-dispatches") view=ReceivingDispatchesPage/>
                     <Route path=path!("/developers/webhooks") view=WebhooksPage/>
@@ -107,6 +109,7 @@ fn TopBar() -> impl IntoView {
             && e == SIGNED_OUT
             && !public.contains(&path.as_str())
             && !is_developer_portal(&path)
+            && path != "/faq"
         {
             go("/login");
         }
@@ -127,6 +130,7 @@ fn TopBar() -> impl IntoView {
             <nav class="nav">
                 <Show when=signed_in fallback=move || view! {
                     <div class=section("/developers")><A href="/developers">"Developers"</A></div>
+                    <div class=section("/faq")><A href="/faq">"FAQs"</A></div>
                 }>
                 <div class=section("/availability")>
                     <span class="nav-label">"Availability"</span>
@@ -155,6 +159,7 @@ fn TopBar() -> impl IntoView {
                     let path = location.pathname.get();
                     if path.starts_with("/documentation") || is_developer_portal(&path) { "nav-item active" } else { "nav-item" }
                 }><A href="/documentation">"Documentation"</A></div>
+                <div class=section("/faq")><A href="/faq">"FAQs"</A></div>
                 </Show>
                 {move || {
                     let manages = me

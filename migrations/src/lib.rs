@@ -28,6 +28,7 @@ mod m20261205_000023_window_decided_by;
 mod m20261205_000024_permitted_delivery;
 mod m20261205_000025_template_names;
 mod m20261205_000026_vaou_week_ahead_email;
+mod m20261205_000027_support_contacts;
 
 pub struct Migrator;
 
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000024_permitted_delivery::Migration),
             Box::new(m20261205_000025_template_names::Migration),
             Box::new(m20261205_000026_vaou_week_ahead_email::Migration),
+            Box::new(m20261205_000027_support_contacts::Migration),
         ]
     }
 }

@@ -99,6 +99,20 @@ pub struct OperatorSummary {
     pub name: String,
 }
 
+/// Where an operator's FSPs get help (the guide's "Contact").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "server",
+    derive(async_graphql::SimpleObject, utoipa::ToSchema)
+)]
+pub struct SupportContact {
+    /// The operator.
+    pub operator: String,
+    /// The team to contact, e.g. "Flexibility Services Operations"; none until set.
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -38,6 +38,15 @@ impl AccountsQuery {
             .map_err(gql_error)
     }
 
+    /// Where to get help: the support contacts of the operators the caller deals with
+    /// (the guide's "Contact").
+    async fn support_contacts(&self, ctx: &Context<'_>) -> Result<Vec<shared::SupportContact>> {
+        let (db, actor, _) = caller(ctx)?;
+        organisations::support_contacts(db, actor)
+            .await
+            .map_err(gql_error)
+    }
+
     /// The company's live API access token, if any (participants).
     async fn api_token(&self, ctx: &Context<'_>) -> Result<Option<ApiTokenInfo>> {
         let (db, actor, _) = caller(ctx)?;
@@ -145,6 +154,19 @@ impl AccountsMutation {
     ) -> Result<Company> {
         let (db, actor, now) = caller(ctx)?;
         organisations::set_permitted_delivery(db, actor, &company_id, &channels, now)
+            .await
+            .map_err(gql_error)
+    }
+
+    /// Sets the calling operator's support contact, shown to its FSPs' users (operators).
+    async fn set_support_contact(
+        &self,
+        ctx: &Context<'_>,
+        name: String,
+        email: String,
+    ) -> Result<shared::SupportContact> {
+        let (db, actor, now) = caller(ctx)?;
+        organisations::set_support_contact(db, actor, &name, &email, now)
             .await
             .map_err(gql_error)
     }

@@ -12,7 +12,7 @@ use sea_orm::{
 };
 use shared::{
     CompaniesHouseNumber, Company, DeliveryChannel, NewCompanyInput, OperatorSummary, PublicId,
-    VatNumber,
+    SupportContact, VatNumber,
 };
 
 /// `column` (a company id) names a company contracted by `operator_id`: it has a dispatch
@@ -343,5 +343,116 @@ pub async fn create_operator(
     Ok(OperatorSummary {
         id: public_id,
         name: name.to_owned(),
+    })
+}
+
+/// The support contacts of the operators the caller deals with: those that contract its
+/// company (participants), its own (operators), all (platform admins).
+pub async fn support_contacts(
+    db: &DatabaseConnection,
+    actor: &Actor,
+) -> Result<Vec<SupportContact>, ServiceError> {
+    let scope = match actor {
+        Actor::Participant { company_id, .. } => Condition::any()
+            .add(
+                operators::Column::Id.in_subquery(
+                    Query::select()
+                        .column(zones::Column::OperatorId)
+                        .from(zones::Entity)
+                        .and_where(
+                            zones::Column::Id.in_subquery(
+                                Query::select()
+                                    .column(dispatch_groups::Column::ZoneId)
+                                    .from(dispatch_groups::Entity)
+                                    .and_where(dispatch_groups::Column::CompanyId.eq(*company_id))
+                                    .to_owned(),
+                            ),
+                        )
+                        .to_owned(),
+                ),
+            )
+            .add(
+                operators::Column::Id.in_subquery(
+                    Query::select()
+                        .column(operator_companies::Column::OperatorId)
+                        .from(operator_companies::Entity)
+                        .and_where(operator_companies::Column::CompanyId.eq(*company_id))
+                        .to_owned(),
+                ),
+            ),
+        Actor::Operator { operator_id, .. } => {
+            Condition::all().add(operators::Column::Id.eq(*operator_id))
+        }
+        Actor::PlatformAdmin { .. } => Condition::all(),
+    };
+    Ok(operators::Entity::find()
+        .filter(scope)
+        .order_by_asc(operators::Column::Name)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| SupportContact {
+            operator: o.name,
+            name: o.support_name,
+            email: o.support_email,
+        })
+        .collect())
+}
+
+/// Sets the calling operator's support contact, which its FSPs' users see.
+pub async fn set_support_contact(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    name: &str,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<SupportContact, ServiceError> {
+    let Actor::Operator { operator_id, .. } = actor else {
+        return Err(ServiceError::Forbidden(
+            "an operator's users set its support contact".to_owned(),
+        ));
+    };
+    let mut errors = Vec::new();
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 160 {
+        errors.push(super::FieldError::new(
+            "name",
+            "must be 1 to 160 characters",
+        ));
+    }
+    let email = match super::accounts::parse_email(email) {
+        Ok(address) => Some(address),
+        Err(_) => {
+            errors.push(super::FieldError::new("email", "is not an e-mail address"));
+            None
+        }
+    };
+    let (Some(email), true) = (email, errors.is_empty()) else {
+        return Err(ServiceError::Invalid(errors));
+    };
+    let row = operators::Entity::find_by_id(*operator_id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound("operator"))?;
+    let txn = db.begin().await?;
+    let mut active: operators::ActiveModel = row.into();
+    active.support_name = Set(Some(name.to_owned()));
+    active.support_email = Set(Some(email.to_string()));
+    let row = active.update(&txn).await?;
+    super::audit_change(
+        &txn,
+        now,
+        actor.user_id(),
+        *operator_id,
+        None,
+        "support_contact_set",
+        format!("{name} <{email}>"),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(SupportContact {
+        operator: row.name,
+        name: row.support_name,
+        email: row.support_email,
     })
 }

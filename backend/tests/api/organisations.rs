@@ -1,7 +1,7 @@
 //! Organisations: operators register FSP companies (every bad field named) and platform
 //! admins register operators.
 
-use crate::helpers::{Engine, TestApp, both_databases};
+use crate::helpers::{Engine, TestApp, both_databases, error_code};
 use crate::users::{CREATE_USER, new_user};
 use serde_json::json;
 use shared::Role;
@@ -10,6 +10,7 @@ both_databases!(
     operator_registers_a_company_and_invites_its_users,
     company_fields_are_validated_with_every_bad_field_named,
     only_platform_admins_register_operators,
+    fsps_see_their_operators_support_contacts,
 );
 
 const CREATE_COMPANY: &str = "mutation($c: NewCompanyInput!) { createCompany(input: $c) { id name companiesHouseNumber vatNumber } }";
@@ -131,4 +132,49 @@ async fn only_platform_admins_register_operators(engine: Engine) {
         )
         .await;
     assert!(invited["errors"].is_null(), "{invited}");
+}
+
+/// The guide's "Contact": each operator keeps a support contact; its FSPs' users see it.
+async fn fsps_see_their_operators_support_contacts(engine: Engine) {
+    let app = TestApp::spawn(engine, None).await;
+    const CONTACTS: &str = "{ supportContacts { operator name email } }";
+    const SET: &str = "mutation($n: String!, $e: String!) { setSupportContact(name: $n, email: $e) { operator name email } }";
+    let fsp = app.sign_up_participant("fsp@twilight.example").await;
+    let seen = app.graphql_as(&fsp.cookie, CONTACTS, json!({})).await;
+    assert_eq!(
+        seen["data"]["supportContacts"],
+        json!([{"operator": "SSEN", "name": "Flexibility Services Operations", "email": "FlexibleServices@sse.com"}]),
+        "{seen}"
+    );
+    let ssen = app.sign_up_operator("ops@ssen.example", "SSEN").await;
+    let bad = app
+        .graphql_as(&ssen.cookie, SET, json!({"n": " ", "e": "not an address"}))
+        .await;
+    let fields: Vec<&str> = bad["errors"][0]["extensions"]["errors"]
+        .as_array()
+        .map(|e| e.iter().filter_map(|e| e["field"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(fields, ["name", "email"], "{bad}");
+    let set = app
+        .graphql_as(
+            &ssen.cookie,
+            SET,
+            json!({"n": "Flex Control", "e": "flex.control@ssen.example"}),
+        )
+        .await;
+    assert!(set["errors"].is_null(), "{set}");
+    let seen = app.graphql_as(&fsp.cookie, CONTACTS, json!({})).await;
+    assert_eq!(
+        seen["data"]["supportContacts"][0],
+        json!({"operator": "SSEN", "name": "Flex Control", "email": "flex.control@ssen.example"}),
+        "{seen}"
+    );
+    let refused = app
+        .graphql_as(
+            &fsp.cookie,
+            SET,
+            json!({"n": "Us", "e": "us@twilight.example"}),
+        )
+        .await;
+    assert_eq!(error_code(&refused), Some("FORBIDDEN"), "{refused}");
 }

@@ -2,7 +2,7 @@
 
 use super::{NoVariables, graphql};
 use serde::Deserialize;
-use shared::{Company, DeliveryChannel, NewCompanyInput, OperatorSummary};
+use shared::{Company, DeliveryChannel, NewCompanyInput, OperatorSummary, SupportContact};
 
 /// The companies and operators the caller may see, in one round trip.
 #[derive(Debug, Clone, Deserialize)]
@@ -35,4 +35,16 @@ operation! {
     /// Sets how an FSP company may receive dispatches.
     pub fn set_permitted_delivery(company_id: &str, channels: &[DeliveryChannel]) -> ()
         = include_str!("../../graphql/organisations/SetPermittedDelivery.graphql")
+}
+
+operation! {
+    /// The support contacts of the operators the caller deals with.
+    pub fn support_contacts() -> Vec<SupportContact>
+        = include_str!("../../graphql/organisations/SupportContacts.graphql")
+}
+
+operation! {
+    /// Sets the calling operator's support contact.
+    pub fn set_support_contact(name: &str, email: &str) -> ()
+        = include_str!("../../graphql/organisations/SetSupportContact.graphql")
 }

@@ -3,6 +3,7 @@ pub mod configuration;
 pub mod dispatch;
 pub mod dispatch_settings;
 pub mod docs;
+pub mod faq;
 pub mod meterable_units;
 pub mod organisations;
 pub mod readings;

@@ -8,6 +8,9 @@ pub struct Model {
     pub public_id: String,
     pub name: String,
     pub created_at: DateTimeUtc,
+    /// Who FSPs contact for support (the guide's "Flexibility Services Operations").
+    pub support_name: Option<String>,
+    pub support_email: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

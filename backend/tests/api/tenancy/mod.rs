@@ -177,6 +177,7 @@ fn cases(ids: &Ids) -> Vec<Case> {
         gql("Query.availabilityWeek", "query($g: String!, $p: String!) { availabilityWeek(dispatchGroupId: $g, programmeId: $p, weekCommencing: \"2025-02-24\") { dispatchGroupId dispatchGroup capacityKw } }", json!({"g": g, "p": sustain}), [O, No, O, No, O]),
         gql("Query.acceptanceDecisions", "{ acceptanceDecisions(weekCommencing: \"2025-02-24\") { dispatchGroupId dispatchGroup declaredKw } }", json!({}), [O, No, O, No, O]),
         gql("Query.baselineSeries", "query($u: String!) { baselineSeries(meterableUnitId: $u, from: \"2025-02-24T16:00:00Z\", to: \"2025-02-24T16:10:00Z\") { kw } }", json!({"u": u}), [O, No, O, No, O]),
+        gql("Query.supportContacts", "{ supportContacts { operator name email } }", json!({}), [O, O, O, O, O]),
         gql("Query.dispatchSettings", "{ dispatchSettings { endpointUrl delivery emailContacts } }", json!({}), [O, O, No, No, O]),
         gql("Query.dispatches", "{ dispatches(from: \"2025-02-01T00:00:00Z\", to: \"2025-04-01T00:00:00Z\") { id dispatchGroupId messages { messageId } } }", json!({}), [O, No, O, No, O]),
         gql("Query.allocation", "query($p: String!) { allocation(programmeId: $p, start: \"2025-02-24T16:00:00Z\", end: \"2025-02-24T17:00:00Z\", requirementKw: 100) { lines { dispatchGroupId allocatedKw } } }", json!({"p": sustain}), [No, No, O, No, No]),
@@ -192,6 +193,7 @@ fn cases(ids: &Ids) -> Vec<Case> {
         // Mutations that create what belongs to the caller alone.
         gql("Mutation.updateMyPreferences", "mutation { updateMyPreferences(preferences: {monthlyInvoices: true, weeklyAcceptedDeclarations: false, dailySchedules: false}) { monthlyInvoices } }", json!({}), [O, O, O, O, No]),
         gql("Mutation.createCompany", "mutation($c: NewCompanyInput!) { createCompany(input: $c) { id name } }", json!({"c": {"name": "Matrix {who} Ltd", "companiesHouseNumber": "SC70000{n}", "vatNumber": "GB98765432{n}", "billingAddress": "1 Matrix Road\nPerth"}}), [No, No, O, O, No]),
+        gql("Mutation.setSupportContact", "mutation { setSupportContact(name: \"Flex Ops {who}\", email: \"ops-{who}@operator.example\") { operator name email } }", json!({}), [No, No, O, O, No]),
         gql("Mutation.createZone", "mutation { createZone(id: \"matrix-{who}\", name: \"Matrix {who}\", sandbox: false) { id } }", json!({}), [No, No, O, O, No]),
         Case { admin: Some(O), ..gql("Mutation.createOperator", "mutation { createOperator(name: \"Matrix Operator {who}\") { id } }", json!({}), [No, No, No, No, No]) },
         gql("Mutation.updateDispatchSettings", "mutation { updateDispatchSettings(endpointUrl: \"http://127.0.0.1:9/{who}\", delivery: API) { endpointUrl } }", json!({}), [O, O, No, No, No]),

@@ -51,18 +51,37 @@ pub(crate) async fn fsp_tests_dispatch_delivery(engine: Engine) -> Result<()> {
             ensure!(saved == "Dispatch settings saved.", "saving: {saved}");
             Ok(())
         };
+        // The page says the first save creates the secret, and the first save shows it.
+        let rule = wait_for(&client, Locator::Css("#secret-rule"))
+            .await?
+            .text()
+            .await?;
+        ensure!(
+            rule.contains("first time") && rule.contains("signing secret"),
+            "the page does not explain the secret: {rule}"
+        );
         set_endpoint(format!("http://127.0.0.1:{receiver_port}/fsp")).await?;
+        let first = wait_for(&client, Locator::Css("#new-secret"))
+            .await
+            .context("the first save did not show the signing secret")?
+            .text()
+            .await?;
+        ensure!(first.starts_with("whsec_"), "first secret {first:?}");
         click(&client, "#rotate-secret").await?;
         client
             .accept_alert()
             .await
             .context("no warning before a new secret")?;
-        let secret = wait_for(&client, Locator::Css("#new-secret"))
-            .await
-            .context("the new secret was not shown")?
-            .text()
-            .await?;
-        ensure!(secret.starts_with("whsec_"), "secret {secret:?}");
+        let mut secret = String::new();
+        wait_until("the rotated secret", async || {
+            secret = match client.find(Locator::Css("#new-secret")).await {
+                Ok(e) => e.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            secret.starts_with("whsec_") && secret != first
+        })
+        .await
+        .context("the new secret was not shown")?;
 
         let send = async || -> Result<String> {
             client

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 
 /// Zones the caller may see: an FSP sees the zones it has dispatch groups in, an operator
 /// its own zones, a platform admin every zone.
-fn zone_scope(actor: &Actor) -> Condition {
+pub(crate) fn zone_scope(actor: &Actor) -> Condition {
     match actor {
         Actor::Participant { company_id, .. } => Condition::all().add(
             zones::Column::Id.in_subquery(

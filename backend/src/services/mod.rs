@@ -194,6 +194,19 @@ pub(crate) fn rfc3339(t: chrono::DateTime<chrono::Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
+/// An e-mail address as stored: trimmed, lower case, checked. A neutral helper: accounts,
+/// dispatch contacts and support contacts all take addresses.
+pub(crate) fn parse_email(raw: &str) -> Result<String, ServiceError> {
+    let email = raw.trim().to_lowercase();
+    if email.len() > 254 || email.parse::<lettre::Address>().is_err() {
+        return Err(ServiceError::invalid(
+            "email",
+            "is not a valid e-mail address",
+        ));
+    }
+    Ok(email)
+}
+
 #[cfg(test)]
 mod tests {
     use super::csv_cell;

@@ -354,20 +354,13 @@ pub async fn support_contacts(
 ) -> Result<Vec<SupportContact>, ServiceError> {
     let scope = match actor {
         Actor::Participant { company_id, .. } => Condition::any()
+            // The operators of the zones it has groups in, and the one that registered it.
             .add(
                 operators::Column::Id.in_subquery(
                     Query::select()
                         .column(zones::Column::OperatorId)
                         .from(zones::Entity)
-                        .and_where(
-                            zones::Column::Id.in_subquery(
-                                Query::select()
-                                    .column(dispatch_groups::Column::ZoneId)
-                                    .from(dispatch_groups::Entity)
-                                    .and_where(dispatch_groups::Column::CompanyId.eq(*company_id))
-                                    .to_owned(),
-                            ),
-                        )
+                        .cond_where(super::assets::zone_scope(actor))
                         .to_owned(),
                 ),
             )
@@ -420,7 +413,7 @@ pub async fn set_support_contact(
             "must be 1 to 160 characters",
         ));
     }
-    let email = match super::accounts::parse_email(email) {
+    let email = match super::parse_email(email) {
         Ok(address) => Some(address),
         Err(_) => {
             errors.push(super::FieldError::new("email", "is not an e-mail address"));

@@ -495,11 +495,7 @@ async fn undecided_windows_are_settled_at_the_acceptance_time_by_policy(engine: 
         .into_iter()
         .find(|m| m.contains("Weekly Accepted Declarations"))
         .expect("the Thursday e-mail");
-    let mail = String::from_utf8_lossy(
-        &quoted_printable::decode(mail.as_bytes(), quoted_printable::ParseMode::Robust)
-            .unwrap_or_else(|_| mail.as_bytes().to_vec()),
-    )
-    .replace("\r\n", "\n");
+    let mail = crate::digests::decoded(&mail).replace("\r\n", "\n");
     assert!(
         mail.contains("400 kW accepted (no decision by the acceptance time: accepted by the programme's policy)")
             && mail.contains("rejected by the programme's policy")

@@ -11,6 +11,15 @@ both_databases!(
     every_user_gets_the_mandatory_vaou_week_ahead_email_on_friday_at_noon,
 );
 
+/// A received mail's text, quoted-printable undone.
+pub(crate) fn decoded(mail: &str) -> String {
+    String::from_utf8_lossy(
+        &quoted_printable::decode(mail.as_bytes(), quoted_printable::ParseMode::Robust)
+            .unwrap_or_else(|_| mail.as_bytes().to_vec()),
+    )
+    .into_owned()
+}
+
 async fn send(app: &TestApp, when: &str) -> usize {
     digests::send_due(&app.db, &app.state.mailer, at(when))
         .await
@@ -95,16 +104,7 @@ async fn opted_in_users_get_each_digest_once_at_its_london_time(engine: Engine) 
         );
         assert!(!mail.contains("quiet@twilight.example"));
     }
-    let decoded: Vec<String> = mails
-        .iter()
-        .map(|m| {
-            String::from_utf8_lossy(
-                &quoted_printable::decode(m.as_bytes(), quoted_printable::ParseMode::Robust)
-                    .unwrap_or_else(|_| m.as_bytes().to_vec()),
-            )
-            .into_owned()
-        })
-        .collect();
+    let decoded: Vec<String> = mails.iter().map(|m| decoded(m)).collect();
     assert!(
         decoded[0].contains("Daily Schedules: Thursday 20 February 2025")
             && decoded[0].contains("No dispatches scheduled"),
@@ -181,14 +181,8 @@ async fn every_user_gets_the_mandatory_vaou_week_ahead_email_on_friday_at_noon(e
         .messages()
         .await
         .split_off(before)
-        .into_iter()
-        .map(|m| {
-            String::from_utf8_lossy(
-                &quoted_printable::decode(m.as_bytes(), quoted_printable::ParseMode::Robust)
-                    .unwrap_or_else(|_| m.as_bytes().to_vec()),
-            )
-            .into_owned()
-        })
+        .iter()
+        .map(|m| decoded(m))
         .collect();
     for user in ["one@twilight.example", "two@twilight.example"] {
         let mail = mails

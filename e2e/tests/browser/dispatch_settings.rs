@@ -148,38 +148,8 @@ pub(crate) async fn fsp_tests_dispatch_delivery(engine: Engine) -> Result<()> {
         client.goto(&page).await?;
         sign_in_as_demo(&client, shared::Role::Operator).await?;
         client.goto(&page).await?;
-        // Restore is dispatched by hand by default; this DNO has it signalled instead.
-        let automatic = client
-            .execute(
-                "const gql = (query, variables) => fetch('/graphql', {method: 'POST',
-                     headers: {'content-type': 'application/json'},
-                     body: JSON.stringify({query, variables})}).then(r => r.json());
-                 return gql('{ zones { id programmes { id kind policy { declarationLockDay declarationLockTime acceptanceDay acceptanceTime autoAccept weekAheadDay weekAheadTime dayAheadTime startLeadMinutes manualDispatch paymentBasis deliveryScale performanceFactor } } } }', {})
-                   .then(d => {
-                     const p = d.data.zones.find(z => z.id === 'twilight-zone').programmes.find(p => p.kind === 'RESTORE');
-                     p.policy.manualDispatch = false;
-                     return gql('mutation($id: String!, $p: ProgrammePolicyInput!) { updateProgrammePolicy(programmeId: $id, policy: $p) { policy { manualDispatch } } }', {id: p.id, p: p.policy});
-                   })",
-                vec![],
-            )
-            .await?;
-        ensure!(
-            automatic["data"]["updateProgrammePolicy"]["policy"]["manualDispatch"] == false,
-            "Restore policy: {automatic}"
-        );
-        choose(&client, "#new-zone", "Twilight Zone").await?;
-        choose(&client, "#new-programme", "Restore").await?;
-        choose(&client, "#new-group", "API Test").await?;
-        let stamp = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:00Z").to_string();
-        fill(&client, "#new-start", &stamp(start)).await?;
-        fill(&client, "#new-end", &stamp(end)).await?;
-        fill(&client, "#new-kw", "100").await?;
-        click(&client, "#new-dispatch").await?;
-        let done = wait_for(&client, Locator::Css("#dispatch-message"))
-            .await?
-            .text()
-            .await?;
-        ensure!(done == "Dispatched.", "dispatching: {done}");
+        signal_restore(&client).await?;
+        dispatch_api_test_under_restore(&client, start, end).await?;
         wait_until("the START at the receiver", async || {
             received.load(std::sync::atomic::Ordering::SeqCst) > before
         })

@@ -83,45 +83,27 @@ pub(crate) async fn simulator_follows_an_operator_dispatch(engine: Engine) -> Re
         client.goto(&page).await?;
         sign_in_as_demo(&client, shared::Role::Operator).await?;
         client.goto(&page).await?;
-        // A two-minute dispatch: API Test's 30-minute minimum runtime goes, and Restore
-        // is signalled to the FSP instead of dispatched by hand.
-        let set_up = client
+        // A two-minute dispatch: API Test's 30-minute minimum runtime goes.
+        let shorter = client
             .execute(
                 "const gql = (query, variables) => fetch('/graphql', {method: 'POST',
                      headers: {'content-type': 'application/json'},
                      body: JSON.stringify({query, variables})}).then(r => r.json());
-                 const unit = arguments[0];
-                 return gql('query($u: String!) { meterableUnit(id: $u) { dispatchGroupId } }', {u: unit})
+                 return gql('query($u: String!) { meterableUnit(id: $u) { dispatchGroupId } }', {u: arguments[0]})
                    .then(d => d.data.meterableUnit.dispatchGroupId)
                    .then(id => gql('query($id: String!) { dispatchGroup(id: $id) { name powerChangeKw direction maxRuntimeMinutes weeklyRuntimeMinutes marketplaceUnits } }', {id})
                      .then(d => { const g = d.data.dispatchGroup; g.minRuntimeMinutes = null;
-                       return gql('mutation($id: String!, $g: DispatchGroupInput!) { updateDispatchGroup(id: $id, group: $g) { minRuntimeMinutes } }', {id, g}); }))
-                   .then(() => gql('{ zones { id programmes { id kind policy { declarationLockDay declarationLockTime acceptanceDay acceptanceTime autoAccept weekAheadDay weekAheadTime dayAheadTime startLeadMinutes manualDispatch paymentBasis deliveryScale performanceFactor } } } }', {}))
-                   .then(d => {
-                     const p = d.data.zones.find(z => z.id === 'twilight-zone').programmes.find(p => p.kind === 'RESTORE');
-                     p.policy.manualDispatch = false;
-                     return gql('mutation($id: String!, $p: ProgrammePolicyInput!) { updateProgrammePolicy(programmeId: $id, policy: $p) { policy { manualDispatch } } }', {id: p.id, p: p.policy});
-                   })",
+                       return gql('mutation($id: String!, $g: DispatchGroupInput!) { updateDispatchGroup(id: $id, group: $g) { minRuntimeMinutes } }', {id, g}); }))",
                 vec![serde_json::json!(backend::seed::API_TEST_UNIT_ID)],
             )
             .await?;
         ensure!(
-            set_up["data"]["updateProgrammePolicy"]["policy"]["manualDispatch"] == false,
-            "setting up: {set_up}"
+            shorter["data"]["updateDispatchGroup"]["minRuntimeMinutes"].is_null()
+                && shorter["errors"].is_null(),
+            "API Test's runtimes: {shorter}"
         );
-        choose(&client, "#new-zone", "Twilight Zone").await?;
-        choose(&client, "#new-programme", "Restore").await?;
-        choose(&client, "#new-group", "API Test").await?;
-        let stamp = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:00Z").to_string();
-        fill(&client, "#new-start", &stamp(start)).await?;
-        fill(&client, "#new-end", &stamp(end)).await?;
-        fill(&client, "#new-kw", "100").await?;
-        click(&client, "#new-dispatch").await?;
-        let done = wait_for(&client, Locator::Css("#dispatch-message"))
-            .await?
-            .text()
-            .await?;
-        ensure!(done == "Dispatched.", "dispatching: {done}");
+        signal_restore(&client).await?;
+        dispatch_api_test_under_restore(&client, start, end).await?;
 
         // The START arrives at once (its lead time has passed), a reading follows each
         // minute, and the STOP at the end finishes it.

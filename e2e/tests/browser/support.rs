@@ -335,3 +335,50 @@ pub(crate) async fn choose_api_test_sustain(client: &Client) -> Result<()> {
     })
     .await
 }
+
+/// As the signed-in operator: Restore in the Twilight Zone is signalled to the FSP (by
+/// default it is dispatched by hand), so an ad hoc Restore dispatch sends START and STOP.
+pub(crate) async fn signal_restore(client: &Client) -> Result<()> {
+    let automatic = client
+        .execute(
+            "const gql = (query, variables) => fetch('/graphql', {method: 'POST',
+                 headers: {'content-type': 'application/json'},
+                 body: JSON.stringify({query, variables})}).then(r => r.json());
+             return gql('{ zones { id programmes { id kind policy { declarationLockDay declarationLockTime acceptanceDay acceptanceTime autoAccept weekAheadDay weekAheadTime dayAheadTime startLeadMinutes manualDispatch paymentBasis deliveryScale performanceFactor } } } }', {})
+               .then(d => {
+                 const p = d.data.zones.find(z => z.id === 'twilight-zone').programmes.find(p => p.kind === 'RESTORE');
+                 p.policy.manualDispatch = false;
+                 return gql('mutation($id: String!, $p: ProgrammePolicyInput!) { updateProgrammePolicy(programmeId: $id, policy: $p) { policy { manualDispatch } } }', {id: p.id, p: p.policy});
+               })",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        automatic["data"]["updateProgrammePolicy"]["policy"]["manualDispatch"] == false,
+        "Restore policy: {automatic}"
+    );
+    Ok(())
+}
+
+/// From the Dispatches page, as the operator: dispatches API Test ad hoc under Restore at
+/// 100 kW over `[start, end)`.
+pub(crate) async fn dispatch_api_test_under_restore(
+    client: &Client,
+    start: chrono::DateTime<chrono::Utc>,
+    end: chrono::DateTime<chrono::Utc>,
+) -> Result<()> {
+    choose(client, "#new-zone", "Twilight Zone").await?;
+    choose(client, "#new-programme", "Restore").await?;
+    choose(client, "#new-group", "API Test").await?;
+    let stamp = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:00Z").to_string();
+    fill(client, "#new-start", &stamp(start)).await?;
+    fill(client, "#new-end", &stamp(end)).await?;
+    fill(client, "#new-kw", "100").await?;
+    click(client, "#new-dispatch").await?;
+    let done = wait_for(client, Locator::Css("#dispatch-message"))
+        .await?
+        .text()
+        .await?;
+    ensure!(done == "Dispatched.", "dispatching: {done}");
+    Ok(())
+}

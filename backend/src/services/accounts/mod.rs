@@ -10,6 +10,7 @@ use crate::db::entities::{
 };
 use crate::ids::new_public_id;
 use crate::mail::{Email, Mailer, html_escape};
+pub(crate) use crate::services::parse_email;
 use crate::services::{Actor, ServiceError};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
@@ -60,17 +61,6 @@ const STAGE_TOTP_SETUP: &str = "totp_setup";
 pub(in crate::services) const STAGE_SECOND_FACTOR: &str = "second_factor";
 
 pub(in crate::services) const STAGE_COMPLETE: &str = "complete";
-
-pub(crate) fn parse_email(raw: &str) -> Result<String, ServiceError> {
-    let email = raw.trim().to_lowercase();
-    if email.len() > 254 || email.parse::<lettre::Address>().is_err() {
-        return Err(ServiceError::invalid(
-            "email",
-            "is not a valid e-mail address",
-        ));
-    }
-    Ok(email)
-}
 
 /// At least 12 and at most 128 characters, not on the shipped list of common passwords,
 /// not the e-mail address. No composition rules (ASVS 5.0).

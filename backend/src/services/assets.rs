@@ -9,7 +9,9 @@ use crate::db::entities::{
 use chrono::{DateTime, Utc};
 use chrono_tz::Europe::London;
 use sea_orm::sea_query::Query;
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use shared::{
     Baseline, BaselineMethod, Direction, DispatchGroup, DispatchGroupWeek, MeterableUnit,
     MeteringGranularity, ProductCode, Programme, ProgrammeKind, ProgrammePrice, PublicId,
@@ -180,15 +182,24 @@ async fn profiles_of(
     unit_ids: &[i32],
 ) -> Result<HashMap<i32, ProfileFacts>, ServiceError> {
     let mut facts: HashMap<i32, ProfileFacts> = HashMap::new();
-    for p in baseline_profiles::Entity::find()
+    // Not the profiles' values: a per-minute week is ten thousand of them per unit.
+    let rows: Vec<(i32, String, Option<String>, Option<i32>)> = baseline_profiles::Entity::find()
+        .select_only()
+        .columns([
+            baseline_profiles::Column::MeterableUnitId,
+            baseline_profiles::Column::Source,
+            baseline_profiles::Column::Name,
+            baseline_profiles::Column::DaysOfData,
+        ])
         .filter(baseline_profiles::Column::MeterableUnitId.is_in(unit_ids.to_vec()))
+        .into_tuple()
         .all(db)
-        .await?
-    {
-        let entry = facts.entry(p.meterable_unit_id).or_default();
-        match p.source.as_str() {
-            "nominated" => entry.template_name = p.name,
-            "automatic" => entry.days_of_data = p.days_of_data,
+        .await?;
+    for (unit, source, name, days) in rows {
+        let entry = facts.entry(unit).or_default();
+        match source.as_str() {
+            "nominated" => entry.template_name = name,
+            "automatic" => entry.days_of_data = days,
             _ => {}
         }
     }

@@ -95,7 +95,7 @@ pub fn App() -> impl IntoView {
 fn TopBar() -> impl IntoView {
     let me = LocalResource::new(accounts::me);
     let location = use_location();
-    // Every page but the sign-in ones and the developer portal needs a signed-in user.
+    // Every page but the sign-in ones, the developer portal and the FAQs needs a user.
     Effect::new(move |_| {
         let public = [
             "/login",

@@ -360,13 +360,7 @@ async fn restore_windows_are_accepted_at_the_lock_without_anyone_acting(engine: 
 /// Guide §3.6: at the acceptance time (Thursday 12:00) the scheduler settles what nobody
 /// decided, as each programme's policy says, audited, and says so in the CSV and e-mail.
 async fn undecided_windows_are_settled_at_the_acceptance_time_by_policy(engine: Engine) {
-    let smtp = backend::testing::SmtpSink::start()
-        .await
-        .expect("SMTP listener");
-    let smtp_url = smtp.url();
-    let mut app = TestApp::spawn_with(engine, move |s| s.smtp_url = Some(smtp_url)).await;
-    let email = format!("{}@ssen.example", uuid::Uuid::new_v4().simple());
-    app.default_cookie = Some(app.sign_up_operator(&email, "SSEN").await.cookie);
+    let (mut app, smtp) = TestApp::operator_with_mail(engine).await;
     let ids = twilight_ids(&app).await;
     // Restore here is decided by hand, and what is left undecided is rejected.
     let policy = app

@@ -244,13 +244,7 @@ async fn retries_keep_the_webhook_id_and_an_unreachable_endpoint_is_missed(engin
 }
 
 async fn fsps_without_an_api_get_dispatches_by_e_mail(engine: Engine) {
-    let smtp = backend::testing::SmtpSink::start()
-        .await
-        .expect("SMTP listener");
-    let smtp_url = smtp.url();
-    let mut app = TestApp::spawn_with(engine, move |s| s.smtp_url = Some(smtp_url)).await;
-    let email = format!("{}@ssen.example", uuid::Uuid::new_v4().simple());
-    app.default_cookie = Some(app.sign_up_operator(&email, "SSEN").await.cookie);
+    let (mut app, smtp) = TestApp::operator_with_mail(engine).await;
     let fsp = app.sign_up_participant("fsp@twilight.example").await;
     const SET: &str = "mutation($c: [String!]!) { updateDispatchSettings(endpointUrl: null, delivery: EMAIL, emailContacts: $c) { delivery emailContacts } }";
     let bad = app

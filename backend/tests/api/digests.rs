@@ -142,13 +142,7 @@ async fn opted_in_users_get_each_digest_once_at_its_london_time(engine: Engine) 
 /// Guide §3.7: VAOU (Dynamic) has a mandatory week-ahead e-mail on Friday at 12:00, sent to
 /// every user of the companies in the programme whatever their preferences, once.
 async fn every_user_gets_the_mandatory_vaou_week_ahead_email_on_friday_at_noon(engine: Engine) {
-    let smtp = backend::testing::SmtpSink::start()
-        .await
-        .expect("SMTP listener");
-    let smtp_url = smtp.url();
-    let mut app = TestApp::spawn_with(engine, move |s| s.smtp_url = Some(smtp_url)).await;
-    let operator = format!("{}@ssen.example", uuid::Uuid::new_v4().simple());
-    app.default_cookie = Some(app.sign_up_operator(&operator, "SSEN").await.cookie);
+    let (mut app, smtp) = TestApp::operator_with_mail(engine).await;
     // Neither has opted in to anything.
     app.sign_up_participant("one@twilight.example").await;
     app.sign_up_participant("two@twilight.example").await;

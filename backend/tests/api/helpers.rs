@@ -5,7 +5,7 @@ use backend::app::{AppState, Clock, router};
 use backend::config::Settings;
 use backend::db;
 pub use backend::testing::Engine;
-use backend::testing::TempDatabase;
+use backend::testing::{SmtpSink, TempDatabase};
 use chrono::{DateTime, TimeZone, Utc};
 use http_body_util::BodyExt;
 use sea_orm::DatabaseConnection;
@@ -121,6 +121,17 @@ impl TestResponse {
 }
 
 impl TestApp {
+    /// An app that mails through a real SMTP listener on 127.0.0.1, with a fresh SSEN
+    /// operator signed in as its default session.
+    pub async fn operator_with_mail(engine: Engine) -> (TestApp, SmtpSink) {
+        let smtp = SmtpSink::start().await.expect("SMTP listener");
+        let smtp_url = smtp.url();
+        let mut app = Self::spawn_with(engine, move |s| s.smtp_url = Some(smtp_url)).await;
+        let email = format!("{}@ssen.example", uuid::Uuid::new_v4().simple());
+        app.default_cookie = Some(app.sign_up_operator(&email, "SSEN").await.cookie);
+        (app, smtp)
+    }
+
     /// A migrated, seeded app. With `as_user` (`participant:<company>`,
     /// `operator:<operator>` or `admin`) a user of that organisation is signed up and every
     /// request without a cookie of its own carries that user's session.

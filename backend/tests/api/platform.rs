@@ -11,6 +11,7 @@ both_databases!(
     spa_routes_fall_back_to_the_app_and_hashed_assets_are_immutable,
     seeding_twice_changes_nothing,
     stored_dispatch_messages_are_upgraded_to_the_typed_format,
+    decisions_and_dynamic_policies_made_before_are_labelled_by_the_migrations,
 );
 
 async fn healthz_reports_the_database(engine: Engine) {
@@ -386,4 +387,164 @@ async fn stored_dispatch_messages_are_upgraded_to_the_typed_format(engine: Engin
         "{}",
         stored.payload
     );
+}
+
+/// Windows decided before `decided_by` existed are labelled from what is known (a user
+/// decided: the operator; nobody: the lock), and a Dynamic policy an operator edited
+/// before the mandatory week-ahead e-mail gains it, while a Sustain one does not.
+async fn decisions_and_dynamic_policies_made_before_are_labelled_by_the_migrations(engine: Engine) {
+    use backend::db::entities::{
+        availability_windows, dispatch_groups, fsp_companies, operators, programmes, zones,
+    };
+    use migrations::{Migrator, MigratorTrait};
+    use sea_orm::{EntityTrait, Set};
+    let database = backend::testing::TempDatabase::create(engine)
+        .await
+        .expect("database");
+    let db = backend::db::connect(&database.url).await.expect("connect");
+    let before = Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == "m20261205_000023_window_decided_by")
+        .expect("the labelling migration") as u32;
+    Migrator::up(&db, Some(before)).await.expect("migrate");
+    let now = test_now();
+    // Inserted without reading rows back: later migrations add columns the entities have.
+    let operator = operators::Entity::insert(operators::ActiveModel {
+        public_id: Set("OPERATOROLD000000001".to_owned()),
+        name: Set("Old Operator".to_owned()),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .exec(&db)
+    .await
+    .expect("operator")
+    .last_insert_id;
+    let zone = zones::Entity::insert(zones::ActiveModel {
+        slug: Set("old-zone".to_owned()),
+        operator_id: Set(operator),
+        name: Set("Old Zone".to_owned()),
+        sandbox: Set(false),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .exec(&db)
+    .await
+    .expect("zone")
+    .last_insert_id;
+    let company = fsp_companies::Entity::insert(fsp_companies::ActiveModel {
+        public_id: Set("COMPANYOLD0000000001".to_owned()),
+        name: Set("Old Flex Ltd".to_owned()),
+        companies_house_number: Set("12345678".to_owned()),
+        vat_number: Set(None),
+        billing_address: Set("1 Quay".to_owned()),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .exec(&db)
+    .await
+    .expect("company")
+    .last_insert_id;
+    let group = dispatch_groups::Entity::insert(dispatch_groups::ActiveModel {
+        public_id: Set("GROUPOLD000000000001".to_owned()),
+        zone_id: Set(zone),
+        company_id: Set(company),
+        name: Set("Old Group".to_owned()),
+        power_change_kw: Set(100.0),
+        direction: Set("turn_down".to_owned()),
+        created_at: Set(now),
+        ..Default::default()
+    })
+    .exec(&db)
+    .await
+    .expect("group")
+    .last_insert_id;
+    let edited = r#"{"declaration_lock_day":"WEDNESDAY","declaration_lock_time":"23:59","acceptance_day":"THURSDAY","acceptance_time":"12:00","auto_accept":false,"week_ahead_day":"THURSDAY","week_ahead_time":"17:00","day_ahead_time":null,"start_lead_minutes":15,"manual_dispatch":false,"payment_basis":"UTILISATION_ONLY","delivery_scale":"FLAT","performance_factor":"ONE"}"#;
+    let mut programme_ids = Vec::new();
+    for (kind, public_id) in [
+        ("sustain", "PROGRAMMEOLD00000001"),
+        ("dynamic", "PROGRAMMEOLD00000002"),
+    ] {
+        programme_ids.push(
+            programmes::Entity::insert(programmes::ActiveModel {
+                public_id: Set(public_id.to_owned()),
+                zone_id: Set(zone),
+                kind: Set(kind.to_owned()),
+                auction: Set(false),
+                name: Set(kind.to_owned()),
+                created_at: Set(now),
+                policy: Set(Some(edited.to_owned())),
+                ..Default::default()
+            })
+            .exec(&db)
+            .await
+            .expect("programme")
+            .last_insert_id,
+        );
+    }
+    let window = |n: u8, status: &str, by: Option<i32>| availability_windows::ActiveModel {
+        public_id: Set(format!("WINDOWOLD00000000{n:03}")),
+        dispatch_group_id: Set(group),
+        programme_id: Set(programme_ids[0]),
+        week_commencing: Set(now.date_naive()),
+        day: Set(now.date_naive()),
+        start_local: Set("16:00".to_owned()),
+        end_local: Set("17:00".to_owned()),
+        start_at: Set(now),
+        end_at: Set(now + chrono::Duration::hours(1)),
+        declared_kw: Set(50.0),
+        status: Set(status.to_owned()),
+        created_at: Set(now),
+        updated_at: Set(now),
+        decided_by_user_id: Set(by),
+        ..Default::default()
+    };
+    for row in [
+        window(1, "accepted", Some(7)),
+        window(2, "accepted", None),
+        window(3, "declared", None),
+    ] {
+        availability_windows::Entity::insert(row)
+            .exec(&db)
+            .await
+            .expect("window");
+    }
+    Migrator::up(&db, None).await.expect("the later migrations");
+
+    let mut labels: Vec<(String, Option<String>)> = availability_windows::Entity::find()
+        .all(&db)
+        .await
+        .expect("windows")
+        .into_iter()
+        .map(|w| (w.public_id, w.decided_by))
+        .collect();
+    labels.sort();
+    assert_eq!(
+        labels,
+        [
+            (
+                "WINDOWOLD00000000001".to_owned(),
+                Some("operator".to_owned())
+            ),
+            (
+                "WINDOWOLD00000000002".to_owned(),
+                Some("auto_accept".to_owned())
+            ),
+            ("WINDOWOLD00000000003".to_owned(), None),
+        ]
+    );
+    for (id, email_day) in programme_ids
+        .iter()
+        .zip([None, Some(shared::DayOfWeek::Friday)])
+    {
+        let programme = programmes::Entity::find_by_id(*id)
+            .one(&db)
+            .await
+            .expect("query")
+            .expect("programme");
+        let policy: shared::ProgrammePolicy =
+            serde_json::from_str(programme.policy.as_deref().unwrap_or_default())
+                .expect("a policy");
+        assert_eq!(policy.week_ahead_email_day, email_day, "{}", programme.kind);
+        assert_eq!(policy.week_ahead_day, Some(shared::DayOfWeek::Thursday));
+    }
 }

@@ -429,11 +429,7 @@ async fn undecided_windows_are_settled_at_the_acceptance_time_by_policy(engine: 
                 .all(|l| l.ends_with(",declared,,,,")),
         "{undecided}"
     );
-    app.clock.set(
-        chrono::DateTime::parse_from_rfc3339("2025-02-20T11:59:59Z")
-            .expect("time")
-            .into(),
-    );
+    app.clock.set(crate::dispatch::at("2025-02-20T11:59:59Z"));
     backend::jobs::run_due(&app.state).await;
     assert_eq!(
         csv(&app).await,
@@ -441,11 +437,7 @@ async fn undecided_windows_are_settled_at_the_acceptance_time_by_policy(engine: 
         "nothing before the acceptance time"
     );
 
-    app.clock.set(
-        chrono::DateTime::parse_from_rfc3339("2025-02-20T12:05:00Z")
-            .expect("time")
-            .into(),
-    );
+    app.clock.set(crate::dispatch::at("2025-02-20T12:05:00Z"));
     backend::jobs::run_due(&app.state).await;
     let settled = csv(&app).await;
     let lines: Vec<&str> = settled.lines().collect();

@@ -11,6 +11,26 @@ both_databases!(
     every_user_gets_the_mandatory_vaou_week_ahead_email_on_friday_at_noon,
 );
 
+/// Next week's 400 kW Sustain window for API Test, accepted, and a 300 kW dispatch on its
+/// Monday 16:00–18:00.
+async fn dispatch_next_monday(app: &mut TestApp) {
+    let ids = twilight_ids(app).await;
+    let window = accepted_window(app, &ids, "15:00", "19:00", 400.0).await;
+    let created = app
+        .graphql(
+            DISPATCH,
+            dispatch_input(
+                &ids,
+                Some(&window),
+                "2025-02-24T16:00:00Z",
+                "2025-02-24T18:00:00Z",
+                300.0,
+            ),
+        )
+        .await;
+    assert!(created["errors"].is_null(), "{created}");
+}
+
 /// A received mail's text, quoted-printable undone.
 pub(crate) fn decoded(mail: &str) -> String {
     String::from_utf8_lossy(
@@ -55,21 +75,7 @@ async fn opted_in_users_get_each_digest_once_at_its_london_time(engine: Engine) 
     let sign_up_mails = smtp.messages().await.len();
 
     // Next week's 400 kW Sustain window, accepted; a dispatch on its Monday.
-    let ids = twilight_ids(&app).await;
-    let window = accepted_window(&mut app, &ids, "15:00", "19:00", 400.0).await;
-    let created = app
-        .graphql(
-            DISPATCH,
-            dispatch_input(
-                &ids,
-                Some(&window),
-                "2025-02-24T16:00:00Z",
-                "2025-02-24T18:00:00Z",
-                300.0,
-            ),
-        )
-        .await;
-    assert!(created["errors"].is_null(), "{created}");
+    dispatch_next_monday(&mut app).await;
 
     // That Thursday's Daily Schedules (due at 08:00) is still within its grace: it goes on
     // the first run; the Weekly Accepted Declarations waits for 12:05 London (GMT).
@@ -147,21 +153,7 @@ async fn every_user_gets_the_mandatory_vaou_week_ahead_email_on_friday_at_noon(e
     app.sign_up_participant("one@twilight.example").await;
     app.sign_up_participant("two@twilight.example").await;
     // A Sustain dispatch next week is not a Dynamic one: the notice leaves it out.
-    let ids = twilight_ids(&app).await;
-    let window = accepted_window(&mut app, &ids, "15:00", "19:00", 400.0).await;
-    let created = app
-        .graphql(
-            DISPATCH,
-            dispatch_input(
-                &ids,
-                Some(&window),
-                "2025-02-24T16:00:00Z",
-                "2025-02-24T18:00:00Z",
-                300.0,
-            ),
-        )
-        .await;
-    assert!(created["errors"].is_null(), "{created}");
+    dispatch_next_monday(&mut app).await;
     let before = smtp.messages().await.len();
     let notices = async |when: &str| {
         digests::send_week_ahead_notices(&app.db, &app.state.mailer, at(when))

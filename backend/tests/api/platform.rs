@@ -323,16 +323,7 @@ async fn stored_dispatch_messages_are_upgraded_to_the_typed_format(engine: Engin
     use backend::db::entities::{dispatch_messages, fsp_companies};
     use migrations::{Migrator, MigratorTrait};
     use sea_orm::{ActiveModelTrait, Set};
-    let database = backend::testing::TempDatabase::create(engine)
-        .await
-        .expect("database");
-    let db = backend::db::connect(&database.url).await.expect("connect");
-    // Every migration before the one that upgrades the messages.
-    let before = Migrator::migrations()
-        .iter()
-        .position(|m| m.name() == "m20261130_000022_typed_dispatch_messages")
-        .expect("the upgrading migration") as u32;
-    Migrator::up(&db, Some(before)).await.expect("migrate");
+    let (_database, db) = migrated_up_to(engine, "m20261130_000022_typed_dispatch_messages").await;
     let now = test_now();
     // Inserted without reading the row back: later migrations add columns the entity has.
     let company = fsp_companies::Entity::insert(fsp_companies::ActiveModel {
@@ -398,15 +389,7 @@ async fn decisions_and_dynamic_policies_made_before_are_labelled_by_the_migratio
     };
     use migrations::{Migrator, MigratorTrait};
     use sea_orm::{EntityTrait, Set};
-    let database = backend::testing::TempDatabase::create(engine)
-        .await
-        .expect("database");
-    let db = backend::db::connect(&database.url).await.expect("connect");
-    let before = Migrator::migrations()
-        .iter()
-        .position(|m| m.name() == "m20261205_000023_window_decided_by")
-        .expect("the labelling migration") as u32;
-    Migrator::up(&db, Some(before)).await.expect("migrate");
+    let (_database, db) = migrated_up_to(engine, "m20261205_000023_window_decided_by").await;
     let now = test_now();
     // Inserted without reading rows back: later migrations add columns the entities have.
     let operator = operators::Entity::insert(operators::ActiveModel {
@@ -547,4 +530,23 @@ async fn decisions_and_dynamic_policies_made_before_are_labelled_by_the_migratio
         assert_eq!(policy.week_ahead_email_day, email_day, "{}", programme.kind);
         assert_eq!(policy.week_ahead_day, Some(shared::DayOfWeek::Thursday));
     }
+}
+
+/// A fresh database with every migration before `name` applied, to put data in as it was
+/// before that migration.
+async fn migrated_up_to(
+    engine: Engine,
+    name: &str,
+) -> (backend::testing::TempDatabase, sea_orm::DatabaseConnection) {
+    use migrations::{Migrator, MigratorTrait};
+    let database = backend::testing::TempDatabase::create(engine)
+        .await
+        .expect("database");
+    let db = backend::db::connect(&database.url).await.expect("connect");
+    let before = Migrator::migrations()
+        .iter()
+        .position(|m| m.name() == name)
+        .unwrap_or_else(|| panic!("no migration {name}")) as u32;
+    Migrator::up(&db, Some(before)).await.expect("migrate");
+    (database, db)
 }

@@ -17,7 +17,7 @@ fn secure_cookies(state: &AppState) -> bool {
     !(state.settings.dev_mode && crate::config::is_local_http(&state.settings.public_url))
 }
 
-fn cookie_name(state: &AppState) -> &'static str {
+pub fn cookie_name(state: &AppState) -> &'static str {
     if secure_cookies(state) {
         SECURE_COOKIE
     } else {

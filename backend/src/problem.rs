@@ -61,13 +61,13 @@ impl Problem {
         }
     }
 
-    /// A query parameter that is missing or malformed.
+    /// A query, path or header parameter that is missing or malformed.
     pub fn bad_parameter(name: &str, reason: impl std::fmt::Display) -> Self {
         let reason = reason.to_string();
         Self {
             status: StatusCode::BAD_REQUEST,
             code: "INVALID_PARAMETER",
-            detail: format!("query parameter `{name}` {reason}"),
+            detail: format!("parameter `{name}` {reason}"),
             errors: vec![FieldError {
                 csv_column: false,
                 index: None,
@@ -76,16 +76,6 @@ impl Problem {
             }],
             retry_after: None,
         }
-    }
-
-    /// A service's refusal of query parameters: 400, as for any malformed request line.
-    pub fn from_parameters(e: ServiceError) -> Self {
-        let mut problem = Self::from(e);
-        if problem.status == StatusCode::UNPROCESSABLE_ENTITY {
-            problem.status = StatusCode::BAD_REQUEST;
-            problem.code = "INVALID_PARAMETER";
-        }
-        problem
     }
 
     pub fn not_found(what: &str) -> Self {

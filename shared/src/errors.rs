@@ -11,13 +11,15 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
     ),
     (
         "INVALID_PARAMETER",
-        "A query parameter is missing or malformed; `errors` names it.",
+        "A query, path or header parameter is missing or does not match its schema in the \
+         OpenAPI document (400); `errors` names it.",
     ),
     (
         "INVALID_INPUT",
-        "The input is well formed but refused; `errors` names each field (and the row or \
-         CSV line) with the reason. REST spells fields in snake_case, GraphQL in camelCase; \
-         CSV columns as the file does.",
+        "The input is well formed but refused (422): it breaks a rule the schema states in \
+         words, such as `to` after `from`; `errors` names each field (and the row or CSV \
+         line) with the reason. REST spells fields in snake_case, GraphQL in camelCase; CSV \
+         columns as the file does.",
     ),
     (
         "UNAUTHENTICATED",

@@ -19,10 +19,12 @@ pub enum IdError {
 /// (for example `LuHmGc49c30Hsb872q2d`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct PublicId(String);
 
 impl PublicId {
+    /// What [`PublicId::parse`] accepts, as a regular expression (the OpenAPI `pattern`).
+    pub const PATTERN: &'static str = "^[A-Za-z0-9]{20}$";
+
     /// Accepts exactly 20 ASCII letters or digits.
     pub fn parse(s: &str) -> Result<Self, IdError> {
         if s.len() == PUBLIC_ID_LEN && s.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -59,10 +61,12 @@ impl fmt::Display for PublicId {
 /// A zone's identifier: a short, stable, human-readable slug such as `twilight-zone`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
 pub struct ZoneSlug(String);
 
 impl ZoneSlug {
+    /// What [`ZoneSlug::parse`] accepts, as a regular expression (the OpenAPI `pattern`).
+    pub const PATTERN: &'static str = "^[a-z0-9-]{1,64}$";
+
     pub fn parse(s: &str) -> Result<Self, IdError> {
         let ok = (1..=64).contains(&s.len())
             && s.bytes()
@@ -96,6 +100,40 @@ impl fmt::Display for ZoneSlug {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+#[cfg(feature = "server")]
+mod schema {
+    use super::{PUBLIC_ID_LEN, PublicId, ZoneSlug};
+    use utoipa::openapi::{RefOr, schema::Schema};
+
+    impl utoipa::PartialSchema for PublicId {
+        fn schema() -> RefOr<Schema> {
+            crate::openapi::text(
+                "An opaque 20-character alphanumeric id, e.g. `LuHmGc49c30Hsb872q2d`.",
+                Self::PATTERN,
+                "LuHmGc49c30Hsb872q2d",
+            )
+            .min_length(Some(PUBLIC_ID_LEN))
+            .max_length(Some(PUBLIC_ID_LEN))
+            .into()
+        }
+    }
+    impl utoipa::ToSchema for PublicId {}
+
+    impl utoipa::PartialSchema for ZoneSlug {
+        fn schema() -> RefOr<Schema> {
+            crate::openapi::text(
+                "A zone id: 1 to 64 lower-case letters, digits or hyphens, e.g. `twilight-zone`.",
+                Self::PATTERN,
+                "twilight-zone",
+            )
+            .min_length(Some(1))
+            .max_length(Some(64))
+            .into()
+        }
+    }
+    impl utoipa::ToSchema for ZoneSlug {}
 }
 
 #[cfg(test)]

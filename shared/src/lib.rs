@@ -35,6 +35,8 @@ pub mod case;
 pub mod dispatch;
 pub mod errors;
 pub mod ids;
+#[cfg(feature = "server")]
+mod openapi;
 pub mod organisations;
 pub mod permissions;
 pub mod readings;

@@ -197,26 +197,23 @@ pub struct StatementVersion {
 }
 
 /// A billing month, `YYYY-MM`. Its bounds are midnights in Europe/London.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct Month {
     year: i32,
     month: u32,
 }
 
 impl Month {
-    /// `YYYY-MM`, e.g. `2025-03`.
+    /// What [`Month::parse`] accepts, as a regular expression (the OpenAPI `pattern`).
+    pub const PATTERN: &'static str = "^2[0-9]{3}-(0[1-9]|1[0-2])$";
+
+    /// `YYYY-MM`, e.g. `2025-03`, in the years 2000 to 2999.
     pub fn parse(s: &str) -> Result<Self, String> {
-        let bad = || format!("must be a month as YYYY-MM, e.g. 2025-03 (got {s:?})");
-        let (year, month) = s.trim().split_once('-').ok_or_else(bad)?;
-        if year.len() != 4 || month.len() != 2 {
-            return Err(bad());
-        }
-        let year: i32 = year.parse().map_err(|_| bad())?;
-        let month: u32 = month.parse().map_err(|_| bad())?;
-        if !(1..=12).contains(&month) || !(2000..=2999).contains(&year) {
-            return Err(bad());
-        }
-        Ok(Self { year, month })
+        crate::time::parse_date(&format!("{s}-01"))
+            .filter(|d| (2000..=2999).contains(&chrono::Datelike::year(d)))
+            .map(Self::of)
+            .ok_or_else(|| format!("must be a month as YYYY-MM, e.g. 2025-03 (got {s:?})"))
     }
 
     /// The month a date falls in.
@@ -272,6 +269,151 @@ impl std::fmt::Display for Month {
     }
 }
 
+impl TryFrom<String> for Month {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::parse(&s)
+    }
+}
+
+impl From<Month> for String {
+    fn from(m: Month) -> String {
+        m.to_string()
+    }
+}
+
+#[cfg(feature = "server")]
+mod schema {
+    use super::Month;
+    use utoipa::openapi::{RefOr, schema::Schema};
+
+    impl utoipa::PartialSchema for Month {
+        fn schema() -> RefOr<Schema> {
+            crate::openapi::text(
+                "A billing month, `YYYY-MM`, in the years 2000 to 2999.",
+                Month::PATTERN,
+                "2025-03",
+            )
+            .into()
+        }
+    }
+    impl utoipa::ToSchema for Month {}
+
+    impl utoipa::PartialSchema for super::StatementId {
+        fn schema() -> RefOr<Schema> {
+            crate::openapi::text(
+                "A statement id: `{month}.{zone id}.{company id}`.",
+                super::StatementId::PATTERN,
+                "2025-02.twilight-zone.LuHmGc49c30Hsb872q2d",
+            )
+            .into()
+        }
+    }
+    impl utoipa::ToSchema for super::StatementId {}
+}
+
+/// A statement's id, `{month}.{zone id}.{company id}`: one company's statement for one
+/// zone and month.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct StatementId {
+    pub month: Month,
+    pub zone: crate::ZoneSlug,
+    pub company: PublicId,
+}
+
+impl StatementId {
+    /// What [`StatementId::parse`] accepts, as a regular expression.
+    pub const PATTERN: &'static str =
+        "^2[0-9]{3}-(0[1-9]|1[0-2])\\.[a-z0-9-]{1,64}\\.[A-Za-z0-9]{20}$";
+
+    pub fn parse(s: &str) -> Result<Self, String> {
+        let bad = || "must be a statement id, {month}.{zone id}.{company id}".to_owned();
+        let mut parts = s.splitn(3, '.');
+        let (Some(month), Some(zone), Some(company)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(bad());
+        };
+        Ok(Self {
+            month: Month::parse(month).map_err(|_| bad())?,
+            zone: crate::ZoneSlug::parse(zone).map_err(|_| bad())?,
+            company: PublicId::parse(company).map_err(|_| bad())?,
+        })
+    }
+}
+
+impl std::fmt::Display for StatementId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}.{}", self.month, self.zone, self.company)
+    }
+}
+
+impl TryFrom<String> for StatementId {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        Self::parse(&s)
+    }
+}
+
+impl From<StatementId> for String {
+    fn from(id: StatementId) -> String {
+        id.to_string()
+    }
+}
+
+/// How a list is downloaded: JSON (the default) or CSV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub enum TableFormat {
+    #[default]
+    Json,
+    Csv,
+}
+
+/// How a report is downloaded: JSON (the default), CSV or PDF.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub enum FileFormat {
+    #[default]
+    Json,
+    Csv,
+    Pdf,
+}
+
+/// Which of an event's two documents a CSV or PDF download is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub enum EventDocument {
+    /// Every interval's baseline, reading, response and delivery.
+    #[default]
+    Performance,
+    /// The event's earnings statement.
+    Earnings,
+}
+
+/// API Testing › Sample Reports: which sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "server", derive(utoipa::ToSchema))]
+pub enum SampleKind {
+    Performance,
+    Earnings,
+    Statement,
+}
+
+impl SampleKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Performance => "performance",
+            Self::Earnings => "earnings",
+            Self::Statement => "statement",
+        }
+    }
+}
+
 /// A statement with the list of its final versions.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "server", derive(async_graphql::SimpleObject))]
@@ -306,7 +448,18 @@ mod tests {
             Month::parse("2025-01").expect("m").previous().to_string(),
             "2024-12"
         );
-        for bad in ["2025-3", "2025-13", "March", "2025/03", "25-03", ""] {
+        for bad in [
+            "2025-3",
+            "2025-13",
+            "March",
+            "2025/03",
+            "25-03",
+            "",
+            " 2025-03",
+            "2025-+3",
+            "1999-12",
+            "2025-03-01",
+        ] {
             assert!(Month::parse(bad).is_err(), "{bad}");
         }
     }

@@ -1,6 +1,7 @@
 //! Meter readings: the same operations as `/api/v2/readings`.
 
 use super::{caller, gql_error};
+use crate::services::ServiceError;
 use crate::services::readings::{self, ExportQuery};
 use async_graphql::{Context, Object, Result};
 use shared::{IngestSummary, Reading, ReadingInput, ReadingsPage};
@@ -37,12 +38,25 @@ impl ReadingsQuery {
         #[graphql(desc = "nextCursor of the previous page")] after: Option<String>,
     ) -> Result<ReadingsPage> {
         let (db, actor, _) = caller(ctx)?;
+        let time = |field: &str, value: &str| {
+            shared::Instant::parse(value)
+                .map(shared::Instant::utc)
+                .map_err(|reason| gql_error(ServiceError::invalid(field, reason)))
+        };
         let query = ExportQuery {
-            meterable_unit_id: Some(meterable_unit_id),
-            from: Some(from),
-            to: Some(to),
-            limit: first,
-            cursor: after,
+            meterable_unit_id,
+            from: time("from", &from)?,
+            to: time("to", &to)?,
+            limit: first
+                .map(shared::PageLimit::try_from)
+                .transpose()
+                .map_err(|reason| gql_error(ServiceError::invalid("first", reason)))?
+                .unwrap_or_default(),
+            cursor: after
+                .as_deref()
+                .map(shared::ReadingsCursor::parse)
+                .transpose()
+                .map_err(|reason| gql_error(ServiceError::invalid("after", reason)))?,
         };
         readings::export(db, actor, &query)
             .await

@@ -1,13 +1,16 @@
 //! Zones, dispatch groups and meterable units.
 
 use super::Caller;
+use super::params::{Params, PathParam};
 use crate::problem::{Problem, ProblemDetails};
 use crate::services::assets;
 use crate::state::AppState;
-use axum::extract::{Path, Query, State, rejection::QueryRejection};
+use axum::extract::State;
 use axum::response::Json;
 use serde::Deserialize;
-use shared::{DispatchGroup, DispatchGroupWeek, MeterableUnit, WeekCommencing, Zone, ZoneSlug};
+use shared::{
+    DispatchGroup, DispatchGroupWeek, MeterableUnit, PublicId, WeekCommencing, Zone, ZoneSlug,
+};
 use utoipa::IntoParams;
 
 /// Zones the caller may see, with their programmes.
@@ -29,9 +32,9 @@ pub async fn zones(
 #[into_params(parameter_in = Query)]
 pub struct DispatchGroupsQuery {
     /// Zone id, e.g. `twilight-zone`.
-    zone_id: Option<String>,
-    /// A Monday, `YYYY-MM-DD`; default: the current week (Europe/London).
-    week_commencing: Option<String>,
+    zone_id: ZoneSlug,
+    /// The week; default: the current week (Europe/London).
+    week_commencing: Option<WeekCommencing>,
 }
 
 /// The caller's dispatch groups in a zone for one week: runtimes, baseline, marketplace
@@ -47,18 +50,11 @@ pub struct DispatchGroupsQuery {
 pub async fn dispatch_groups(
     State(state): State<AppState>,
     Caller(actor): Caller,
-    query: Result<Query<DispatchGroupsQuery>, QueryRejection>,
+    Params(q): Params<DispatchGroupsQuery>,
 ) -> Result<Json<DispatchGroupWeek>, Problem> {
-    let Query(q) = query.map_err(|e| Problem::bad_parameter("query", e.body_text()))?;
-    let zone = zone_param(q.zone_id.as_deref())?;
-    let week = q
-        .week_commencing
-        .as_deref()
-        .map(|w| WeekCommencing::parse(w).map_err(|e| Problem::bad_parameter("week_commencing", e)))
-        .transpose()?;
     let now = state.clock.now();
     Ok(Json(
-        assets::list_dispatch_groups(&state.db, &actor, now, &zone, week).await?,
+        assets::list_dispatch_groups(&state.db, &actor, now, &q.zone_id, q.week_commencing).await?,
     ))
 }
 
@@ -66,7 +62,7 @@ pub async fn dispatch_groups(
 #[into_params(parameter_in = Query)]
 pub struct MeterableUnitsQuery {
     /// Zone id, e.g. `twilight-zone`.
-    zone_id: Option<String>,
+    zone_id: ZoneSlug,
 }
 
 /// The caller's meterable units in a zone; their ids are the ones the readings API takes.
@@ -81,24 +77,16 @@ pub struct MeterableUnitsQuery {
 pub async fn meterable_units(
     State(state): State<AppState>,
     Caller(actor): Caller,
-    query: Result<Query<MeterableUnitsQuery>, QueryRejection>,
+    Params(q): Params<MeterableUnitsQuery>,
 ) -> Result<Json<Vec<MeterableUnit>>, Problem> {
-    let Query(q) = query.map_err(|e| Problem::bad_parameter("query", e.body_text()))?;
-    let zone = zone_param(q.zone_id.as_deref())?;
     Ok(Json(
-        assets::list_meterable_units(&state.db, &actor, state.clock.now(), &zone).await?,
+        assets::list_meterable_units(&state.db, &actor, state.clock.now(), &q.zone_id).await?,
     ))
-}
-
-/// A zone id that cannot exist is simply not found.
-fn zone_param(value: Option<&str>) -> Result<ZoneSlug, Problem> {
-    let value = value.ok_or_else(|| Problem::bad_parameter("zone_id", "is required"))?;
-    ZoneSlug::parse(value).map_err(|_| Problem::not_found("zone"))
 }
 
 /// One dispatch group by id.
 #[utoipa::path(get, path = "/api/v2/dispatch-groups/{id}", tag = "assets",
-    params(("id" = String, Path, description = "Dispatch group id")),
+    params(("id" = PublicId, Path, description = "Dispatch group id")),
     responses(
         (status = 200, body = DispatchGroup),
         (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
@@ -107,16 +95,16 @@ fn zone_param(value: Option<&str>) -> Result<ZoneSlug, Problem> {
 pub async fn dispatch_group(
     State(state): State<AppState>,
     Caller(actor): Caller,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<PublicId>,
 ) -> Result<Json<DispatchGroup>, Problem> {
     Ok(Json(
-        assets::get_dispatch_group(&state.db, &actor, state.clock.now(), &id).await?,
+        assets::get_dispatch_group(&state.db, &actor, state.clock.now(), id.as_str()).await?,
     ))
 }
 
 /// One meterable unit by id.
 #[utoipa::path(get, path = "/api/v2/meterable-units/{id}", tag = "assets",
-    params(("id" = String, Path, description = "Meterable unit id")),
+    params(("id" = PublicId, Path, description = "Meterable unit id")),
     responses(
         (status = 200, body = MeterableUnit),
         (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
@@ -125,9 +113,9 @@ pub async fn dispatch_group(
 pub async fn meterable_unit(
     State(state): State<AppState>,
     Caller(actor): Caller,
-    Path(id): Path<String>,
+    PathParam(id): PathParam<PublicId>,
 ) -> Result<Json<MeterableUnit>, Problem> {
     Ok(Json(
-        assets::get_meterable_unit(&state.db, &actor, state.clock.now(), &id).await?,
+        assets::get_meterable_unit(&state.db, &actor, state.clock.now(), id.as_str()).await?,
     ))
 }

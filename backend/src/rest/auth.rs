@@ -36,7 +36,7 @@ fn with_cookie(state: &AppState, token: Option<&str>, response: impl IntoRespons
 
 /// Sign in, step one: e-mail and password. Sets a session cookie that is good only for
 /// the step named in `next`.
-#[utoipa::path(post, path = "/auth/login", tag = "auth", request_body = LoginRequest,
+#[utoipa::path(post, path = "/auth/login", tag = "auth", security(()), request_body = LoginRequest,
     responses(
         (status = 200, body = SignInProgress),
         (status = 401, description = "Wrong e-mail or password", body = ProblemDetails, content_type = "application/problem+json"),
@@ -76,7 +76,7 @@ pub async fn login(
 }
 
 /// First sign-in: the authenticator secret to enrol, as text and as a QR code.
-#[utoipa::path(get, path = "/auth/totp/setup", tag = "auth",
+#[utoipa::path(get, path = "/auth/totp/setup", tag = "auth", security(("sign_in" = [])),
     responses(
         (status = 200, body = TotpEnrolment),
         (status = 401, description = "No session waiting for enrolment", body = ProblemDetails, content_type = "application/problem+json"),
@@ -92,7 +92,7 @@ pub async fn totp_setup(
 }
 
 /// First sign-in: confirm enrolment with a code from the authenticator. Signs in.
-#[utoipa::path(post, path = "/auth/totp/setup", tag = "auth", request_body = CodeRequest,
+#[utoipa::path(post, path = "/auth/totp/setup", tag = "auth", security(("sign_in" = [])), request_body = CodeRequest,
     responses(
         (status = 200, body = SignInProgress),
         (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
@@ -124,7 +124,7 @@ pub async fn totp_setup_finish(
 
 /// Sign in, step two: the authenticator code. Each code works once; repeated failures
 /// slow the account down (429 with the wait).
-#[utoipa::path(post, path = "/auth/totp", tag = "auth", request_body = CodeRequest,
+#[utoipa::path(post, path = "/auth/totp", tag = "auth", security(("sign_in" = [])), request_body = CodeRequest,
     responses(
         (status = 200, body = SignInProgress),
         (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
@@ -156,7 +156,7 @@ pub async fn totp(
 }
 
 /// Set a password from an invitation or password-reset link. The link works once.
-#[utoipa::path(post, path = "/auth/activate", tag = "auth", request_body = ActivateRequest,
+#[utoipa::path(post, path = "/auth/activate", tag = "auth", security(()), request_body = ActivateRequest,
     responses(
         (status = 204, description = "Password set; sign in with it"),
         (status = 422, description = "Expired or used link, or a password that is too short or too common", body = ProblemDetails, content_type = "application/problem+json"),
@@ -179,7 +179,7 @@ pub async fn activate(
 }
 
 /// Sign out: ends the session.
-#[utoipa::path(post, path = "/auth/logout", tag = "auth",
+#[utoipa::path(post, path = "/auth/logout", tag = "auth", security((), ("session" = [])),
     responses((status = 204, description = "Signed out")))]
 pub async fn logout(
     State(state): State<AppState>,
@@ -195,7 +195,7 @@ pub async fn logout(
 /// "Forgot your password": e-mails a reset link valid one hour. The answer is the same
 /// whether or not the address has an account; requests are limited per address and per
 /// client.
-#[utoipa::path(post, path = "/auth/password/forgot", tag = "auth", request_body = ForgotPasswordRequest,
+#[utoipa::path(post, path = "/auth/password/forgot", tag = "auth", security(()), request_body = ForgotPasswordRequest,
     responses(
         (status = 202, description = "If the address has an account, a link is on its way", body = PasswordResetRequested),
         (status = 429, description = "Too many requests from this client", body = ProblemDetails, content_type = "application/problem+json"),
@@ -236,7 +236,7 @@ pub async fn forgot_password(
 /// Change the signed-in user's password. The current password is required, and the session
 /// must have proved its second factor in the last five minutes, or `code` proves it now.
 /// Every other session of the user ends; the user is e-mailed.
-#[utoipa::path(post, path = "/auth/password", tag = "auth", request_body = PasswordChangeRequest,
+#[utoipa::path(post, path = "/auth/password", tag = "auth", security(("session" = [])), request_body = PasswordChangeRequest,
     responses(
         (status = 204, description = "Password changed; this session stays signed in"),
         (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
@@ -265,7 +265,7 @@ pub async fn change_password(
 
 /// Confirm it is you: a code from the authenticator lets this session change the password
 /// or add a passkey in the next five minutes.
-#[utoipa::path(post, path = "/auth/step-up", tag = "auth", request_body = CodeRequest,
+#[utoipa::path(post, path = "/auth/step-up", tag = "auth", security(("session" = [])), request_body = CodeRequest,
     responses(
         (status = 204, description = "Second factor confirmed for five minutes"),
         (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
@@ -292,7 +292,7 @@ pub async fn step_up(
 
 /// Registers a passkey for the signed-in user, step one: the challenge for
 /// `navigator.credentials.create`.
-#[utoipa::path(post, path = "/auth/passkey/register/begin", tag = "auth",
+#[utoipa::path(post, path = "/auth/passkey/register/begin", tag = "auth", security(("session" = [])),
     responses(
         (status = 200, description = "WebAuthn `CreationChallengeResponse`", body = Object),
         (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
@@ -325,7 +325,7 @@ pub struct PasskeyRegistrationRequest {
 }
 
 /// Registers a passkey, step two: the credential the browser created.
-#[utoipa::path(post, path = "/auth/passkey/register/finish", tag = "auth",
+#[utoipa::path(post, path = "/auth/passkey/register/finish", tag = "auth", security(("session" = [])),
     request_body = PasskeyRegistrationRequest,
     responses(
         (status = 200, body = PasskeySummary),
@@ -355,7 +355,7 @@ pub async fn passkey_register_finish(
 
 /// Sign in, step two with a passkey instead of the code: the challenge for
 /// `navigator.credentials.get`.
-#[utoipa::path(post, path = "/auth/passkey/begin", tag = "auth",
+#[utoipa::path(post, path = "/auth/passkey/begin", tag = "auth", security(("sign_in" = [])),
     responses(
         (status = 200, description = "WebAuthn `RequestChallengeResponse`", body = Object),
         (status = 401, body = ProblemDetails, content_type = "application/problem+json"),
@@ -387,7 +387,7 @@ pub struct PasskeyAssertionRequest {
 }
 
 /// Sign in, step two with a passkey: the assertion. Signs in.
-#[utoipa::path(post, path = "/auth/passkey/finish", tag = "auth",
+#[utoipa::path(post, path = "/auth/passkey/finish", tag = "auth", security(("sign_in" = [])),
     request_body = PasskeyAssertionRequest,
     responses(
         (status = 200, body = SignInProgress),

@@ -6,7 +6,8 @@ pub mod auth;
 pub mod availability;
 pub mod contract;
 pub mod dispatches;
-
+mod document;
+pub mod params;
 pub mod readings;
 pub mod settlement;
 
@@ -18,11 +19,11 @@ use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{Method, StatusCode};
-use axum::response::Json;
 use axum::routing::{MethodRouter, on};
 use utoipa::OpenApi;
 
 pub use crate::problem::ProblemDetails;
+pub use document::{document, document_json};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -60,7 +61,7 @@ pub use crate::problem::ProblemDetails;
         settlement::event_reports_zip,
         settlement::statements_zip,
         settlement::sample,
-        openapi_json,
+        document::openapi_json,
         auth::login,
         auth::totp_setup,
         auth::totp_setup_finish,
@@ -77,6 +78,20 @@ pub use crate::problem::ProblemDetails;
     ),
     components(schemas(
         ProblemDetails,
+        // Parameter types: their schemas are what the handlers parse.
+        shared::PublicId,
+        shared::ZoneSlug,
+        shared::WeekCommencing,
+        shared::Instant,
+        shared::Month,
+        shared::StatementId,
+        shared::ReadingsCursor,
+        shared::PageLimit,
+        shared::IdempotencyKey,
+        shared::TableFormat,
+        shared::FileFormat,
+        shared::EventDocument,
+        shared::SampleKind,
         shared::webhooks::Start,
         shared::webhooks::Stop,
         shared::webhooks::Cancel,
@@ -165,7 +180,7 @@ fn participant_routes() -> Vec<Route> {
         route(Method::GET, "/statements/zip", settlement::statements_zip),
         route(Method::GET, "/sample-reports/{kind}", settlement::sample),
         route(Method::GET, "/statements/{id}", settlement::statement),
-        route(Method::GET, "/openapi.json", openapi_json),
+        route(Method::GET, "/openapi.json", document::openapi_json),
     ]
 }
 
@@ -199,71 +214,6 @@ pub fn router() -> Router<AppState> {
     build(participant_routes()).fallback(|| async {
         Problem::new(StatusCode::NOT_FOUND, "NOT_FOUND", "no such API route")
     })
-}
-
-/// This API's OpenAPI 3.1 document.
-#[utoipa::path(get, path = "/api/v2/openapi.json", tag = "meta",
-    responses((status = 200, description = "OpenAPI 3.1 document", content_type = "application/json")))]
-pub async fn openapi_json() -> Json<serde_json::Value> {
-    Json(document_json())
-}
-
-/// The document as served: [`document`] with the OpenAPI 3.1 `webhooks` section, which the
-/// generator does not model.
-pub fn document_json() -> serde_json::Value {
-    let mut doc = serde_json::to_value(document()).unwrap_or_default();
-    doc["webhooks"] = contract::webhooks();
-    doc
-}
-
-/// The OpenAPI document, with the actions reserved to operators spelled out (guide §3.2).
-pub fn document() -> utoipa::openapi::OpenApi {
-    let mut doc = ApiDoc::openapi();
-    let mut description = doc.info.description.take().unwrap_or_default();
-    description.push_str(
-        "\n\nNot permitted to FSP participants (the operator performs these on their behalf; \
-         the API answers 403 FORBIDDEN):\n",
-    );
-    for action in shared::OPERATOR_ONLY_ACTIONS {
-        description.push_str(&format!("- {action}\n"));
-    }
-    description.push_str("\nError codes:\n");
-    for (code, meaning) in shared::ERROR_CODES {
-        description.push_str(&format!("- `{code}`: {meaning}\n"));
-    }
-    doc.info.description = Some(description);
-
-    use utoipa::openapi::security::{
-        HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
-    };
-    doc.components
-        .get_or_insert_with(Default::default)
-        .add_security_scheme(
-            "api_token",
-            SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .bearer_format("oflx_…")
-                    .description(Some(
-                        "The company's API token (API Testing › My API Access Tokens); \
-                         a browser session cookie works too",
-                    ))
-                    .build(),
-            ),
-        );
-    doc.security = Some(vec![SecurityRequirement::new(
-        "api_token",
-        Vec::<String>::new(),
-    )]);
-    // Signing in, and this document, need no token.
-    for (path, item) in doc.paths.paths.iter_mut() {
-        if path.starts_with("/auth/") || path == "/api/v2/openapi.json" {
-            for operation in [&mut item.get, &mut item.post].into_iter().flatten() {
-                operation.security = Some(vec![SecurityRequirement::default()]);
-            }
-        }
-    }
-    doc
 }
 
 /// Whether the client asked for CSV (`Accept: text/csv`, with a non-zero quality).

@@ -1,43 +1,44 @@
 //! Meter readings from FSP systems (guide §3.1, "Data from Participant to Flexible Power").
 
 use super::Caller;
+use super::params::Params;
 use crate::problem::{Problem, ProblemDetails};
-use crate::services::ServiceError;
-use crate::services::idempotency::{self, Outcome};
+use crate::services::idempotency::Outcome;
 use crate::services::readings::{self, ExportQuery};
 use crate::state::AppState;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Query, State};
+use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use serde::Deserialize;
-use shared::{IngestSummary, Reading, ReadingsBatch, ReadingsPage};
+use shared::{
+    IdempotencyKey, IngestSummary, Instant, PageLimit, PublicId, Reading, ReadingsBatch,
+    ReadingsCursor, ReadingsPage,
+};
 use utoipa::IntoParams;
 
 /// Headers a readings POST may carry.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Header)]
 pub struct IngestHeaders {
-    /// Optional; 1 to 255 printable ASCII characters, e.g. a UUID. A retry with the same key
-    /// and body gets the first answer again (with `Idempotent-Replayed: true`) and writes
-    /// nothing; the same key with another body is refused (422); while the first request
-    /// is still being processed, 409. Keys are kept for 24 hours, per company.
+    /// Optional. A retry with the same key and body gets the first answer again (with
+    /// `Idempotent-Replayed: true`) and writes nothing; the same key with another body is
+    /// refused (422); while the first request is still being processed, 409. Keys are kept
+    /// for 24 hours, per company.
     #[serde(rename = "Idempotency-Key")]
     #[param(rename = "Idempotency-Key")]
     #[allow(dead_code, reason = "documents the header; read from HeaderMap")]
-    idempotency_key: Option<String>,
+    idempotency_key: Option<IdempotencyKey>,
 }
 
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<&str>, Problem> {
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, Problem> {
     headers
-        .get(idempotency::HEADER)
+        .get(IdempotencyKey::HEADER)
         .map(|v| {
-            v.to_str().map_err(|_| {
-                Problem::from(ServiceError::invalid(
-                    idempotency::HEADER,
-                    "must be printable ASCII",
-                ))
-            })
+            v.to_str()
+                .map_err(|_| "must be printable ASCII".to_owned())
+                .and_then(IdempotencyKey::parse)
+                .map_err(|reason| Problem::bad_parameter(IdempotencyKey::HEADER, reason))
         })
         .transpose()
 }
@@ -59,7 +60,7 @@ fn summary(outcome: Outcome<IngestSummary>) -> Response {
 /// stored; a good batch is committed atomically. The same unit and timestamp again
 /// replaces the value (last write wins). An unknown unit id and another company's unit
 /// are both reported as an unknown unit.
-#[utoipa::path(post, path = "/api/v2/readings", tag = "readings", request_body = ReadingsBatch,
+#[utoipa::path(post, path = "/api/v2/readings", tag = "readings", operation_id = "ingest_readings", request_body = ReadingsBatch,
     params(IngestHeaders),
     responses(
         (status = 200, body = IngestSummary,
@@ -83,6 +84,7 @@ pub async fn ingest(
     let Json(batch) =
         payload.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", e.body_text()))?;
     let key = idempotency_key(&headers)?;
+    let key = key.as_ref().map(IdempotencyKey::as_str);
     Ok(summary(
         readings::ingest(&state.db, &actor, state.clock.now(), &batch.readings, key).await?,
     ))
@@ -92,50 +94,51 @@ pub async fn ingest(
 #[into_params(parameter_in = Query)]
 pub struct LatestQuery {
     /// A meterable unit id the caller may see.
-    meterable_unit_id: Option<String>,
+    meterable_unit_id: PublicId,
 }
 
 /// The latest 60 readings of a meterable unit, newest first (what API Testing › Readings
 /// shows). FSPs see their own units, operators the units in their zones.
-#[utoipa::path(get, path = "/api/v2/readings/latest", tag = "readings", params(LatestQuery),
+#[utoipa::path(get, path = "/api/v2/readings/latest", tag = "readings", operation_id = "latest_readings", params(LatestQuery),
     responses(
         (status = 200, body = Vec<Reading>),
-        (status = 400, description = "meterable_unit_id missing", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 400, description = "meterable_unit_id missing or malformed", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 401, description = "No valid API token or session", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 404, description = "Not a unit the caller may see", body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn latest(
     State(state): State<AppState>,
     Caller(actor): Caller,
-    query: Result<Query<LatestQuery>, QueryRejection>,
+    Params(q): Params<LatestQuery>,
 ) -> Result<Json<Vec<Reading>>, Problem> {
-    let Query(q) = query.map_err(|e| Problem::bad_parameter("query", e.body_text()))?;
-    let unit = q
-        .meterable_unit_id
-        .ok_or_else(|| Problem::bad_parameter("meterable_unit_id", "is required"))?;
-    Ok(Json(readings::latest(&state.db, &actor, &unit).await?))
+    Ok(Json(
+        readings::latest(&state.db, &actor, q.meterable_unit_id.as_str()).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ExportParams {
     /// A meterable unit id the caller may see.
-    meterable_unit_id: Option<String>,
-    /// Start, exclusive: readings whose interval ends after this time (RFC 3339).
-    from: Option<String>,
-    /// End, inclusive: readings whose interval ends at or before this time (RFC 3339).
-    to: Option<String>,
-    /// Rows per page, 1 to 10,000; 1,000 if absent.
-    limit: Option<u64>,
+    meterable_unit_id: PublicId,
+    /// Start, exclusive: readings whose interval ends after this time.
+    #[param(example = "2025-02-01T00:00:00Z")]
+    from: Instant,
+    /// End, inclusive: readings whose interval ends at or before this time; after `from`.
+    #[param(example = "2025-02-02T00:00:00Z")]
+    to: Instant,
+    /// Rows per page.
+    #[serde(default)]
+    limit: PageLimit,
     /// `next_cursor` of the previous page.
-    cursor: Option<String>,
+    cursor: Option<ReadingsCursor>,
 }
 
 /// A unit's readings over a time range, oldest first, one page at a time. JSON by
 /// default; with `Accept: text/csv`, CSV in the upload format (so an export can be sent
 /// back unchanged). The next page, if any, is in `next_cursor` (JSON) and in the `Link`
 /// header (`rel="next"`, both formats).
-#[utoipa::path(get, path = "/api/v2/readings", tag = "readings", params(ExportParams),
+#[utoipa::path(get, path = "/api/v2/readings", tag = "readings", operation_id = "export_readings", params(ExportParams),
     responses(
         (status = 200, body = ReadingsPage,
             headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is another page")),
@@ -146,32 +149,30 @@ pub struct ExportParams {
         (status = 400, description = "A parameter is missing or malformed; `errors` names it", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 401, description = "No valid API token or session", body = ProblemDetails, content_type = "application/problem+json"),
         (status = 404, description = "Not a unit the caller may see", body = ProblemDetails, content_type = "application/problem+json"),
+        (status = 422, description = "`to` is not after `from`", body = ProblemDetails, content_type = "application/problem+json"),
     ))]
 pub async fn export(
     State(state): State<AppState>,
     Caller(actor): Caller,
     headers: HeaderMap,
-    query: Result<Query<ExportParams>, QueryRejection>,
+    Params(q): Params<ExportParams>,
 ) -> Result<Response, Problem> {
-    let Query(q) = query.map_err(|e| Problem::bad_parameter("query", e.body_text()))?;
     let request = ExportQuery {
-        meterable_unit_id: q.meterable_unit_id,
-        from: q.from,
-        to: q.to,
+        meterable_unit_id: q.meterable_unit_id.into(),
+        from: q.from.utc(),
+        to: q.to.utc(),
         limit: q.limit,
         cursor: q.cursor,
     };
-    let (page, granularity) = readings::export(&state.db, &actor, &request)
-        .await
-        .map_err(Problem::from_parameters)?;
+    let (page, granularity) = readings::export(&state.db, &actor, &request).await?;
     let link = page.next_cursor.as_ref().map(|cursor| {
-        // Every part is RFC 3339 or base64url once normalised, so none needs escaping.
+        // Ids, UTC times with a `Z` and cursors need no escaping in a URL.
         format!(
             "</api/v2/readings?meterable_unit_id={}&from={}&to={}&limit={}&cursor={cursor}>; rel=\"next\"",
-            request.meterable_unit_id.as_deref().unwrap_or_default(),
-            normalise(request.from.as_deref()),
-            normalise(request.to.as_deref()),
-            request.limit.unwrap_or(readings::EXPORT_PAGE),
+            request.meterable_unit_id,
+            String::from(q.from),
+            String::from(q.to),
+            request.limit.get(),
         )
     });
     let mut response = if super::accepts_csv(&headers) {
@@ -189,22 +190,12 @@ pub async fn export(
     Ok(response)
 }
 
-/// A time the service accepted, as UTC with a `Z`, safe in a URL.
-fn normalise(time: Option<&str>) -> String {
-    time.and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| {
-            t.with_timezone(&chrono::Utc)
-                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
-        })
-        .unwrap_or_default()
-}
-
 /// Sends meter readings as CSV (`Content-Type: text/csv`): header
 /// `meterable_unit_id,timestamp,power_kw` (per-minute units) or
 /// `meterable_unit_id,timestamp,energy_kwh` (half-hourly units), then one reading per
 /// line. The same rules as the JSON batch, including `Idempotency-Key`; errors name the
 /// CSV line (`index`, the header being line 1) and column.
-#[utoipa::path(post, path = "/api/v2/readings/csv", tag = "readings",
+#[utoipa::path(post, path = "/api/v2/readings/csv", tag = "readings", operation_id = "ingest_readings_csv",
     params(IngestHeaders),
     request_body(content = String, content_type = "text/csv",
         example = "meterable_unit_id,timestamp,power_kw\nLuHmGc49c30Hsb872q2d,2025-02-01T02:00:00Z,-907.99\n"),
@@ -235,6 +226,7 @@ pub async fn ingest_csv(
         ));
     }
     let key = idempotency_key(&headers)?;
+    let key = key.as_ref().map(IdempotencyKey::as_str);
     Ok(summary(
         readings::ingest_csv(&state.db, &actor, state.clock.now(), &body, key).await?,
     ))

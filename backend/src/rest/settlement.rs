@@ -3,34 +3,53 @@
 //! (or `format=pdf`), and zips of the final ones.
 
 use super::Caller;
+use super::params::{Params, PathParam};
 use crate::problem::{Problem, ProblemDetails};
 use crate::services::settlement::{files as report_files, statements};
 use crate::state::AppState;
-use axum::extract::{Path, Query, State, rejection::QueryRejection};
+use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Json, Response};
 use serde::Deserialize;
-use shared::{EventReport, Month, Statement};
+use shared::{
+    EventDocument, EventReport, FileFormat, Month, PublicId, SampleKind, Statement, StatementId,
+    TableFormat, ZoneSlug,
+};
 use utoipa::IntoParams;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct MonthQuery {
-    /// The month, `YYYY-MM` (Europe/London).
-    month: Option<String>,
+    /// The month (Europe/London).
+    month: Month,
     /// A zone id, to list one zone only.
-    zone_id: Option<String>,
-    /// `csv` for CSV (the same as `Accept: text/csv`).
-    format: Option<String>,
+    zone_id: Option<ZoneSlug>,
+    /// `csv` for CSV; without it, `Accept: text/csv` asks for CSV.
+    format: Option<TableFormat>,
 }
 
-fn month_param(month: Option<&str>) -> Result<Month, Problem> {
-    let month = month.ok_or_else(|| Problem::bad_parameter("month", "is required (YYYY-MM)"))?;
-    Month::parse(month).map_err(|e| Problem::bad_parameter("month", e))
+/// The list format asked for: `format` if given, else the `Accept` header.
+fn table_format(format: Option<TableFormat>, headers: &HeaderMap) -> TableFormat {
+    format.unwrap_or(if super::accepts_csv(headers) {
+        TableFormat::Csv
+    } else {
+        TableFormat::Json
+    })
 }
 
-fn wants_csv(format: Option<&str>, headers: &HeaderMap) -> bool {
-    format == Some("csv") || super::accepts_csv(headers)
+/// The document format asked for: `format` if given, else the `Accept` header.
+fn file_format(format: Option<FileFormat>, headers: &HeaderMap) -> FileFormat {
+    let accepts_pdf = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/pdf"));
+    format.unwrap_or(if accepts_pdf {
+        FileFormat::Pdf
+    } else if super::accepts_csv(headers) {
+        FileFormat::Csv
+    } else {
+        FileFormat::Json
+    })
 }
 
 fn csv_file(name: String, body: String) -> Response {
@@ -65,19 +84,18 @@ pub async fn event_reports(
     State(state): State<AppState>,
     Caller(actor): Caller,
     headers: HeaderMap,
-    query: Result<Query<MonthQuery>, QueryRejection>,
+    Params(q): Params<MonthQuery>,
 ) -> Result<Response, Problem> {
-    let Query(q) = query.map_err(|e| Problem::bad_parameter("query", e.body_text()))?;
-    let month = month_param(q.month.as_deref())?;
+    let month = q.month;
     let reports = statements::event_reports(
         &state.db,
         &actor,
         state.clock.now(),
         month,
-        q.zone_id.as_deref(),
+        q.zone_id.as_ref().map(ZoneSlug::as_str),
     )
     .await?;
-    if wants_csv(q.format.as_deref(), &headers) {
+    if table_format(q.format, &headers) == TableFormat::Csv {
         return Ok(csv_file(
             format!("earnings-{month}.csv"),
             report_files::earnings_csv(&reports)?,
@@ -90,15 +108,16 @@ pub async fn event_reports(
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// For CSV and PDF: `performance` (every interval, the default) or `earnings`.
-    report: Option<String>,
-    /// `csv` or `pdf` (the same as `Accept: text/csv` or `application/pdf`).
-    format: Option<String>,
+    #[serde(default)]
+    report: EventDocument,
+    /// `csv` or `pdf`; without it, `Accept: text/csv` or `application/pdf` asks for one.
+    format: Option<FileFormat>,
 }
 
 /// One event's report with every interval's baseline, reading, response and delivery.
 /// CSV or PDF: the performance report, or with `report=earnings` the earnings statement.
 #[utoipa::path(get, path = "/api/v2/event-reports/{id}", tag = "reports",
-    params(("id" = String, Path, description = "The dispatch id"), ReportQuery),
+    params(("id" = PublicId, Path, description = "The dispatch id"), ReportQuery),
     responses(
         (status = 200, body = EventReport, content(
             (EventReport = "application/json"),
@@ -113,22 +132,14 @@ pub async fn event_report(
     State(state): State<AppState>,
     Caller(actor): Caller,
     headers: HeaderMap,
-    Path(id): Path<String>,
-    query: Result<Query<ReportQuery>, QueryRejection>,
+    PathParam(id): PathParam<PublicId>,
+    Params(q): Params<ReportQuery>,
 ) -> Result<Response, Problem> {
-    let Query(q) = query.map_err(|e| Problem::bad_parameter("query", e.body_text()))?;
-    let earnings = match q.report.as_deref() {
-        None | Some("performance") => false,
-        Some("earnings") => true,
-        Some(_) => {
-            return Err(Problem::bad_parameter(
-                "report",
-                "must be performance or earnings",
-            ));
-        }
-    };
-    let report = statements::event_report(&state.db, &actor, state.clock.now(), &id).await?;
-    if wants_pdf(q.format.as_deref(), &headers) {
+    let earnings = q.report == EventDocument::Earnings;
+    let report =
+        statements::event_report(&state.db, &actor, state.clock.now(), id.as_str()).await?;
+    let format = file_format(q.format, &headers);
+    if format == FileFormat::Pdf {
         return Ok(if earnings {
             file(
                 "application/pdf",
@@ -143,7 +154,7 @@ pub async fn event_report(
             )
         });
     }
-    if wants_csv(q.format.as_deref(), &headers) {
+    if format == FileFormat::Csv {
         return Ok(if earnings {
             csv_file(
                 format!("earnings-{id}.csv"),
@@ -162,7 +173,7 @@ pub async fn event_report(
 /// Monthly statements of `month` per company and zone: lines per dispatch group and
 /// programme (availability, utilisation, total); provisional until the 15th of the next
 /// month, then final. CSV: one row per line and a TOTAL row per statement.
-#[utoipa::path(get, path = "/api/v2/statements", tag = "reports",
+#[utoipa::path(get, path = "/api/v2/statements", tag = "reports", operation_id = "statements",
     params(MonthQuery),
     responses(
         (status = 200, body = Vec<Statement>, content(
@@ -177,19 +188,18 @@ pub async fn statements_list(
     State(state): State<AppState>,
     Caller(actor): Caller,
     headers: HeaderMap,
-    query: Result<Query<MonthQuery>, QueryRejection>,
+    Params(q): Params<MonthQuery>,
 ) -> Result<Response, Problem> {
-    let Query(q) = query.map_err(|e| Problem::bad_parameter("query", e.body_text()))?;
-    let month = month_param(q.month.as_deref())?;
+    let month = q.month;
     let list = statements::statements(
         &state.db,
         &actor,
         state.clock.now(),
         month,
-        q.zone_id.as_deref(),
+        q.zone_id.as_ref().map(ZoneSlug::as_str),
     )
     .await?;
-    if wants_csv(q.format.as_deref(), &headers) {
+    if table_format(q.format, &headers) == TableFormat::Csv {
         return Ok(csv_file(
             format!("statements-{month}.csv"),
             report_files::statements_csv(&list)?,
@@ -202,15 +212,16 @@ pub async fn statements_list(
 #[into_params(parameter_in = Query)]
 pub struct StatementQuery {
     /// A final version; the latest without it.
+    #[param(minimum = 1)]
     version: Option<i32>,
-    /// `csv` or `pdf` (the same as `Accept: text/csv` or `application/pdf`).
-    format: Option<String>,
+    /// `csv` or `pdf`; without it, `Accept: text/csv` or `application/pdf` asks for one.
+    format: Option<FileFormat>,
 }
 
 /// One statement (`{month}.{zone id}.{company id}`): the latest version, or `version`.
 /// JSON, CSV or PDF.
 #[utoipa::path(get, path = "/api/v2/statements/{id}", tag = "reports",
-    params(("id" = String, Path, description = "The statement id"), StatementQuery),
+    params(("id" = StatementId, Path, description = "The statement id"), StatementQuery),
     responses(
         (status = 200, body = Statement, content(
             (Statement = "application/json"),
@@ -224,13 +235,19 @@ pub async fn statement(
     State(state): State<AppState>,
     Caller(actor): Caller,
     headers: HeaderMap,
-    Path(id): Path<String>,
-    query: Result<Query<StatementQuery>, QueryRejection>,
+    PathParam(id): PathParam<StatementId>,
+    Params(q): Params<StatementQuery>,
 ) -> Result<Response, Problem> {
-    let Query(q) = query.map_err(|e| Problem::bad_parameter("query", e.body_text()))?;
-    let (statement, _) =
-        statements::statement(&state.db, &actor, state.clock.now(), &id, q.version).await?;
-    if wants_pdf(q.format.as_deref(), &headers) {
+    let (statement, _) = statements::statement(
+        &state.db,
+        &actor,
+        state.clock.now(),
+        &id.to_string(),
+        q.version,
+    )
+    .await?;
+    let format = file_format(q.format, &headers);
+    if format == FileFormat::Pdf {
         let name = format!("statement-{}-v{}.pdf", statement.id, statement.version);
         return Ok(file(
             "application/pdf",
@@ -238,7 +255,7 @@ pub async fn statement(
             report_files::statement_pdf(&statement),
         ));
     }
-    if wants_csv(q.format.as_deref(), &headers) {
+    if format == FileFormat::Csv {
         let name = format!("statement-{}-v{}.csv", statement.id, statement.version);
         return Ok(csv_file(
             name,
@@ -246,14 +263,6 @@ pub async fn statement(
         ));
     }
     Ok(Json(statement).into_response())
-}
-
-fn wants_pdf(format: Option<&str>, headers: &HeaderMap) -> bool {
-    format == Some("pdf")
-        || headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.contains("application/pdf"))
 }
 
 fn file(content_type: &'static str, name: String, body: Vec<u8>) -> Response {
@@ -273,10 +282,10 @@ fn file(content_type: &'static str, name: String, body: Vec<u8>) -> Response {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ZipQuery {
-    /// The month, `YYYY-MM` (Europe/London).
-    month: Option<String>,
+    /// The month (Europe/London).
+    month: Month,
     /// A zone id, to include one zone only.
-    zone_id: Option<String>,
+    zone_id: Option<ZoneSlug>,
 }
 
 /// Every final event report of `month` (the list's, not yet final ones left out) in one
@@ -293,12 +302,11 @@ pub struct ZipQuery {
 pub async fn event_reports_zip(
     State(state): State<AppState>,
     Caller(actor): Caller,
-    query: Result<Query<ZipQuery>, QueryRejection>,
+    Params(q): Params<ZipQuery>,
 ) -> Result<Response, Problem> {
-    let Query(q) = query.map_err(|e| Problem::bad_parameter("query", e.body_text()))?;
-    let month = month_param(q.month.as_deref())?;
-    let reports =
-        statements::final_event_reports(&state.db, &actor, month, q.zone_id.as_deref()).await?;
+    let month = q.month;
+    let zone = q.zone_id.as_ref().map(ZoneSlug::as_str);
+    let reports = statements::final_event_reports(&state.db, &actor, month, zone).await?;
     if reports.is_empty() {
         return Err(Problem::not_found("final event reports for that month"));
     }
@@ -322,16 +330,15 @@ pub async fn event_reports_zip(
 pub async fn statements_zip(
     State(state): State<AppState>,
     Caller(actor): Caller,
-    query: Result<Query<ZipQuery>, QueryRejection>,
+    Params(q): Params<ZipQuery>,
 ) -> Result<Response, Problem> {
-    let Query(q) = query.map_err(|e| Problem::bad_parameter("query", e.body_text()))?;
-    let month = month_param(q.month.as_deref())?;
+    let month = q.month;
     let list = statements::final_statements(
         &state.db,
         &actor,
         state.clock.now(),
         month,
-        q.zone_id.as_deref(),
+        q.zone_id.as_ref().map(ZoneSlug::as_str),
     )
     .await?;
     if list.is_empty() {
@@ -344,21 +351,31 @@ pub async fn statements_zip(
     ))
 }
 
+/// A sample as JSON: an event report (`performance`, `earnings`) or a statement
+/// (`statement`).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum SampleReport {
+    EventReport(EventReport),
+    Statement(Statement),
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SampleQuery {
     /// `csv`, `pdf` or `json` (the default).
-    format: Option<String>,
+    #[serde(default)]
+    format: FileFormat,
 }
 
 /// API Testing › Sample Reports: the example `performance` report, `earnings` statement or
 /// monthly `statement`, computed by the settlement code from the caller's sandbox data with
 /// an invented event yesterday 16:00–17:00 London. Nothing is stored.
 #[utoipa::path(get, path = "/api/v2/sample-reports/{kind}", tag = "reports",
-    params(("kind" = String, Path, description = "performance, earnings or statement"), SampleQuery),
+    params(("kind" = SampleKind, Path, description = "Which sample"), SampleQuery),
     responses(
         (status = 200, description = "The sample, as JSON, CSV or PDF", content(
-            (EventReport = "application/json"),
+            (SampleReport = "application/json"),
             (String = "text/csv"),
             (Vec<u8> = "application/pdf"),
         )),
@@ -369,46 +386,36 @@ pub struct SampleQuery {
 pub async fn sample(
     State(state): State<AppState>,
     Caller(actor): Caller,
-    Path(kind): Path<String>,
-    query: Result<Query<SampleQuery>, QueryRejection>,
+    PathParam(kind): PathParam<SampleKind>,
+    Params(q): Params<SampleQuery>,
 ) -> Result<Response, Problem> {
-    let Query(q) = query.map_err(|e| Problem::bad_parameter("query", e.body_text()))?;
-    if !["performance", "earnings", "statement"].contains(&kind.as_str()) {
-        return Err(Problem::bad_parameter(
-            "kind",
-            "must be performance, earnings or statement",
-        ));
-    }
-    let format = q.format.as_deref().unwrap_or("json");
-    if !["json", "csv", "pdf"].contains(&format) {
-        return Err(Problem::bad_parameter("format", "must be json, csv or pdf"));
-    }
+    use {FileFormat as F, SampleKind as K};
     let (report, statement) =
         crate::services::settlement::sample(&state.db, &actor, state.clock.now()).await?;
-    let name = |ext: &str| format!("sample-{kind}.{ext}");
-    Ok(match (kind.as_str(), format) {
-        ("statement", "json") => Json(statement).into_response(),
-        (_, "json") => Json(report).into_response(),
-        ("performance", "csv") => csv_file(name("csv"), report_files::performance_csv(&report)?),
-        ("earnings", "csv") => csv_file(
+    let name = |ext: &str| format!("sample-{}.{ext}", kind.as_str());
+    Ok(match (kind, q.format) {
+        (K::Statement, F::Json) => Json(SampleReport::Statement(statement)).into_response(),
+        (_, F::Json) => Json(SampleReport::EventReport(report)).into_response(),
+        (K::Performance, F::Csv) => csv_file(name("csv"), report_files::performance_csv(&report)?),
+        (K::Earnings, F::Csv) => csv_file(
             name("csv"),
             report_files::earnings_csv(std::slice::from_ref(&report))?,
         ),
-        ("statement", "csv") => csv_file(
+        (K::Statement, F::Csv) => csv_file(
             name("csv"),
             report_files::statements_csv(std::slice::from_ref(&statement))?,
         ),
-        ("performance", _) => file(
+        (K::Performance, F::Pdf) => file(
             "application/pdf",
             name("pdf"),
             report_files::performance_pdf(&report),
         ),
-        ("earnings", _) => file(
+        (K::Earnings, F::Pdf) => file(
             "application/pdf",
             name("pdf"),
             report_files::earnings_pdf(&report),
         ),
-        _ => file(
+        (K::Statement, F::Pdf) => file(
             "application/pdf",
             name("pdf"),
             report_files::statement_pdf(&statement),

@@ -21,7 +21,7 @@ pub const KEY_LIFETIME: Duration = Duration::hours(24);
 /// after 30 s): a retry may take the key over rather than wait for ever.
 pub const ABANDONED_AFTER: Duration = Duration::minutes(2);
 /// The name errors about the key carry.
-pub const HEADER: &str = "Idempotency-Key";
+pub const HEADER: &str = shared::IdempotencyKey::HEADER;
 
 /// A key this request holds while it does the work.
 #[derive(Debug, Clone, Copy)]
@@ -113,13 +113,9 @@ pub fn fingerprint(operation: &str, body: &str) -> String {
 }
 
 fn check_key(key: &str) -> Result<(), ServiceError> {
-    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-        return Err(ServiceError::invalid(
-            HEADER,
-            "must be 1 to 255 printable ASCII characters, such as a UUID",
-        ));
-    }
-    Ok(())
+    shared::IdempotencyKey::parse(key)
+        .map(drop)
+        .map_err(|reason| ServiceError::invalid(HEADER, reason))
 }
 
 enum Begun<T> {

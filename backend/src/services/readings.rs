@@ -4,15 +4,16 @@
 use super::idempotency::{self, Claim, Outcome};
 use super::{Actor, FieldError, ServiceError, assets};
 use crate::db::entities::{dispatch_groups, meterable_units, readings};
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Timelike, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect, Set, Statement, TransactionTrait,
 };
-use shared::{IngestSummary, MeteringGranularity, Reading, ReadingInput, ReadingsPage};
+use shared::{
+    IngestSummary, MeteringGranularity, PageLimit, Reading, ReadingInput, ReadingsCursor,
+    ReadingsPage,
+};
 use std::collections::HashMap;
 
 /// The most rows one request may carry.
@@ -100,17 +101,14 @@ fn check_row(
     if unit.is_none() {
         refuse("meterable_unit_id", "unknown meterable unit".to_owned());
     }
-    let at = match DateTime::parse_from_rfc3339(&input.timestamp) {
+    let at = match shared::Instant::parse_with_offset(&input.timestamp) {
         Ok(t) if t.offset().local_minus_utc() == 0 => Some(t.with_timezone(&Utc)),
         Ok(_) => {
             refuse("timestamp", "must be UTC (end in Z)".to_owned());
             None
         }
-        Err(_) => {
-            refuse(
-                "timestamp",
-                "must be an RFC 3339 time such as 2025-02-01T02:00:00Z".to_owned(),
-            );
+        Err(reason) => {
+            refuse("timestamp", reason);
             None
         }
     };
@@ -454,18 +452,16 @@ pub async fn latest(
         .collect())
 }
 
-/// Rows per export page unless the caller asks otherwise, and the most it may ask for.
-pub const EXPORT_PAGE: u64 = 1_000;
-pub const EXPORT_PAGE_MAX: u64 = 10_000;
-
-/// What a readings export asks for, as the caller sent it.
-#[derive(Debug, Default, Clone)]
+/// What a readings export asks for.
+#[derive(Debug, Clone)]
 pub struct ExportQuery {
-    pub meterable_unit_id: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub limit: Option<u64>,
-    pub cursor: Option<String>,
+    pub meterable_unit_id: String,
+    /// Exclusive start.
+    pub from: DateTime<Utc>,
+    /// Inclusive end; at or before `from`, the period is empty.
+    pub to: DateTime<Utc>,
+    pub limit: PageLimit,
+    pub cursor: Option<ReadingsCursor>,
 }
 
 /// A page of a unit's readings whose interval ends in `(from, to]`, oldest first, with the
@@ -475,45 +471,18 @@ pub async fn export(
     actor: &Actor,
     query: &ExportQuery,
 ) -> Result<(ReadingsPage, MeteringGranularity), ServiceError> {
-    let mut errors = Vec::new();
-    let unit_id = query.meterable_unit_id.as_deref().unwrap_or_default();
-    if unit_id.is_empty() {
-        errors.push(FieldError::new("meterable_unit_id", "is required"));
+    if query.to <= query.from {
+        return Err(ServiceError::invalid("to", "must be after from"));
     }
-    let from = export_time("from", query.from.as_deref(), &mut errors);
-    let to = export_time("to", query.to.as_deref(), &mut errors);
-    if let (Some(f), Some(t)) = (from, to)
-        && t <= f
-    {
-        errors.push(FieldError::new("to", "must be after from"));
-    }
-    let limit = query.limit.unwrap_or(EXPORT_PAGE);
-    if !(1..=EXPORT_PAGE_MAX).contains(&limit) {
-        errors.push(FieldError::new(
-            "limit",
-            format!("must be between 1 and {EXPORT_PAGE_MAX}"),
-        ));
-    }
-    let after = match query.cursor.as_deref().map(decode_cursor) {
-        Some(None) => {
-            errors.push(FieldError::new(
-                "cursor",
-                "is not a cursor this API gave out",
-            ));
-            None
-        }
-        Some(after) => after,
-        None => None,
-    };
-    let (Some(from), Some(to), true) = (from, to, errors.is_empty()) else {
-        return Err(ServiceError::Invalid(errors));
-    };
-    let unit = readable_unit(db, actor, unit_id).await?;
-    let start = after.map_or(from, |a| a.max(from));
+    let unit = readable_unit(db, actor, &query.meterable_unit_id).await?;
+    let start = query
+        .cursor
+        .map_or(query.from, |c| c.position().max(query.from));
+    let limit = query.limit.get();
     let mut rows = readings::Entity::find()
         .filter(readings::Column::MeterableUnitId.eq(unit.id))
         .filter(readings::Column::IntervalEnd.gt(start))
-        .filter(readings::Column::IntervalEnd.lte(to))
+        .filter(readings::Column::IntervalEnd.lte(query.to))
         .order_by_asc(readings::Column::IntervalEnd)
         .limit(limit + 1)
         .all(db)
@@ -521,7 +490,8 @@ pub async fn export(
     let more = rows.len() as u64 > limit;
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let next_cursor = if more {
-        rows.last().map(|r| encode_cursor(r.interval_end))
+        rows.last()
+            .map(|r| String::from(ReadingsCursor::after(r.interval_end)))
     } else {
         None
     };
@@ -532,38 +502,6 @@ pub async fn export(
         },
         unit.granularity,
     ))
-}
-
-fn export_time(
-    field: &str,
-    value: Option<&str>,
-    errors: &mut Vec<FieldError>,
-) -> Option<DateTime<Utc>> {
-    let parsed = value.map(DateTime::parse_from_rfc3339);
-    match parsed {
-        Some(Ok(t)) => return Some(t.with_timezone(&Utc)),
-        Some(Err(_)) => errors.push(FieldError::new(
-            field,
-            "must be an RFC 3339 time such as 2025-02-01T00:00:00Z",
-        )),
-        None => errors.push(FieldError::new(
-            field,
-            "is required (RFC 3339, e.g. 2025-02-01T00:00:00Z)",
-        )),
-    }
-    None
-}
-
-/// Cursors are opaque to clients: the last interval end served, in microseconds.
-fn encode_cursor(at: DateTime<Utc>) -> String {
-    URL_SAFE_NO_PAD.encode(format!("r1:{}", at.timestamp_micros()))
-}
-
-fn decode_cursor(cursor: &str) -> Option<DateTime<Utc>> {
-    let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
-    let text = std::str::from_utf8(&bytes).ok()?;
-    let micros = text.strip_prefix("r1:")?.parse::<i64>().ok()?;
-    DateTime::from_timestamp_micros(micros)
 }
 
 /// A readings page as CSV, in the upload format: `meterable_unit_id,timestamp,power_kw`

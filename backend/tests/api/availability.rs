@@ -263,7 +263,6 @@ async fn accepted_and_rejected_windows_and_the_acceptance_csv(engine: Engine) {
     );
 
     for (query, reason) in [
-        ("week_commencing=2025-02-25", "Monday"),
         ("week_commencing=2025-13-01", "YYYY-MM-DD"),
         ("", "required"),
     ] {
@@ -288,7 +287,7 @@ async fn accepted_and_rejected_windows_and_the_acceptance_csv(engine: Engine) {
     }
     let bad_graphql = app
         .graphql(
-            "{ acceptanceDecisions(weekCommencing: \"2025-02-25\") { status } }",
+            "{ acceptanceDecisions(weekCommencing: \"2025-02-30\") { status } }",
             json!({}),
         )
         .await;

@@ -387,14 +387,27 @@ async fn fsps_list_their_dispatches_over_rest(engine: Engine) {
     assert_eq!(one.status, StatusCode::OK);
     assert_eq!(one.json()["dispatch_group"], "API Test");
 
-    for (query, field) in [
-        ("to=2025-02-25T00:00:00Z", "from"),
-        ("from=24/02/2025&to=2025-02-25T00:00:00Z", "from"),
-        ("from=2025-02-24T00:00:00Z&to=2025-02-23T00:00:00Z", "to"),
-        ("from=2025-01-01T00:00:00Z&to=2025-06-01T00:00:00Z", "to"),
+    // A malformed parameter is 400; well-formed times that break the period's rules, 422.
+    for (query, status, field) in [
+        ("to=2025-02-25T00:00:00Z", StatusCode::BAD_REQUEST, "from"),
+        (
+            "from=24/02/2025&to=2025-02-25T00:00:00Z",
+            StatusCode::BAD_REQUEST,
+            "from",
+        ),
+        (
+            "from=2025-02-24T00:00:00Z&to=2025-02-23T00:00:00Z",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "to",
+        ),
+        (
+            "from=2025-01-01T00:00:00Z&to=2025-06-01T00:00:00Z",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "to",
+        ),
     ] {
         let refused = get_bearer(&app, &format!("/api/v2/dispatches?{query}"), &token).await;
-        assert_eq!(refused.status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(refused.status, status, "{query}");
         assert_eq!(refused.json()["errors"][0]["field"], field, "{query}");
     }
 

@@ -21,6 +21,7 @@ mod errors;
 mod graphql;
 mod helpers;
 mod idempotency;
+mod openapi;
 mod organisations;
 mod outbox;
 mod passkeys;

@@ -10,10 +10,6 @@ use fantoccini::Locator;
 /// statement, every download (CSV, PDF, zip) comes back as a file of its kind, and the
 /// event's chart renders.
 pub(crate) async fn fsp_reads_reports(engine: Engine) -> Result<()> {
-    use backend::db::entities::{
-        dispatch_events, dispatch_groups, meterable_units, programmes, readings, zones,
-    };
-    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
     // A fixed day on the server's clock: the event, its month and the finalisation are the
     // same whenever (and in whichever time zone) the test runs.
     let now = chrono::DateTime::parse_from_rfc3339("2026-03-10T12:00:00Z")?.to_utc();
@@ -28,71 +24,7 @@ pub(crate) async fn fsp_reads_reports(engine: Engine) -> Result<()> {
 
     let outcome = async {
         let db = backend::db::connect(&database.url).await?;
-        let start = chrono::DateTime::parse_from_rfc3339("2026-03-10T10:00:00Z")?.to_utc();
-        let end = start + chrono::Duration::hours(1);
-        let month = shared::Month::parse("2026-03").map_err(anyhow::Error::msg)?;
-        let zone = zones::Entity::find()
-            .filter(zones::Column::Slug.eq("twilight-zone"))
-            .one(&db)
-            .await?
-            .context("twilight-zone")?;
-        let group = dispatch_groups::Entity::find()
-            .filter(dispatch_groups::Column::Name.eq("API Test"))
-            .one(&db)
-            .await?
-            .context("API Test")?;
-        let sustain = programmes::Entity::find()
-            .filter(programmes::Column::ZoneId.eq(zone.id))
-            .filter(programmes::Column::Kind.eq("sustain"))
-            .one(&db)
-            .await?
-            .context("Sustain")?;
-        let unit = meterable_units::Entity::find()
-            .filter(meterable_units::Column::PublicId.eq(backend::seed::API_TEST_UNIT_ID))
-            .one(&db)
-            .await?
-            .context("API Test unit")?;
-        let mut unit: meterable_units::ActiveModel = unit.into();
-        unit.baseline_method = Set("static".to_owned());
-        unit.baseline_static_kw = Set(Some(-400.0));
-        // Registered well before the event (the demo data is seeded at start-up).
-        unit.created_at = Set(start - chrono::Duration::days(30));
-        let unit = unit.update(&db).await?;
-        let event = dispatch_events::ActiveModel {
-            public_id: Set(backend::ids::new_public_id().to_string()),
-            dispatch_group_id: Set(group.id),
-            programme_id: Set(sustain.id),
-            availability_window_id: Set(None),
-            start_at: Set(start),
-            end_at: Set(end),
-            power_change_kw: Set(250.0),
-            status: Set("active".to_owned()),
-            stopped_at: Set(None),
-            created_by_user_id: Set(None),
-            created_at: Set(start - chrono::Duration::hours(1)),
-            updated_at: Set(start - chrono::Duration::hours(1)),
-            ..Default::default()
-        }
-        .insert(&db)
-        .await?;
-        // 50 of 60 minutes at −100 kW against −400: 300 kW, paid up to 250.
-        let rows: Vec<readings::ActiveModel> = (1..=50)
-            .map(|m| readings::ActiveModel {
-                meterable_unit_id: Set(unit.id),
-                interval_end: Set(start + chrono::Duration::minutes(m)),
-                power_kw: Set(Some(-100.0)),
-                energy_kwh: Set(None),
-                received_at: Set(now),
-                ..Default::default()
-            })
-            .collect();
-        readings::Entity::insert_many(rows)
-            .exec_without_returning(&db)
-            .await?;
-        ensure!(
-            backend::services::settlement::statements::finalise(&db, &zone, month, now).await?,
-            "the month was already final"
-        );
+        let SettledEvent { event, month } = settle_an_event(&db, now).await?;
 
         let reports = format!(
             "http://localhost:{port}/reports/event-reports?month={month}&zone=twilight-zone"
@@ -106,7 +38,7 @@ pub(crate) async fn fsp_reads_reports(engine: Engine) -> Result<()> {
             .text()
             .await?;
         ensure!(
-            row.contains(&event.public_id)
+            row.contains(&event)
                 && row.contains("API Test")
                 && row.contains("Final")
                 && row.contains("208.333"),

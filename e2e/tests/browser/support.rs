@@ -382,3 +382,92 @@ pub(crate) async fn dispatch_api_test_under_restore(
     ensure!(done == "Dispatched.", "dispatching: {done}");
     Ok(())
 }
+
+/// What [`settle_an_event`] made.
+pub(crate) struct SettledEvent {
+    /// The dispatch's public id (its event report's id too).
+    pub event: String,
+    pub month: shared::Month,
+}
+
+/// Guide §3.8–§3.9 on the seeded demo data, for a server whose clock stands at `now`
+/// (2026-03-10T12:00Z): the "API Test" group dispatched in Sustain 10:00–11:00 that day,
+/// its unit's static baseline −400 kW and 50 of 60 minutes read at −100 kW (300 kW
+/// delivered, paid up to 250), and March 2026 made final for twilight-zone.
+pub(crate) async fn settle_an_event(
+    db: &sea_orm::DatabaseConnection,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<SettledEvent> {
+    use backend::db::entities::{
+        dispatch_events, dispatch_groups, meterable_units, programmes, readings, zones,
+    };
+    use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+    let start = chrono::DateTime::parse_from_rfc3339("2026-03-10T10:00:00Z")?.to_utc();
+    let end = start + chrono::Duration::hours(1);
+    let month = shared::Month::parse("2026-03").map_err(anyhow::Error::msg)?;
+    let zone = zones::Entity::find()
+        .filter(zones::Column::Slug.eq("twilight-zone"))
+        .one(db)
+        .await?
+        .context("twilight-zone")?;
+    let group = dispatch_groups::Entity::find()
+        .filter(dispatch_groups::Column::Name.eq("API Test"))
+        .one(db)
+        .await?
+        .context("API Test")?;
+    let sustain = programmes::Entity::find()
+        .filter(programmes::Column::ZoneId.eq(zone.id))
+        .filter(programmes::Column::Kind.eq("sustain"))
+        .one(db)
+        .await?
+        .context("Sustain")?;
+    let unit = meterable_units::Entity::find()
+        .filter(meterable_units::Column::PublicId.eq(backend::seed::API_TEST_UNIT_ID))
+        .one(db)
+        .await?
+        .context("API Test unit")?;
+    let mut unit: meterable_units::ActiveModel = unit.into();
+    unit.baseline_method = Set("static".to_owned());
+    unit.baseline_static_kw = Set(Some(-400.0));
+    // Registered well before the event (the demo data is seeded at start-up).
+    unit.created_at = Set(start - chrono::Duration::days(30));
+    let unit = unit.update(db).await?;
+    let event = dispatch_events::ActiveModel {
+        public_id: Set(backend::ids::new_public_id().to_string()),
+        dispatch_group_id: Set(group.id),
+        programme_id: Set(sustain.id),
+        availability_window_id: Set(None),
+        start_at: Set(start),
+        end_at: Set(end),
+        power_change_kw: Set(250.0),
+        status: Set("active".to_owned()),
+        stopped_at: Set(None),
+        created_by_user_id: Set(None),
+        created_at: Set(start - chrono::Duration::hours(1)),
+        updated_at: Set(start - chrono::Duration::hours(1)),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let rows: Vec<readings::ActiveModel> = (1..=50)
+        .map(|m| readings::ActiveModel {
+            meterable_unit_id: Set(unit.id),
+            interval_end: Set(start + chrono::Duration::minutes(m)),
+            power_kw: Set(Some(-100.0)),
+            energy_kwh: Set(None),
+            received_at: Set(now),
+            ..Default::default()
+        })
+        .collect();
+    readings::Entity::insert_many(rows)
+        .exec_without_returning(db)
+        .await?;
+    ensure!(
+        backend::services::settlement::statements::finalise(db, &zone, month, now).await?,
+        "the month was already final"
+    );
+    Ok(SettledEvent {
+        event: event.public_id,
+        month,
+    })
+}

@@ -279,14 +279,68 @@ pub struct DispatchGroupWeek {
 #[cfg(feature = "server")]
 mod server {
     use super::*;
+    use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
 
-    async_graphql::scalar!(
+    /// A GraphQL scalar for a type that parses from a string: `is_valid` lets validation
+    /// refuse a malformed literal naming its argument, and the description states the form.
+    macro_rules! string_scalar {
+        ($ty:ty, $name:literal, $desc:literal) => {
+            #[doc = $desc]
+            #[Scalar(name = $name)]
+            impl ScalarType for $ty {
+                fn parse(value: Value) -> InputValueResult<Self> {
+                    match value {
+                        Value::String(s) => <$ty>::try_from(s).map_err(InputValueError::custom),
+                        other => Err(InputValueError::expected_type(other)),
+                    }
+                }
+
+                fn is_valid(value: &Value) -> bool {
+                    matches!(value, Value::String(s) if <$ty>::try_from(s.clone()).is_ok())
+                }
+
+                fn to_value(&self) -> Value {
+                    Value::String(String::from(self.clone()))
+                }
+            }
+        };
+    }
+
+    string_scalar!(
         PublicId,
         "PublicId",
         "Opaque 20-character alphanumeric id, e.g. `LuHmGc49c30Hsb872q2d`."
     );
-    async_graphql::scalar!(ZoneSlug, "ZoneId", "Zone id, e.g. `twilight-zone`.");
-    async_graphql::scalar!(WeekCommencing, "WeekCommencing", "A Monday, `YYYY-MM-DD`.");
+    string_scalar!(
+        ZoneSlug,
+        "ZoneId",
+        "Zone id: 1 to 64 lower-case letters, digits or hyphens, e.g. `twilight-zone`."
+    );
+    string_scalar!(
+        WeekCommencing,
+        "WeekCommencing",
+        "A week (Monday to Sunday, Europe/London), named by its Monday, `YYYY-MM-DD`; any other date of the week finds the same week."
+    );
+    string_scalar!(
+        crate::Month,
+        "Month",
+        "A billing month, `YYYY-MM`, in the years 2000 to 2999."
+    );
+    string_scalar!(
+        crate::ReadingsCursor,
+        "ReadingsCursor",
+        "Where a readings export goes on from: the previous page's `nextCursor` (`r1.` and 1 to 16 digits)."
+    );
+    string_scalar!(
+        crate::IdempotencyKey,
+        "IdempotencyKey",
+        "A client's key for retrying a request safely: 1 to 255 printable ASCII characters, not starting or ending with a space, such as a UUID."
+    );
+    string_scalar!(
+        crate::StatementId,
+        "StatementId",
+        "A statement id, `{month}.{zone id}.{company id}`, e.g. `2025-02.twilight-zone.LuHmGc49c30Hsb872q2d`."
+    );
 }
 
 #[cfg(test)]

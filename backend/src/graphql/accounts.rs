@@ -149,11 +149,12 @@ impl AccountsMutation {
     async fn set_permitted_delivery(
         &self,
         ctx: &Context<'_>,
-        company_id: String,
+        company_id: shared::PublicId,
         channels: Vec<shared::DeliveryChannel>,
     ) -> Result<Company> {
         let (db, actor, now) = caller(ctx)?;
-        organisations::set_permitted_delivery(db, actor, &company_id, &channels, now)
+        let company = company_id.as_str();
+        organisations::set_permitted_delivery(db, actor, company, &channels, now)
             .await
             .map_err(gql_error)
     }
@@ -189,29 +190,29 @@ impl AccountsMutation {
     }
 
     /// Removes one of the signed-in user's passkeys.
-    async fn remove_passkey(&self, ctx: &Context<'_>, id: String) -> Result<bool> {
+    async fn remove_passkey(&self, ctx: &Context<'_>, id: shared::PublicId) -> Result<bool> {
         let (db, actor, now) = caller(ctx)?;
-        crate::services::passkeys::remove(db, actor, &id, now)
+        crate::services::passkeys::remove(db, actor, id.as_str(), now)
             .await
             .map_err(gql_error)?;
         Ok(true)
     }
 
     /// Disables a user; all of their sessions end at once.
-    async fn disable_user(&self, ctx: &Context<'_>, id: String) -> Result<bool> {
+    async fn disable_user(&self, ctx: &Context<'_>, id: shared::PublicId) -> Result<bool> {
         let (_, actor, now) = caller(ctx)?;
         let state = ctx.data::<AppState>()?;
-        accounts::disable_user(&state.accounts_env(), actor, &id, now)
+        accounts::disable_user(&state.accounts_env(), actor, id.as_str(), now)
             .await
             .map_err(gql_error)?;
         Ok(true)
     }
 
     /// Resets a user's two-factor authentication: they enrol again at the next sign-in.
-    async fn reset_second_factor(&self, ctx: &Context<'_>, id: String) -> Result<bool> {
+    async fn reset_second_factor(&self, ctx: &Context<'_>, id: shared::PublicId) -> Result<bool> {
         let (_, actor, now) = caller(ctx)?;
         let state = ctx.data::<AppState>()?;
-        accounts::reset_second_factor(&state.accounts_env(), actor, &id, now)
+        accounts::reset_second_factor(&state.accounts_env(), actor, id.as_str(), now)
             .await
             .map_err(gql_error)?;
         Ok(true)

@@ -1,9 +1,9 @@
 //! Zones, dispatch groups and meterable units.
 
 use super::{caller, gql_error};
-use crate::services::{ServiceError, assets};
+use crate::services::assets;
 use async_graphql::{Context, Object, Result};
-use shared::{DispatchGroup, MeterableUnit, WeekCommencing, Zone, ZoneSlug};
+use shared::{DispatchGroup, MeterableUnit, PublicId, WeekCommencing, Zone, ZoneSlug};
 
 #[derive(Default)]
 pub struct AssetsQuery;
@@ -21,36 +21,30 @@ impl AssetsQuery {
     async fn dispatch_groups(
         &self,
         ctx: &Context<'_>,
-        zone_id: String,
-        #[graphql(desc = "A Monday, YYYY-MM-DD")] week_commencing: Option<String>,
+        zone_id: ZoneSlug,
+        week_commencing: Option<WeekCommencing>,
     ) -> Result<Vec<DispatchGroup>> {
         let (db, actor, now) = caller(ctx)?;
-        let zone = zone_arg(&zone_id)?;
-        let week = week_commencing
-            .as_deref()
-            .map(|w| {
-                WeekCommencing::parse(w)
-                    .map_err(|e| gql_error(ServiceError::invalid("week_commencing", e.to_string())))
-            })
-            .transpose()?;
-        Ok(assets::list_dispatch_groups(db, actor, now, &zone, week)
-            .await
-            .map_err(gql_error)?
-            .dispatch_groups)
+        Ok(
+            assets::list_dispatch_groups(db, actor, now, &zone_id, week_commencing)
+                .await
+                .map_err(gql_error)?
+                .dispatch_groups,
+        )
     }
 
     /// One dispatch group by id; not found unless the caller may see it.
-    async fn dispatch_group(&self, ctx: &Context<'_>, id: String) -> Result<DispatchGroup> {
+    async fn dispatch_group(&self, ctx: &Context<'_>, id: PublicId) -> Result<DispatchGroup> {
         let (db, actor, now) = caller(ctx)?;
-        assets::get_dispatch_group(db, actor, now, &id)
+        assets::get_dispatch_group(db, actor, now, id.as_str())
             .await
             .map_err(gql_error)
     }
 
     /// One meterable unit by id; not found unless the caller may see it.
-    async fn meterable_unit(&self, ctx: &Context<'_>, id: String) -> Result<MeterableUnit> {
+    async fn meterable_unit(&self, ctx: &Context<'_>, id: PublicId) -> Result<MeterableUnit> {
         let (db, actor, now) = caller(ctx)?;
-        assets::get_meterable_unit(db, actor, now, &id)
+        assets::get_meterable_unit(db, actor, now, id.as_str())
             .await
             .map_err(gql_error)
     }
@@ -59,16 +53,11 @@ impl AssetsQuery {
     async fn meterable_units(
         &self,
         ctx: &Context<'_>,
-        zone_id: String,
+        zone_id: ZoneSlug,
     ) -> Result<Vec<MeterableUnit>> {
         let (db, actor, now) = caller(ctx)?;
-        let zone = zone_arg(&zone_id)?;
-        assets::list_meterable_units(db, actor, now, &zone)
+        assets::list_meterable_units(db, actor, now, &zone_id)
             .await
             .map_err(gql_error)
     }
-}
-
-fn zone_arg(zone_id: &str) -> Result<ZoneSlug> {
-    ZoneSlug::parse(zone_id).map_err(|_| gql_error(ServiceError::NotFound("zone")))
 }

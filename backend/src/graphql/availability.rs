@@ -1,14 +1,11 @@
 //! Availability declarations and acceptance decisions (guide §3.4, §3.6).
 
 use super::{caller, gql_error};
-use crate::services::{ServiceError, availability};
+use crate::services::availability;
 use async_graphql::{Context, Object, Result};
-use shared::{AcceptanceRow, AvailabilityWeek, AvailabilityWindow, WeekCommencing, WindowInput};
-
-fn week_arg(week: &str) -> Result<WeekCommencing> {
-    WeekCommencing::parse(week)
-        .map_err(|e| gql_error(ServiceError::invalid("week_commencing", e.to_string())))
-}
+use shared::{
+    AcceptanceRow, AvailabilityWeek, AvailabilityWindow, PublicId, WeekCommencing, WindowInput,
+};
 
 #[derive(Default)]
 pub struct AvailabilityQuery;
@@ -20,15 +17,21 @@ impl AvailabilityQuery {
     async fn availability_week(
         &self,
         ctx: &Context<'_>,
-        dispatch_group_id: String,
-        programme_id: String,
-        #[graphql(desc = "A Monday, YYYY-MM-DD")] week_commencing: String,
+        dispatch_group_id: PublicId,
+        programme_id: PublicId,
+        week_commencing: WeekCommencing,
     ) -> Result<AvailabilityWeek> {
         let (db, actor, now) = caller(ctx)?;
-        let week = week_arg(&week_commencing)?;
-        availability::week(db, actor, now, &dispatch_group_id, &programme_id, week)
-            .await
-            .map_err(gql_error)
+        availability::week(
+            db,
+            actor,
+            now,
+            dispatch_group_id.as_str(),
+            programme_id.as_str(),
+            week_commencing,
+        )
+        .await
+        .map_err(gql_error)
     }
 
     /// Availability › Acceptance Decisions: every declaration of the week across the
@@ -36,11 +39,10 @@ impl AvailabilityQuery {
     async fn acceptance_decisions(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "A Monday, YYYY-MM-DD")] week_commencing: String,
+        week_commencing: WeekCommencing,
     ) -> Result<Vec<AcceptanceRow>> {
         let (db, actor, _) = caller(ctx)?;
-        let week = week_arg(&week_commencing)?;
-        availability::acceptance(db, actor, week)
+        availability::acceptance(db, actor, week_commencing)
             .await
             .map_err(gql_error)
     }
@@ -55,12 +57,13 @@ impl AvailabilityMutation {
     async fn declare_availability(
         &self,
         ctx: &Context<'_>,
-        dispatch_group_id: String,
-        programme_id: String,
+        dispatch_group_id: PublicId,
+        programme_id: PublicId,
         window: WindowInput,
     ) -> Result<AvailabilityWindow> {
         let (db, actor, now) = caller(ctx)?;
-        availability::declare(db, actor, now, &dispatch_group_id, &programme_id, &window)
+        let (group, programme) = (dispatch_group_id.as_str(), programme_id.as_str());
+        availability::declare(db, actor, now, group, programme, &window)
             .await
             .map_err(gql_error)
     }
@@ -69,19 +72,19 @@ impl AvailabilityMutation {
     async fn update_availability(
         &self,
         ctx: &Context<'_>,
-        window_id: String,
+        window_id: PublicId,
         window: WindowInput,
     ) -> Result<AvailabilityWindow> {
         let (db, actor, now) = caller(ctx)?;
-        availability::update(db, actor, now, &window_id, &window)
+        availability::update(db, actor, now, window_id.as_str(), &window)
             .await
             .map_err(gql_error)
     }
 
     /// Removes a declared window (operators; until the lock).
-    async fn remove_availability(&self, ctx: &Context<'_>, window_id: String) -> Result<bool> {
+    async fn remove_availability(&self, ctx: &Context<'_>, window_id: PublicId) -> Result<bool> {
         let (db, actor, now) = caller(ctx)?;
-        availability::remove(db, actor, now, &window_id)
+        availability::remove(db, actor, now, window_id.as_str())
             .await
             .map(|()| true)
             .map_err(gql_error)
@@ -92,10 +95,11 @@ impl AvailabilityMutation {
     async fn decide_availability(
         &self,
         ctx: &Context<'_>,
-        window_ids: Vec<String>,
+        window_ids: Vec<PublicId>,
         accept: bool,
     ) -> Result<Vec<AvailabilityWindow>> {
         let (db, actor, now) = caller(ctx)?;
+        let window_ids: Vec<String> = window_ids.into_iter().map(String::from).collect();
         availability::decide(db, actor, now, &window_ids, accept)
             .await
             .map_err(gql_error)
@@ -105,20 +109,19 @@ impl AvailabilityMutation {
     async fn decide_availability_week(
         &self,
         ctx: &Context<'_>,
-        dispatch_group_id: String,
-        programme_id: String,
-        #[graphql(desc = "A Monday, YYYY-MM-DD")] week_commencing: String,
+        dispatch_group_id: PublicId,
+        programme_id: PublicId,
+        week_commencing: WeekCommencing,
         accept: bool,
     ) -> Result<Vec<AvailabilityWindow>> {
         let (db, actor, now) = caller(ctx)?;
-        let week = week_arg(&week_commencing)?;
         availability::decide_week(
             db,
             actor,
             now,
-            &dispatch_group_id,
-            &programme_id,
-            week,
+            dispatch_group_id.as_str(),
+            programme_id.as_str(),
+            week_commencing,
             accept,
         )
         .await

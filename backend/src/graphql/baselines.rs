@@ -1,9 +1,10 @@
 //! Baselines (guide §3.5): the series, and the operator's method, value and template.
 
-use super::{caller, gql_error, instant};
+use super::{caller, gql_error};
 use crate::services::baselines;
 use async_graphql::{Context, Object, Result};
-use shared::{BaselineMethod, BaselinePoint};
+use chrono::{DateTime, Utc};
+use shared::{BaselineMethod, BaselinePoint, PublicId};
 
 #[derive(Default)]
 pub struct BaselinesQuery;
@@ -15,13 +16,12 @@ impl BaselinesQuery {
     async fn baseline_series(
         &self,
         ctx: &Context<'_>,
-        meterable_unit_id: String,
-        from: String,
-        to: String,
+        meterable_unit_id: PublicId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
     ) -> Result<Vec<BaselinePoint>> {
         let (db, actor, _) = caller(ctx)?;
-        let (from, to) = (instant("from", &from)?, instant("to", &to)?);
-        baselines::series(db, actor, &meterable_unit_id, from, to)
+        baselines::series(db, actor, meterable_unit_id.as_str(), from, to)
             .await
             .map_err(gql_error)
     }
@@ -36,12 +36,13 @@ impl BaselinesMutation {
     async fn set_baseline(
         &self,
         ctx: &Context<'_>,
-        meterable_unit_id: String,
+        meterable_unit_id: PublicId,
         method: BaselineMethod,
         static_kw: Option<f64>,
     ) -> Result<bool> {
         let (db, actor, now) = caller(ctx)?;
-        baselines::set_method(db, actor, now, &meterable_unit_id, method, static_kw)
+        let unit = meterable_unit_id.as_str();
+        baselines::set_method(db, actor, now, unit, method, static_kw)
             .await
             .map(|()| true)
             .map_err(gql_error)
@@ -53,13 +54,14 @@ impl BaselinesMutation {
     async fn upload_baseline_template(
         &self,
         ctx: &Context<'_>,
-        meterable_unit_id: String,
+        meterable_unit_id: PublicId,
         csv: String,
         #[graphql(desc = "The template's name as Meterable Units shows it, e.g. the file's")]
         name: Option<String>,
     ) -> Result<usize> {
         let (db, actor, now) = caller(ctx)?;
-        baselines::upload_template(db, actor, now, &meterable_unit_id, (&csv, name.as_deref()))
+        let unit = meterable_unit_id.as_str();
+        baselines::upload_template(db, actor, now, unit, (&csv, name.as_deref()))
             .await
             .map_err(gql_error)
     }

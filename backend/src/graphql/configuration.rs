@@ -3,16 +3,12 @@
 //! queries.
 
 use super::{caller, gql_error};
-use crate::services::{ServiceError, configuration};
+use crate::services::configuration;
 use async_graphql::{Context, Object, Result};
 use shared::{
     DispatchGroup, DispatchGroupInput, MeterableUnit, MeterableUnitInput, PriceInput, Programme,
-    ProgrammeKind, ProgrammePolicy, Zone, ZoneSlug,
+    ProgrammeKind, ProgrammePolicy, PublicId, Zone, ZoneSlug,
 };
-
-fn zone_arg(zone_id: &str) -> Result<ZoneSlug> {
-    ZoneSlug::parse(zone_id).map_err(|_| gql_error(ServiceError::NotFound("zone")))
-}
 
 #[derive(Default)]
 pub struct ConfigurationMutation;
@@ -23,12 +19,12 @@ impl ConfigurationMutation {
     async fn create_zone(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Stable id, e.g. `isle-of-skye`")] id: String,
+        #[graphql(desc = "Stable id, e.g. `isle-of-skye`")] id: ZoneSlug,
         name: String,
         #[graphql(desc = "A sandbox zone: everything works, nothing is paid")] sandbox: bool,
     ) -> Result<Zone> {
         let (db, actor, now) = caller(ctx)?;
-        configuration::create_zone(db, actor, now, &id, &name, sandbox)
+        configuration::create_zone(db, actor, now, id.as_str(), &name, sandbox)
             .await
             .map_err(gql_error)
     }
@@ -37,12 +33,12 @@ impl ConfigurationMutation {
     async fn update_zone(
         &self,
         ctx: &Context<'_>,
-        id: String,
+        id: ZoneSlug,
         name: String,
         sandbox: bool,
     ) -> Result<Zone> {
         let (db, actor, now) = caller(ctx)?;
-        configuration::update_zone(db, actor, now, &zone_arg(&id)?, &name, sandbox)
+        configuration::update_zone(db, actor, now, &id, &name, sandbox)
             .await
             .map_err(gql_error)
     }
@@ -51,12 +47,12 @@ impl ConfigurationMutation {
     async fn create_programme(
         &self,
         ctx: &Context<'_>,
-        zone_id: String,
+        zone_id: ZoneSlug,
         kind: ProgrammeKind,
         auction: bool,
     ) -> Result<Programme> {
         let (db, actor, now) = caller(ctx)?;
-        configuration::create_programme(db, actor, now, &zone_arg(&zone_id)?, kind, auction)
+        configuration::create_programme(db, actor, now, &zone_id, kind, auction)
             .await
             .map_err(gql_error)
     }
@@ -65,11 +61,11 @@ impl ConfigurationMutation {
     async fn update_programme_policy(
         &self,
         ctx: &Context<'_>,
-        programme_id: String,
+        programme_id: PublicId,
         policy: ProgrammePolicy,
     ) -> Result<Programme> {
         let (db, actor, now) = caller(ctx)?;
-        configuration::update_policy(db, actor, now, &programme_id, policy)
+        configuration::update_policy(db, actor, now, programme_id.as_str(), policy)
             .await
             .map_err(gql_error)
     }
@@ -80,12 +76,13 @@ impl ConfigurationMutation {
     async fn set_price(
         &self,
         ctx: &Context<'_>,
-        dispatch_group_id: String,
-        programme_id: String,
+        dispatch_group_id: PublicId,
+        programme_id: PublicId,
         price: PriceInput,
     ) -> Result<DispatchGroup> {
         let (db, actor, now) = caller(ctx)?;
-        configuration::set_price(db, actor, now, &dispatch_group_id, &programme_id, price)
+        let (group, programme) = (dispatch_group_id.as_str(), programme_id.as_str());
+        configuration::set_price(db, actor, now, group, programme, price)
             .await
             .map_err(gql_error)
     }
@@ -94,12 +91,12 @@ impl ConfigurationMutation {
     async fn create_dispatch_group(
         &self,
         ctx: &Context<'_>,
-        zone_id: String,
+        zone_id: ZoneSlug,
         #[graphql(desc = "The FSP company's name")] company: String,
         group: DispatchGroupInput,
     ) -> Result<DispatchGroup> {
         let (db, actor, now) = caller(ctx)?;
-        configuration::create_dispatch_group(db, actor, now, &zone_arg(&zone_id)?, &company, group)
+        configuration::create_dispatch_group(db, actor, now, &zone_id, &company, group)
             .await
             .map_err(gql_error)
     }
@@ -108,19 +105,19 @@ impl ConfigurationMutation {
     async fn update_dispatch_group(
         &self,
         ctx: &Context<'_>,
-        id: String,
+        id: PublicId,
         group: DispatchGroupInput,
     ) -> Result<DispatchGroup> {
         let (db, actor, now) = caller(ctx)?;
-        configuration::update_dispatch_group(db, actor, now, &id, group)
+        configuration::update_dispatch_group(db, actor, now, id.as_str(), group)
             .await
             .map_err(gql_error)
     }
 
     /// Retires a dispatch group and its meterable units; history is kept (operators).
-    async fn retire_dispatch_group(&self, ctx: &Context<'_>, id: String) -> Result<bool> {
+    async fn retire_dispatch_group(&self, ctx: &Context<'_>, id: PublicId) -> Result<bool> {
         let (db, actor, now) = caller(ctx)?;
-        configuration::retire_dispatch_group(db, actor, now, &id)
+        configuration::retire_dispatch_group(db, actor, now, id.as_str())
             .await
             .map(|()| true)
             .map_err(gql_error)
@@ -130,11 +127,11 @@ impl ConfigurationMutation {
     async fn create_meterable_unit(
         &self,
         ctx: &Context<'_>,
-        dispatch_group_id: String,
+        dispatch_group_id: PublicId,
         unit: MeterableUnitInput,
     ) -> Result<MeterableUnit> {
         let (db, actor, now) = caller(ctx)?;
-        configuration::create_meterable_unit(db, actor, now, &dispatch_group_id, unit)
+        configuration::create_meterable_unit(db, actor, now, dispatch_group_id.as_str(), unit)
             .await
             .map_err(gql_error)
     }
@@ -143,19 +140,19 @@ impl ConfigurationMutation {
     async fn update_meterable_unit(
         &self,
         ctx: &Context<'_>,
-        id: String,
+        id: PublicId,
         unit: MeterableUnitInput,
     ) -> Result<MeterableUnit> {
         let (db, actor, now) = caller(ctx)?;
-        configuration::update_meterable_unit(db, actor, now, &id, unit)
+        configuration::update_meterable_unit(db, actor, now, id.as_str(), unit)
             .await
             .map_err(gql_error)
     }
 
     /// Retires a meterable unit; its readings are kept (operators).
-    async fn retire_meterable_unit(&self, ctx: &Context<'_>, id: String) -> Result<bool> {
+    async fn retire_meterable_unit(&self, ctx: &Context<'_>, id: PublicId) -> Result<bool> {
         let (db, actor, now) = caller(ctx)?;
-        configuration::retire_meterable_unit(db, actor, now, &id)
+        configuration::retire_meterable_unit(db, actor, now, id.as_str())
             .await
             .map(|()| true)
             .map_err(gql_error)

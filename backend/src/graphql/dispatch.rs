@@ -1,13 +1,13 @@
 //! Dispatches (guide §3.7): creating, listing, cancelling and stopping them, fair
 //! allocation, each message's attempts, and the stream of dispatch messages.
 
-use super::{caller, gql_error, instant};
+use super::{caller, gql_error};
 use crate::services::{Actor, ServiceError, dispatch};
 use crate::state::Clock;
 use async_graphql::{Context, Object, Result, Subscription};
 use chrono::{DateTime, Utc};
 use sea_orm::DatabaseConnection;
-use shared::{Allocation, Dispatch, DispatchInput, IssuedMessage};
+use shared::{Allocation, Dispatch, DispatchInput, IssuedMessage, PublicId};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -21,11 +21,10 @@ impl DispatchEventsQuery {
     async fn dispatches(
         &self,
         ctx: &Context<'_>,
-        from: String,
-        to: String,
+        from: DateTime<Utc>,
+        #[graphql(desc = "After `from`, at most 93 days")] to: DateTime<Utc>,
     ) -> Result<Vec<Dispatch>> {
         let (db, actor, _) = caller(ctx)?;
-        let (from, to) = (instant("from", &from)?, instant("to", &to)?);
         dispatch::list(db, actor, from, to).await.map_err(gql_error)
     }
 
@@ -35,17 +34,16 @@ impl DispatchEventsQuery {
     async fn allocation(
         &self,
         ctx: &Context<'_>,
-        programme_id: String,
-        start: String,
-        end: String,
+        programme_id: PublicId,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
         requirement_kw: f64,
     ) -> Result<Allocation> {
         let (db, actor, _) = caller(ctx)?;
-        let (start, end) = (instant("start", &start)?, instant("end", &end)?);
         crate::services::dispatch::allocation::propose(
             db,
             actor,
-            &programme_id,
+            programme_id.as_str(),
             start,
             end,
             requirement_kw,
@@ -68,9 +66,11 @@ impl DispatchEventsQuery {
     }
 
     /// One dispatch by id.
-    async fn dispatch(&self, ctx: &Context<'_>, id: String) -> Result<Dispatch> {
+    async fn dispatch(&self, ctx: &Context<'_>, id: PublicId) -> Result<Dispatch> {
         let (db, actor, _) = caller(ctx)?;
-        dispatch::get(db, actor, &id).await.map_err(gql_error)
+        dispatch::get(db, actor, id.as_str())
+            .await
+            .map_err(gql_error)
     }
 }
 
@@ -93,9 +93,9 @@ impl DispatchEventsMutation {
     }
 
     /// Cancels a dispatch before it starts (operators).
-    async fn cancel_dispatch(&self, ctx: &Context<'_>, id: String) -> Result<Dispatch> {
+    async fn cancel_dispatch(&self, ctx: &Context<'_>, id: PublicId) -> Result<Dispatch> {
         let (db, actor, now) = caller(ctx)?;
-        dispatch::cancel(db, actor, now, &id)
+        dispatch::cancel(db, actor, now, id.as_str())
             .await
             .map_err(gql_error)
     }
@@ -127,9 +127,9 @@ impl DispatchEventsMutation {
     }
 
     /// Stops a dispatch at once (operators).
-    async fn emergency_stop(&self, ctx: &Context<'_>, id: String) -> Result<Dispatch> {
+    async fn emergency_stop(&self, ctx: &Context<'_>, id: PublicId) -> Result<Dispatch> {
         let (db, actor, now) = caller(ctx)?;
-        dispatch::emergency_stop(db, actor, now, &id)
+        dispatch::emergency_stop(db, actor, now, id.as_str())
             .await
             .map_err(gql_error)
     }
@@ -210,7 +210,7 @@ impl DispatchSubscription {
     async fn dispatch_messages(
         &self,
         ctx: &Context<'_>,
-        since: Option<String>,
+        since: Option<DateTime<Utc>>,
     ) -> Result<impl futures_util::Stream<Item = Result<IssuedMessage>> + use<>> {
         let (db, actor, now) = caller(ctx)?;
         if !matches!(actor, Actor::Participant { .. }) {
@@ -220,10 +220,7 @@ impl DispatchSubscription {
                     .to_owned(),
             )));
         }
-        let floor = match since {
-            Some(since) => instant("since", &since)?,
-            None => now,
-        };
+        let floor = since.unwrap_or(now);
         let follow = Follow {
             db: db.clone(),
             clock: ctx.data::<Arc<dyn Clock>>()?.clone(),

@@ -110,18 +110,6 @@ pub(crate) fn caller<'a>(
     Ok((db, actor, clock.now()))
 }
 
-/// An RFC 3339 argument as a UTC instant, or an error naming the argument.
-pub(crate) fn instant(field: &str, value: &str) -> async_graphql::Result<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(value)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| {
-            gql_error(ServiceError::invalid(
-                field,
-                "must be an RFC 3339 time such as 2025-02-17T16:00:00Z",
-            ))
-        })
-}
-
 /// A refused field as GraphQL names it: input fields in camelCase (`power_change_kw` is
 /// `powerChangeKw`, `window.start_utc` is `window.startUtc`); CSV columns as the file does.
 fn graphql_field(f: &crate::services::FieldError) -> String {

@@ -4,7 +4,11 @@ use super::{caller, gql_error};
 use crate::services::ServiceError;
 use crate::services::readings::{self, ExportQuery};
 use async_graphql::{Context, Object, Result};
-use shared::{IngestSummary, Reading, ReadingInput, ReadingsPage};
+use chrono::{DateTime, Utc};
+use shared::{
+    IdempotencyKey, IngestSummary, PageLimit, PublicId, Reading, ReadingInput, ReadingsCursor,
+    ReadingsPage,
+};
 
 #[derive(Default)]
 pub struct ReadingsQuery;
@@ -15,10 +19,10 @@ impl ReadingsQuery {
     async fn latest_readings(
         &self,
         ctx: &Context<'_>,
-        meterable_unit_id: String,
+        meterable_unit_id: PublicId,
     ) -> Result<Vec<Reading>> {
         let (db, actor, _) = caller(ctx)?;
-        readings::latest(db, actor, &meterable_unit_id)
+        readings::latest(db, actor, meterable_unit_id.as_str())
             .await
             .map_err(gql_error)
     }
@@ -31,32 +35,23 @@ impl ReadingsQuery {
     async fn readings(
         &self,
         ctx: &Context<'_>,
-        meterable_unit_id: String,
-        #[graphql(desc = "Exclusive start, RFC 3339")] from: String,
-        #[graphql(desc = "Inclusive end, RFC 3339")] to: String,
+        meterable_unit_id: PublicId,
+        #[graphql(desc = "Exclusive start")] from: DateTime<Utc>,
+        #[graphql(desc = "Inclusive end, after `from`")] to: DateTime<Utc>,
         #[graphql(desc = "Rows per page, 1 to 10,000 (default 1,000)")] first: Option<u64>,
-        #[graphql(desc = "nextCursor of the previous page")] after: Option<String>,
+        #[graphql(desc = "nextCursor of the previous page")] after: Option<ReadingsCursor>,
     ) -> Result<ReadingsPage> {
         let (db, actor, _) = caller(ctx)?;
-        let time = |field: &str, value: &str| {
-            shared::Instant::parse(value)
-                .map(shared::Instant::utc)
-                .map_err(|reason| gql_error(ServiceError::invalid(field, reason)))
-        };
         let query = ExportQuery {
-            meterable_unit_id,
-            from: time("from", &from)?,
-            to: time("to", &to)?,
+            meterable_unit_id: meterable_unit_id.into(),
+            from,
+            to,
             limit: first
-                .map(shared::PageLimit::try_from)
+                .map(PageLimit::try_from)
                 .transpose()
                 .map_err(|reason| gql_error(ServiceError::invalid("first", reason)))?
                 .unwrap_or_default(),
-            cursor: after
-                .as_deref()
-                .map(shared::ReadingsCursor::parse)
-                .transpose()
-                .map_err(|reason| gql_error(ServiceError::invalid("after", reason)))?,
+            cursor: after,
         };
         readings::export(db, actor, &query)
             .await
@@ -77,10 +72,11 @@ impl ReadingsMutation {
         &self,
         ctx: &Context<'_>,
         readings: Vec<ReadingInput>,
-        idempotency_key: Option<String>,
+        idempotency_key: Option<IdempotencyKey>,
     ) -> Result<IngestSummary> {
         let (db, actor, now) = caller(ctx)?;
-        readings::ingest(db, actor, now, &readings, idempotency_key.as_deref())
+        let key = idempotency_key.as_ref().map(IdempotencyKey::as_str);
+        readings::ingest(db, actor, now, &readings, key)
             .await
             .map(|outcome| outcome.value)
             .map_err(gql_error)

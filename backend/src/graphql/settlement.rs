@@ -2,14 +2,11 @@
 //! and their versions.
 
 use super::{caller, gql_error};
-use crate::services::ServiceError;
 use crate::services::settlement::statements;
 use async_graphql::{Context, Object, Result};
-use shared::{EventReport, Month, SampleReports, Statement, StatementDetail};
-
-fn month(value: &str) -> Result<Month> {
-    Month::parse(value).map_err(|reason| gql_error(ServiceError::invalid("month", reason)))
-}
+use shared::{
+    EventReport, Month, PublicId, SampleReports, Statement, StatementDetail, StatementId, ZoneSlug,
+};
 
 #[derive(Default)]
 pub struct SettlementQuery;
@@ -22,20 +19,20 @@ impl SettlementQuery {
     async fn event_reports(
         &self,
         ctx: &Context<'_>,
-        month: String,
-        zone_id: Option<String>,
+        month: Month,
+        zone_id: Option<ZoneSlug>,
     ) -> Result<Vec<EventReport>> {
         let (db, actor, now) = caller(ctx)?;
-        let month = self::month(&month)?;
-        statements::event_reports(db, actor, now, month, zone_id.as_deref())
+        let zone = zone_id.as_ref().map(ZoneSlug::as_str);
+        statements::event_reports(db, actor, now, month, zone)
             .await
             .map_err(gql_error)
     }
 
     /// One event's report with every interval's baseline, reading, response and delivery.
-    async fn event_report(&self, ctx: &Context<'_>, id: String) -> Result<EventReport> {
+    async fn event_report(&self, ctx: &Context<'_>, id: PublicId) -> Result<EventReport> {
         let (db, actor, now) = caller(ctx)?;
-        statements::event_report(db, actor, now, &id)
+        statements::event_report(db, actor, now, id.as_str())
             .await
             .map_err(gql_error)
     }
@@ -45,12 +42,12 @@ impl SettlementQuery {
     async fn statements(
         &self,
         ctx: &Context<'_>,
-        month: String,
-        zone_id: Option<String>,
+        month: Month,
+        zone_id: Option<ZoneSlug>,
     ) -> Result<Vec<Statement>> {
         let (db, actor, now) = caller(ctx)?;
-        let month = self::month(&month)?;
-        statements::statements(db, actor, now, month, zone_id.as_deref())
+        let zone = zone_id.as_ref().map(ZoneSlug::as_str);
+        statements::statements(db, actor, now, month, zone)
             .await
             .map_err(gql_error)
     }
@@ -73,10 +70,11 @@ impl SettlementQuery {
     async fn statement(
         &self,
         ctx: &Context<'_>,
-        id: String,
-        version: Option<i32>,
+        id: StatementId,
+        #[graphql(validator(minimum = 1))] version: Option<i32>,
     ) -> Result<StatementDetail> {
         let (db, actor, now) = caller(ctx)?;
+        let id = id.to_string();
         let (statement, versions) = statements::statement(db, actor, now, &id, version)
             .await
             .map_err(gql_error)?;
@@ -97,11 +95,11 @@ impl SettlementMutation {
     async fn reissue_statement(
         &self,
         ctx: &Context<'_>,
-        id: String,
+        id: StatementId,
         reason: String,
     ) -> Result<Statement> {
         let (db, actor, now) = caller(ctx)?;
-        statements::reissue(db, actor, now, &id, &reason)
+        statements::reissue(db, actor, now, &id.to_string(), &reason)
             .await
             .map_err(gql_error)
     }

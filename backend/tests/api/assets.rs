@@ -1,7 +1,7 @@
 //! Zones, dispatch groups and meterable units over REST and GraphQL, with tenancy.
 
 use crate::helpers::{
-    Engine, OTHER, SSEN, TWILIGHT, TestApp, both_databases, error_code, test_now,
+    Engine, OTHER, SSEN, TWILIGHT, TestApp, both_databases, error_code, refused_argument, test_now,
 };
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -18,7 +18,7 @@ both_databases!(
     missing_zone_id_is_a_400_naming_the_parameter,
     meterable_units_of_a_zone_include_both_granularities,
     graphql_dispatch_groups_match_rest,
-    graphql_bad_week_is_a_user_input_error_naming_the_argument,
+    graphql_bad_week_is_refused_naming_the_argument,
     listing_round_trips_do_not_grow_with_the_number_of_groups,
     another_tenants_group_and_unit_are_not_found_by_id,
     operator_of_another_operator_sees_none_of_its_zones,
@@ -385,7 +385,7 @@ async fn graphql_dispatch_groups_match_rest(engine: Engine) {
     );
 }
 
-async fn graphql_bad_week_is_a_user_input_error_naming_the_argument(engine: Engine) {
+async fn graphql_bad_week_is_refused_naming_the_argument(engine: Engine) {
     let app = TestApp::spawn(engine, Some(TWILIGHT)).await;
     let response = app
         .graphql(
@@ -393,10 +393,22 @@ async fn graphql_bad_week_is_a_user_input_error_naming_the_argument(engine: Engi
             json!({}),
         )
         .await;
-    assert_eq!(error_code(&response), Some("INVALID_INPUT"));
     assert_eq!(
-        response["errors"][0]["extensions"]["field"],
-        "weekCommencing"
+        refused_argument(&response),
+        Some("weekCommencing"),
+        "{response}"
+    );
+    // As a variable too, whatever type the operation declared it with.
+    let response = app
+        .graphql(
+            r#"query($w: String) { dispatchGroups(zoneId: "twilight-zone", weekCommencing: $w) { id } }"#,
+            json!({"w": "2025-13-01"}),
+        )
+        .await;
+    assert_eq!(
+        refused_argument(&response),
+        Some("weekCommencing"),
+        "{response}"
     );
 }
 

@@ -3,7 +3,7 @@
 //! week commencing 24 February locks at 23:59 that evening.
 
 use crate::helpers::{
-    Engine, SSEN, TestApp, TwilightIds, both_databases, error_code, twilight_ids,
+    Engine, SSEN, TestApp, TwilightIds, both_databases, error_code, refused_argument, twilight_ids,
 };
 use axum::http::StatusCode;
 use serde_json::{Value, json};
@@ -291,7 +291,7 @@ async fn accepted_and_rejected_windows_and_the_acceptance_csv(engine: Engine) {
             json!({}),
         )
         .await;
-    assert_eq!(error_code(&bad_graphql), Some("INVALID_INPUT"));
+    assert_eq!(refused_argument(&bad_graphql), Some("weekCommencing"));
 }
 
 async fn restore_windows_are_accepted_at_the_lock_without_anyone_acting(engine: Engine) {

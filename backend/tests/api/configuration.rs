@@ -2,7 +2,7 @@
 //! groups and meterable units, each change audited; FSPs read, never write.
 
 use crate::helpers::{
-    Engine, SSEN, TestApp, TwilightIds, both_databases, error_code, twilight_ids,
+    Engine, SSEN, TestApp, TwilightIds, both_databases, error_code, refused_argument, twilight_ids,
 };
 use backend::db::entities::audit_events;
 use backend::seed::API_TEST_UNIT_ID;
@@ -190,7 +190,7 @@ async fn zones_are_created_with_their_programmes_and_renamed(engine: Engine) {
     let bad = app
         .graphql(CREATE, json!({"id": "Loch Ness!", "n": "x", "s": false}))
         .await;
-    assert_eq!(bad["errors"][0]["extensions"]["field"], "id", "{bad}");
+    assert_eq!(refused_argument(&bad), Some("id"), "{bad}");
     let auction = app
         .graphql(
             "mutation { createProgramme(zoneId: \"loch-ness\", kind: DYNAMIC, auction: true) { name policy { weekAheadTime } } }",

@@ -278,6 +278,16 @@ pub fn error_code(response: &Value) -> Option<&str> {
     response["errors"][0]["extensions"]["code"].as_str()
 }
 
+/// The argument a GraphQL validation error refuses: a malformed id, date, month or time is
+/// refused by its scalar type before any resolver runs, naming the argument.
+pub fn refused_argument(response: &Value) -> Option<&str> {
+    response["errors"][0]["message"]
+        .as_str()?
+        .strip_prefix("Invalid value for argument \"")?
+        .split('"')
+        .next()
+}
+
 pub const PASSWORD: &str = "a long enough passphrase";
 
 /// A user who has set a password and enrolled an authenticator.

@@ -1,6 +1,8 @@
 //! Meter readings ingest: exact, atomic, and refused whole when any row is bad.
 
-use crate::helpers::{Engine, OTHER, TWILIGHT, TestApp, both_databases, error_code};
+use crate::helpers::{
+    Engine, OTHER, TWILIGHT, TestApp, both_databases, error_code, refused_argument,
+};
 use axum::http::StatusCode;
 use backend::seed::API_TEST_UNIT_ID;
 use serde_json::{Value, json};
@@ -668,5 +670,9 @@ async fn graphql_posts_and_reads_readings(engine: Engine) {
             json!({}),
         )
         .await;
-    assert_eq!(error_code(&refused), Some("INVALID_INPUT"), "{refused}");
+    assert_eq!(
+        refused_argument(&refused),
+        Some("meterableUnitId"),
+        "{refused}"
+    );
 }

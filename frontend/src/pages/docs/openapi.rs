@@ -104,7 +104,12 @@ fn render_schemas(doc: &Value, names: Vec<String>) -> impl IntoView + use<> {
                     <h3><code>{name}</code></h3>
                     <Markdown source=text(&schema, "description").to_owned()/>
                     {if rows.is_empty() {
-                        view! { <p>"Type: "<code>{summary}</code></p> }.into_any()
+                        let rules = constraints(&schema);
+                        view! {
+                            <p>"Type: "<code>{summary}</code></p>
+                            {(!rules.is_empty()).then(|| view! { <p>{rules}</p> })}
+                        }
+                        .into_any()
                     } else {
                         field_table(rows).into_any()
                     }}
@@ -316,12 +321,12 @@ fn render_operation(doc: &Value, op: Operation) -> impl IntoView + use<> {
                     <thead><tr><th>"Name"</th><th>"In"</th><th>"Type"</th><th>"Required"</th><th>"Description"</th></tr></thead>
                     <tbody>
                         {parameters.into_iter().map(|p| {
-                            let ty = p.get("schema").map(type_name).unwrap_or_default();
+                            let schema = p.get("schema").cloned().unwrap_or(Value::Null);
                             view! {
                                 <tr>
                                     <td><code>{text(&p, "name").to_owned()}</code></td>
                                     <td>{text(&p, "in").to_owned()}</td>
-                                    <td><code>{ty}</code></td>
+                                    <td>{schema_link(&schema)}</td>
                                     <td>{if p.get("required").and_then(Value::as_bool).unwrap_or(false) { "yes" } else { "no" }}</td>
                                     <td><Markdown source=text(&p, "description").to_owned()/></td>
                                 </tr>
@@ -445,6 +450,29 @@ fn type_name(schema: &Value) -> String {
         })
         .collect::<Vec<_>>()
         .join(" | ")
+}
+
+/// What a scalar schema allows beyond its type, in words: pattern, lengths, bounds.
+fn constraints(schema: &Value) -> String {
+    let number = |key: &str| schema.get(key).map(Value::to_string);
+    let mut rules = Vec::new();
+    if let Some(pattern) = schema.get("pattern").and_then(Value::as_str) {
+        rules.push(format!("matches {pattern}"));
+    }
+    match (number("minLength"), number("maxLength")) {
+        (Some(min), Some(max)) if min == max => rules.push(format!("{min} characters")),
+        (Some(min), Some(max)) => rules.push(format!("{min} to {max} characters")),
+        _ => {}
+    }
+    match (number("minimum"), number("maximum")) {
+        (Some(min), Some(max)) => rules.push(format!("{min} to {max}")),
+        (Some(min), None) => rules.push(format!("at least {min}")),
+        _ => {}
+    }
+    if let Some(default) = number("default") {
+        rules.push(format!("default {default}"));
+    }
+    rules.join("; ")
 }
 
 struct Field {

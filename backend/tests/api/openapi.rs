@@ -158,6 +158,27 @@ fn parameter_schemas_accept_exactly_what_their_parsers_accept() {
     }
 }
 
+#[test]
+fn new_passwords_are_documented_with_the_bounds_the_server_enforces() {
+    let doc = document();
+    for (schema, field) in [
+        ("ActivateRequest", "password"),
+        ("PasswordChangeRequest", "new_password"),
+    ] {
+        let property = &doc["components"]["schemas"][schema]["properties"][field];
+        assert_eq!(
+            property["minLength"],
+            json!(shared::PASSWORD_CHARS.start()),
+            "{schema}.{field}"
+        );
+        assert_eq!(
+            property["maxLength"],
+            json!(shared::PASSWORD_CHARS.end()),
+            "{schema}.{field}"
+        );
+    }
+}
+
 /// Every `$ref` in `value`.
 fn references<'a>(value: &'a Value, found: &mut Vec<&'a str>) {
     match value {

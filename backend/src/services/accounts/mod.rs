@@ -66,16 +66,20 @@ pub(in crate::services) const STAGE_COMPLETE: &str = "complete";
 /// not the e-mail address. No composition rules (ASVS 5.0).
 fn check_password(password: &str, email: &str) -> Result<(), ServiceError> {
     let chars = password.chars().count();
-    if chars < 12 {
+    let (min, max) = (
+        *shared::PASSWORD_CHARS.start(),
+        *shared::PASSWORD_CHARS.end(),
+    );
+    if chars < min {
         return Err(ServiceError::invalid(
             "password",
-            "must be at least 12 characters",
+            format!("must be at least {min} characters"),
         ));
     }
-    if chars > 128 {
+    if chars > max {
         return Err(ServiceError::invalid(
             "password",
-            "must be at most 128 characters",
+            format!("must be at most {max} characters"),
         ));
     }
     let lower = password.to_lowercase();

@@ -78,6 +78,16 @@ impl Problem {
         }
     }
 
+    /// A request body the server could not take: too large (413), not of the documented
+    /// media type (415), or not what the operation takes (400); axum's rejection says which.
+    pub fn bad_body(status: StatusCode, text: String) -> Self {
+        match status {
+            StatusCode::PAYLOAD_TOO_LARGE => Self::new(status, "PAYLOAD_TOO_LARGE", text),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::new(status, "UNSUPPORTED_MEDIA_TYPE", text),
+            _ => Self::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", text),
+        }
+    }
+
     pub fn not_found(what: &str) -> Self {
         Self::new(
             StatusCode::NOT_FOUND,

@@ -46,6 +46,10 @@ pub const ERROR_CODES: &[(&str, &str)] = &[
         "The `Content-Type` is not one the operation takes.",
     ),
     (
+        "PAYLOAD_TOO_LARGE",
+        "The body is larger than the server takes (2 MiB): send a large batch in parts.",
+    ),
+    (
         "METHOD_NOT_ALLOWED",
         "The method is not one the route answers (GraphQL: `POST /graphql` only).",
     ),

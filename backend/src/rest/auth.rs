@@ -18,7 +18,7 @@ use shared::{
 fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, Problem> {
     payload
         .map(|Json(v)| v)
-        .map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", e.body_text()))
+        .map_err(|e| Problem::bad_body(e.status(), e.body_text()))
 }
 
 fn pending_token(state: &AppState, headers: &HeaderMap) -> Result<String, Problem> {

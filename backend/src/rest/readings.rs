@@ -7,7 +7,7 @@ use crate::services::idempotency::Outcome;
 use crate::services::readings::{self, ExportQuery};
 use crate::state::AppState;
 use axum::extract::State;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, StringRejection};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Json, Response};
 use serde::Deserialize;
@@ -81,8 +81,7 @@ pub async fn ingest(
     headers: HeaderMap,
     payload: Result<Json<ReadingsBatch>, JsonRejection>,
 ) -> Result<Response, Problem> {
-    let Json(batch) =
-        payload.map_err(|e| Problem::new(StatusCode::BAD_REQUEST, "BAD_REQUEST", e.body_text()))?;
+    let Json(batch) = payload.map_err(|e| Problem::bad_body(e.status(), e.body_text()))?;
     let key = idempotency_key(&headers)?;
     let key = key.as_ref().map(IdempotencyKey::as_str);
     Ok(summary(
@@ -211,7 +210,7 @@ pub async fn ingest_csv(
     State(state): State<AppState>,
     Caller(actor): Caller,
     headers: HeaderMap,
-    body: String,
+    body: Result<String, StringRejection>,
 ) -> Result<Response, Problem> {
     let is_csv = headers
         .get(header::CONTENT_TYPE)
@@ -225,6 +224,7 @@ pub async fn ingest_csv(
             "send the CSV with Content-Type: text/csv",
         ));
     }
+    let body = body.map_err(|e| Problem::bad_body(e.status(), e.body_text()))?;
     let key = idempotency_key(&headers)?;
     let key = key.as_ref().map(IdempotencyKey::as_str);
     Ok(summary(

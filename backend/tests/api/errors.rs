@@ -10,7 +10,70 @@ use serde_json::json;
 both_databases!(
     the_same_bad_input_is_refused_alike_on_rest_and_graphql,
     a_unique_key_race_is_a_conflict,
+    a_body_of_another_type_or_too_large_is_refused_as_documented,
 );
+
+/// The statuses the OpenAPI document lists for every body: another media type is 415, a
+/// body past the limit 413, malformed JSON 400; each a problem document with its code.
+async fn a_body_of_another_type_or_too_large_is_refused_as_documented(engine: Engine) {
+    use axum::body::Body;
+    use axum::http::Request;
+    let app = TestApp::spawn(engine, Some(crate::helpers::TWILIGHT)).await;
+    let post = |uri: &str, content_type: &str, body: Vec<u8>| {
+        Request::post(uri)
+            .header("content-type", content_type)
+            .body(Body::from(body))
+            .expect("request")
+    };
+    let huge = format!("{{\"readings\": [\"{}\"]}}", "x".repeat(3 << 20)).into_bytes();
+    for (uri, content_type, body, status, code) in [
+        (
+            "/api/v2/readings",
+            "text/plain",
+            b"{}".to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+        ),
+        (
+            "/api/v2/readings",
+            "application/json",
+            b"{".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+        ),
+        (
+            "/api/v2/readings",
+            "application/json",
+            huge.clone(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+        ),
+        (
+            "/api/v2/readings/csv",
+            "text/csv",
+            huge,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+        ),
+        (
+            "/auth/login",
+            "text/plain",
+            b"{}".to_vec(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UNSUPPORTED_MEDIA_TYPE",
+        ),
+    ] {
+        let response = app.request(post(uri, content_type, body)).await;
+        assert_eq!(
+            response.status,
+            status,
+            "{uri} {content_type}: {}",
+            response.text()
+        );
+        assert_eq!(response.content_type(), "application/problem+json", "{uri}");
+        assert_eq!(response.json()["code"], code, "{uri}");
+    }
+}
 
 async fn the_same_bad_input_is_refused_alike_on_rest_and_graphql(engine: Engine) {
     let app = TestApp::spawn(engine, None).await;

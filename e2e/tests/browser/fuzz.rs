@@ -65,7 +65,6 @@ async fn fuzz(
     let shift = now - Utc::now();
     let db = backend::db::connect(db_url).await?;
     let settled = settle_an_event(&db, now).await?;
-    let ids = Ids::of(&db).await?;
     let token = backend::seed::demo_api_token(&db, now).await?;
     let http = reqwest::Client::new();
     let [operator, participant] = &backend::seed::DEMO_LOGINS;
@@ -100,13 +99,13 @@ async fn fuzz(
 
     let dictionaries = json!({
         "zones": ["twilight-zone"],
-        "dispatch_groups": [ids.group],
-        "programmes": [ids.sustain],
+        "dispatch_groups": [settled.group],
+        "programmes": [settled.sustain],
         "meterable_units": [backend::seed::API_TEST_UNIT_ID],
         "weeks": ["2026-03-09", "2026-03-10"],
         "months": [settled.month.to_string()],
         "dispatches": [settled.event],
-        "statements": [format!("{}.twilight-zone.{}", settled.month, ids.company)],
+        "statements": [format!("{}.twilight-zone.{}", settled.month, settled.company)],
         "period_starts": ["2026-03-10T09:00:00Z", "2026-03-01T00:00:00Z"],
         "period_ends": ["2026-03-10T12:00:00Z", "2026-03-31T00:00:00Z"],
         "reading_times": [stamp(now - Duration::minutes(30)), stamp(now - Duration::minutes(29))],
@@ -250,45 +249,6 @@ fn toml_string(s: &str) -> String {
 
 fn stamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-/// Public ids in the demo data the dictionaries name.
-struct Ids {
-    group: String,
-    sustain: String,
-    company: String,
-}
-
-impl Ids {
-    async fn of(db: &sea_orm::DatabaseConnection) -> Result<Self> {
-        use backend::db::entities::{dispatch_groups, fsp_companies, programmes, zones};
-        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-        let group = dispatch_groups::Entity::find()
-            .filter(dispatch_groups::Column::Name.eq("API Test"))
-            .one(db)
-            .await?
-            .context("API Test")?;
-        let zone = zones::Entity::find()
-            .filter(zones::Column::Slug.eq("twilight-zone"))
-            .one(db)
-            .await?
-            .context("twilight-zone")?;
-        let sustain = programmes::Entity::find()
-            .filter(programmes::Column::ZoneId.eq(zone.id))
-            .filter(programmes::Column::Kind.eq("sustain"))
-            .one(db)
-            .await?
-            .context("Sustain")?;
-        let company = fsp_companies::Entity::find_by_id(group.company_id)
-            .one(db)
-            .await?
-            .context("the group's company")?;
-        Ok(Self {
-            group: group.public_id,
-            sustain: sustain.public_id,
-            company: company.public_id,
-        })
-    }
 }
 
 /// The session cookie an answer set.

@@ -24,7 +24,7 @@ pub(crate) async fn fsp_reads_reports(engine: Engine) -> Result<()> {
 
     let outcome = async {
         let db = backend::db::connect(&database.url).await?;
-        let SettledEvent { event, month } = settle_an_event(&db, now).await?;
+        let SettledEvent { event, month, .. } = settle_an_event(&db, now).await?;
 
         let reports = format!(
             "http://localhost:{port}/reports/event-reports?month={month}&zone=twilight-zone"

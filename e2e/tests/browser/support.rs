@@ -388,6 +388,10 @@ pub(crate) struct SettledEvent {
     /// The dispatch's public id (its event report's id too).
     pub event: String,
     pub month: shared::Month,
+    /// Public ids of the "API Test" group, twilight-zone's Sustain and the group's company.
+    pub group: String,
+    pub sustain: String,
+    pub company: String,
 }
 
 /// Guide §3.8–§3.9 on the seeded demo data, for a server whose clock stands at `now`
@@ -466,8 +470,15 @@ pub(crate) async fn settle_an_event(
         backend::services::settlement::statements::finalise(db, &zone, month, now).await?,
         "the month was already final"
     );
+    let company = backend::db::entities::fsp_companies::Entity::find_by_id(group.company_id)
+        .one(db)
+        .await?
+        .context("the group's company")?;
     Ok(SettledEvent {
         event: event.public_id,
         month,
+        group: group.public_id,
+        sustain: sustain.public_id,
+        company: company.public_id,
     })
 }

@@ -42,6 +42,8 @@ pub struct ReadingInput {
     {"meterable_unit_id": "LuHmGc49c30Hsb872q2d", "timestamp": "2025-02-01T02:01:00Z", "power_kw": -907.99}
 ]})))]
 pub struct ReadingsBatch {
+    /// 1 to 10,000 rows (`MAX_READINGS_PER_REQUEST`).
+    #[cfg_attr(feature = "server", schema(min_items = 1, max_items = 10_000))]
     pub readings: Vec<ReadingInput>,
 }
 

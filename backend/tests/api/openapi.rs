@@ -179,6 +179,16 @@ fn new_passwords_are_documented_with_the_bounds_the_server_enforces() {
     }
 }
 
+#[test]
+fn a_readings_batch_is_documented_with_the_rows_the_server_takes() {
+    let readings = &document()["components"]["schemas"]["ReadingsBatch"]["properties"]["readings"];
+    assert_eq!(readings["minItems"], json!(1));
+    assert_eq!(
+        readings["maxItems"],
+        json!(shared::MAX_READINGS_PER_REQUEST)
+    );
+}
+
 /// Every `$ref` in `value`.
 fn references<'a>(value: &'a Value, found: &mut Vec<&'a str>) {
     match value {

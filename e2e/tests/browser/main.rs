@@ -12,19 +12,12 @@ mod assets;
 mod availability;
 mod developers;
 mod dispatch_settings;
-mod fuzz;
 mod settlement;
 mod simulator;
 mod support;
 
 use anyhow::Result;
 use backend::testing::Engine;
-
-/// Issue 19: the document is exact, held to it by schemathesis (`./dev fuzz` alone).
-#[tokio::test]
-async fn api_fuzzing_on_sqlite() -> Result<()> {
-    fuzz::the_api_keeps_to_its_document().await
-}
 
 #[tokio::test]
 async fn invitation_in_chromium_on_sqlite() -> Result<()> {

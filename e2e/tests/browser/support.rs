@@ -188,11 +188,9 @@ pub(crate) async fn sign_in_as_demo_on_clock(
         .iter()
         .find(|l| l.role == role)
         .context("a demo login")?;
-    wait_for(client, Locator::Css("input[name='email']"))
+    fill(client, "input[name='email']", demo.email)
         .await
-        .context("not sent to the sign-in page")?
-        .send_keys(demo.email)
-        .await?;
+        .context("not sent to the sign-in page")?;
     fill(client, "input[name='password']", demo.password).await?;
     click(client, "button[type='submit']").await?;
     let code_box = wait_for(client, Locator::Css("input[name='code']"))
@@ -249,14 +247,24 @@ pub(crate) async fn wait_for(
     }
 }
 
-/// Waits for the element, then types into it.
+/// Waits for the element, then types into it. An element the app re-rendered between
+/// being found and typed into (stale) is found again.
 pub(crate) async fn fill(client: &Client, css: &str, text: &str) -> Result<()> {
-    wait_for(client, Locator::Css(css))
-        .await
-        .with_context(|| format!("no {css} on the page"))?
-        .send_keys(text)
-        .await?;
-    Ok(())
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let element = wait_for(client, Locator::Css(css))
+            .await
+            .with_context(|| format!("no {css} on the page"))?;
+        match element.send_keys(text).await {
+            Err(e)
+                if e.to_string().contains("stale element")
+                    && std::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            other => return Ok(other?),
+        }
+    }
 }
 
 /// Waits for the element, then clicks it.
@@ -388,9 +396,13 @@ pub(crate) struct SettledEvent {
     /// The dispatch's public id (its event report's id too).
     pub event: String,
     pub month: shared::Month,
-    /// Public ids of the "API Test" group, twilight-zone's Sustain and the group's company.
+    /// Public ids of the "API Test" group, twilight-zone's Sustain and the group's company
+    /// (the fuzz test's dictionaries).
+    #[allow(dead_code, reason = "read by the fuzz test, which shares this module")]
     pub group: String,
+    #[allow(dead_code, reason = "read by the fuzz test, which shares this module")]
     pub sustain: String,
+    #[allow(dead_code, reason = "read by the fuzz test, which shares this module")]
     pub company: String,
 }
 

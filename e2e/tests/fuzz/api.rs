@@ -203,7 +203,9 @@ async fn run_schemathesis(
     let config_path = out.join(format!("{}.toml", run.name));
     std::fs::write(&config_path, config)?;
     let report: PathBuf = out.join(format!("{}.txt", run.name));
+    // Its cache (`.schemathesis/`) goes beside the reports, not into the source tree.
     let output = tokio::process::Command::new(schemathesis)
+        .current_dir(out)
         .arg("--config-file")
         .arg(&config_path)
         .arg("--no-color")

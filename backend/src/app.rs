@@ -29,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         || axum::middleware::from_fn_with_state(state.clone(), crate::auth::throttle_requests);
     let mut app = Router::new()
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .merge(graphql::router(&state).layer(no_store()).layer(throttle()))
         .nest(
             "/api/v2",
@@ -68,6 +69,41 @@ pub fn router(state: AppState) -> Router {
     ))
     .layer(TraceLayer::new_for_http())
     .with_state(state)
+}
+
+/// Readiness, for a load balancer or an orchestrator: the database answers, every migration
+/// this build knows is applied, and the scheduler and delivery worker have finished a pass
+/// recently. 503, naming what is not ready, otherwise.
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    use migrations::MigratorTrait;
+    let database = state.db.ping().await.is_ok();
+    let migrations = database
+        && migrations::Migrator::get_pending_migrations(&state.db)
+            .await
+            .is_ok_and(|pending| pending.is_empty());
+    let scheduler = state
+        .heartbeats
+        .scheduler_within(crate::jobs::SCHEDULER_STALE);
+    let delivery = state
+        .heartbeats
+        .delivery_within(crate::jobs::DELIVERY_STALE);
+    let ready = database && migrations && scheduler && delivery;
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let word = |ok: bool| if ok { "ok" } else { "not ready" };
+    (
+        status,
+        Json(serde_json::json!({
+            "status": word(ready),
+            "database": word(database),
+            "migrations": word(migrations),
+            "scheduler": word(scheduler),
+            "delivery": word(delivery),
+        })),
+    )
 }
 
 /// Liveness and database reachability.

@@ -8,6 +8,13 @@ use crate::services::{availability, baselines, digests, throttle};
 use crate::state::AppState;
 use std::time::Duration;
 
+/// The scheduler is not ready (`/readyz`) without a finished pass this recent: a few
+/// ticks, and room for a month's finalisation.
+pub const SCHEDULER_STALE: Duration = Duration::from_secs(120);
+
+/// Nor the delivery worker: a pass delivers a batch, each attempt at most 10 s.
+pub const DELIVERY_STALE: Duration = Duration::from_secs(60);
+
 /// How often due work is looked for. Declaration locks are minute-precise; a tick a few
 /// seconds after the lock accepts Restore windows well before any acceptance deadline.
 pub const TICK: Duration = Duration::from_secs(15);
@@ -58,6 +65,7 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
         loop {
             ticks.tick().await;
             run_due(&state).await;
+            state.heartbeats.scheduler_ran();
         }
     })
 }
@@ -122,6 +130,7 @@ pub fn spawn_delivery(state: AppState) -> DeliveryWorker {
                     false
                 }
             };
+            state.heartbeats.delivery_ran();
         }
     });
     DeliveryWorker { stop, handle }

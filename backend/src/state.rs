@@ -54,6 +54,60 @@ pub struct AppState {
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     /// The WebAuthn relying party (passkeys), from the public URL.
     pub webauthn: Arc<webauthn_rs::Webauthn>,
+    /// When the scheduler and the delivery worker last finished a pass (`/readyz`).
+    pub heartbeats: Arc<Heartbeats>,
+}
+
+/// The background loops' last completed passes, on the process's monotonic clock.
+#[derive(Debug)]
+pub struct Heartbeats {
+    started: std::time::Instant,
+    scheduler: std::sync::atomic::AtomicU64,
+    delivery: std::sync::atomic::AtomicU64,
+}
+
+/// A loop that has never finished a pass.
+const NEVER: u64 = u64::MAX;
+
+impl Default for Heartbeats {
+    fn default() -> Self {
+        Self {
+            started: std::time::Instant::now(),
+            scheduler: NEVER.into(),
+            delivery: NEVER.into(),
+        }
+    }
+}
+
+impl Heartbeats {
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(NEVER - 1)
+    }
+
+    pub fn scheduler_ran(&self) {
+        self.scheduler
+            .store(self.now_ms(), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn delivery_ran(&self) {
+        self.delivery
+            .store(self.now_ms(), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn within(&self, beat: &std::sync::atomic::AtomicU64, limit: std::time::Duration) -> bool {
+        let last = beat.load(std::sync::atomic::Ordering::Relaxed);
+        last != NEVER && u128::from(self.now_ms().saturating_sub(last)) <= limit.as_millis()
+    }
+
+    /// Whether the scheduler finished a pass within `limit`.
+    pub fn scheduler_within(&self, limit: std::time::Duration) -> bool {
+        self.within(&self.scheduler, limit)
+    }
+
+    /// Whether the delivery worker finished a pass within `limit`.
+    pub fn delivery_within(&self, limit: std::time::Duration) -> bool {
+        self.within(&self.delivery, limit)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -94,6 +148,7 @@ impl AppState {
             mailer,
             secrets,
             trusted_proxies: Arc::new(trusted_proxies),
+            heartbeats: Arc::default(),
         })
     }
 

@@ -190,7 +190,7 @@ pub fn is_local_http(url: &str) -> bool {
         })
 }
 
-fn redact_url(url: &str) -> String {
+pub(crate) fn redact_url(url: &str) -> String {
     let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
         return url.to_owned();
     };

@@ -58,7 +58,10 @@ impl TempDatabase {
                     .unwrap_or_else(|_| DEFAULT_POSTGRES_ADMIN_URL.to_owned());
                 let name = format!("openflex_tmp_{tag}");
                 let admin = db::connect(&admin_url).await.map_err(|e| {
-                    DbErr::Custom(format!("PostgreSQL is required at {admin_url}: {e}"))
+                    DbErr::Custom(format!(
+                        "PostgreSQL is required at {}: {e}",
+                        crate::config::redact_url(&admin_url)
+                    ))
                 })?;
                 admin
                     .execute_unprepared(&format!("CREATE DATABASE {name}"))
